@@ -1,0 +1,177 @@
+/**
+ * The only module that reads process.env. It parses and validates the whole environment once
+ * and fails fast with a message naming every bad variable. Values are never logged: see
+ * `describeConfig` for the redacted view used at start-up.
+ */
+import { z } from 'zod';
+import { parseCidrList } from './http/ssrf/cidr-list';
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+const intFrom = (min: number, max: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d+$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max));
+
+const floatFrom = (min: number, max: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d+(\.\d+)?$/, 'must be a number')
+    .transform(Number)
+    .pipe(z.number().min(min).max(max));
+
+const urlWithProtocols = (protocols: string[]) =>
+  z
+    .string()
+    .trim()
+    .refine((value) => {
+      try {
+        return protocols.includes(new URL(value).protocol);
+      } catch {
+        return false;
+      }
+    }, `must be a URL with protocol ${protocols.join(' or ')}`);
+
+const nonEmpty = z.string().trim().min(1, 'must not be empty');
+
+const encryptionKey = z
+  .string()
+  .trim()
+  .refine((value) => /^[A-Za-z0-9+/]+={0,2}$/.test(value) && Buffer.from(value, 'base64').length === 32, {
+    message: 'must be 32 bytes encoded as base64',
+  });
+
+const envSchema = z.object({
+  HOST: nonEmpty.default('127.0.0.1'),
+  PORT: intFrom(0, 65535).default(3000),
+  DATABASE_URL: urlWithProtocols(['postgres:', 'postgresql:']).default('postgres://postgres@127.0.0.1:5432/webhooks'),
+  REDIS_URL: urlWithProtocols(['redis:', 'rediss:']).default('redis://127.0.0.1:6379'),
+  WEBHOOKS_REDIS_CHANNEL: nonEmpty.default('webhooks:events'),
+  TEMPORAL_ADDRESS: nonEmpty.default('127.0.0.1:7233'),
+  TEMPORAL_NAMESPACE: nonEmpty.default('default'),
+  TEMPORAL_TASK_QUEUE: nonEmpty.default('webhooks-queue'),
+  WEBHOOKS_REQUEST_TIMEOUT_MS: intFrom(100, 60_000).default(5000),
+  WEBHOOKS_RETRY_INITIAL_INTERVAL_MS: intFrom(10, DAY_MS).default(5_000),
+  WEBHOOKS_RETRY_BACKOFF: floatFrom(1, 10).default(2),
+  WEBHOOKS_RETRY_MAX_INTERVAL_MS: intFrom(10, 7 * DAY_MS).default(2 * 60 * 60 * 1000),
+  WEBHOOKS_RETRY_MAX_ATTEMPTS: intFrom(1, 1000).default(20),
+  WEBHOOKS_RETRY_AFTER_CAP_MS: intFrom(0, DAY_MS).default(60 * 60 * 1000),
+  SSRF_ALLOW_CIDRS: z
+    .string()
+    .default('')
+    .transform((value, ctx) => {
+      try {
+        return parseCidrList(value);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message });
+        return z.NEVER;
+      }
+    }),
+  WEBHOOKS_ENCRYPTION_KEY: encryptionKey.optional(),
+  WEBHOOKS_REQUIRE_HTTPS: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
+  API_RATE_LIMIT_PER_MINUTE: intFrom(1, 1_000_000).default(600),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type Config = Readonly<{
+  host: string;
+  port: number;
+  databaseUrl: string;
+  redisUrl: string;
+  redisChannel: string;
+  temporal: Readonly<{ address: string; namespace: string; taskQueue: string }>;
+  delivery: Readonly<{
+    requestTimeoutMs: number;
+    retry: Readonly<{ initialIntervalMs: number; backoffCoefficient: number; maximumIntervalMs: number; maximumAttempts: number }>;
+    retryAfterCapMs: number;
+    requireHttps: boolean;
+  }>;
+  ssrfAllowCidrs: ReadonlyArray<string>;
+  /** base64 of 32 bytes; required by the processes that touch secrets (see requireEncryptionKey). */
+  encryptionKey: string | undefined;
+  apiRateLimitPerMinute: number;
+  logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
+}>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses an environment (process.env by default). Throws ConfigError naming each bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const relevant = Object.fromEntries(
+    Object.keys(envSchema.shape)
+      .filter((key) => env[key] !== undefined && env[key] !== '')
+      .map((key) => [key, env[key]]),
+  );
+  const parsed = envSchema.safeParse(relevant);
+  if (!parsed.success) {
+    // Messages name the variable and the rule; the offending value is not echoed (it may be a secret).
+    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
+  }
+  const e = parsed.data;
+  if (e.WEBHOOKS_RETRY_INITIAL_INTERVAL_MS > e.WEBHOOKS_RETRY_MAX_INTERVAL_MS) {
+    throw new ConfigError(['WEBHOOKS_RETRY_INITIAL_INTERVAL_MS: must not exceed WEBHOOKS_RETRY_MAX_INTERVAL_MS']);
+  }
+  return Object.freeze({
+    host: e.HOST,
+    port: e.PORT,
+    databaseUrl: e.DATABASE_URL,
+    redisUrl: e.REDIS_URL,
+    redisChannel: e.WEBHOOKS_REDIS_CHANNEL,
+    temporal: Object.freeze({ address: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE, taskQueue: e.TEMPORAL_TASK_QUEUE }),
+    delivery: Object.freeze({
+      requestTimeoutMs: e.WEBHOOKS_REQUEST_TIMEOUT_MS,
+      retry: Object.freeze({
+        initialIntervalMs: e.WEBHOOKS_RETRY_INITIAL_INTERVAL_MS,
+        backoffCoefficient: e.WEBHOOKS_RETRY_BACKOFF,
+        maximumIntervalMs: e.WEBHOOKS_RETRY_MAX_INTERVAL_MS,
+        maximumAttempts: e.WEBHOOKS_RETRY_MAX_ATTEMPTS,
+      }),
+      retryAfterCapMs: e.WEBHOOKS_RETRY_AFTER_CAP_MS,
+      requireHttps: e.WEBHOOKS_REQUIRE_HTTPS,
+    }),
+    ssrfAllowCidrs: Object.freeze([...e.SSRF_ALLOW_CIDRS]),
+    encryptionKey: e.WEBHOOKS_ENCRYPTION_KEY,
+    apiRateLimitPerMinute: e.API_RATE_LIMIT_PER_MINUTE,
+    logLevel: e.LOG_LEVEL,
+  });
+}
+
+/** A loggable view of the configuration: no secrets, no credentials inside URLs. */
+export function describeConfig(config: Config): Record<string, unknown> {
+  const stripCredentials = (value: string) => {
+    const url = new URL(value);
+    if (url.password) url.password = '***';
+    return url.toString();
+  };
+  return {
+    host: config.host,
+    port: config.port,
+    databaseUrl: stripCredentials(config.databaseUrl),
+    redisUrl: stripCredentials(config.redisUrl),
+    redisChannel: config.redisChannel,
+    temporal: config.temporal,
+    delivery: config.delivery,
+    ssrfAllowCidrs: config.ssrfAllowCidrs,
+    encryptionKey: config.encryptionKey ? 'set' : 'missing',
+  };
+}
+
+/**
+ * The API and the worker encrypt and decrypt signing secrets: they refuse to start without a key.
+ * The dev command generates one once into .data/ and passes it in; production must set it.
+ */
+export function requireEncryptionKey(config: Config): Buffer {
+  if (!config.encryptionKey) {
+    throw new ConfigError(['WEBHOOKS_ENCRYPTION_KEY: required (32 bytes, base64); e.g. `openssl rand -base64 32`']);
+  }
+  return Buffer.from(config.encryptionKey, 'base64');
+}

@@ -1,0 +1,34 @@
+import 'reflect-metadata';
+import { DataSource } from 'typeorm';
+import { ApiKey } from '../keys/api-key.entity';
+import { WebhookSubscription } from '../subscriptions/subscription.entity';
+import { WebhookEvent } from '../events/event.entity';
+import { RejectedMessage } from '../events/rejected-message.entity';
+import { WebhookDelivery } from '../deliveries/delivery.entity';
+import { WebhookDeliveryAttempt } from '../deliveries/delivery-attempt.entity';
+import { InitialSchema1764300000000 } from './migrations/1764300000000-initial-schema';
+
+export const ENTITIES = [ApiKey, WebhookSubscription, WebhookEvent, RejectedMessage, WebhookDelivery, WebhookDeliveryAttempt];
+/** Listed explicitly (not globbed) so the same list works under ts-node, Jest and built JavaScript. */
+export const MIGRATIONS = [InitialSchema1764300000000];
+
+export interface DataSourceOptions {
+  /** Pool size; each process sizes it for its own concurrency. */
+  poolSize?: number;
+}
+
+export function createDataSource(databaseUrl: string, options: DataSourceOptions = {}): DataSource {
+  return new DataSource({
+    type: 'postgres',
+    url: databaseUrl,
+    entities: ENTITIES,
+    migrations: MIGRATIONS,
+    synchronize: false,
+    migrationsRun: false,
+    logging: false,
+    extra: {
+      max: options.poolSize ?? 10,
+      connectionTimeoutMillis: 5_000,
+    },
+  });
+}

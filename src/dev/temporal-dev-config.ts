@@ -1,0 +1,70 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse } from 'yaml';
+
+export interface TemporalDevConfig {
+  namespace: string;
+  ip: string;
+  port: number;
+  uiPort: number;
+  /** HTTP API and metrics ports; the CLI picks defaults when absent. */
+  httpPort?: number;
+  metricsPort?: number;
+  /** Absolute path, or null for an in-memory server. */
+  dbFilename: string | null;
+  logLevel: string;
+  searchAttributes: Record<string, string>;
+}
+
+export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
+export const TEMPORAL_DEV_YAML = path.join(PROJECT_ROOT, 'temporal-dev.yaml');
+
+/** Reads temporal-dev.yaml: the one declaration of the dev server's namespace, ports, storage and search attributes. */
+export function readTemporalDevConfig(file = TEMPORAL_DEV_YAML): TemporalDevConfig {
+  const raw = parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  const need = (key: string) => {
+    if (raw[key] === undefined || raw[key] === null) throw new Error(`${file}: "${key}" is required`);
+    return raw[key];
+  };
+  const attributes = need('searchAttributes') as Record<string, string>;
+  for (const [name, type] of Object.entries(attributes)) {
+    if (!/^[A-Za-z][A-Za-z0-9_]*$/.test(name) || typeof type !== 'string') {
+      throw new Error(`${file}: search attribute ${name}: ${String(type)} is not valid`);
+    }
+  }
+  const dbFilename = raw.dbFilename ? path.resolve(PROJECT_ROOT, String(raw.dbFilename)) : null;
+  return {
+    namespace: String(need('namespace')),
+    ip: String(need('ip')),
+    port: Number(need('port')),
+    uiPort: Number(need('uiPort')),
+    httpPort: raw.httpPort === undefined ? undefined : Number(raw.httpPort),
+    metricsPort: raw.metricsPort === undefined ? undefined : Number(raw.metricsPort),
+    dbFilename,
+    logLevel: String(raw.logLevel ?? 'warn'),
+    searchAttributes: attributes,
+  };
+}
+
+/** Arguments for `temporal server start-dev` from the config. `headless` drops the Web UI. */
+export function startDevArgs(config: TemporalDevConfig, options: { headless?: boolean } = {}): string[] {
+  const args = [
+    'server',
+    'start-dev',
+    '--ip',
+    config.ip,
+    '--port',
+    String(config.port),
+    '--namespace',
+    config.namespace,
+    '--log-level',
+    config.logLevel,
+  ];
+  if (options.headless) args.push('--headless');
+  else args.push('--ui-port', String(config.uiPort));
+  if (config.httpPort) args.push('--http-port', String(config.httpPort));
+  if (config.metricsPort) args.push('--metrics-port', String(config.metricsPort));
+  if (config.dbFilename) args.push('--db-filename', config.dbFilename);
+  for (const [name, type] of Object.entries(config.searchAttributes)) args.push('--search-attribute', `${name}=${type}`);
+  return args;
+}

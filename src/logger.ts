@@ -1,0 +1,39 @@
+import pino, { type Logger } from 'pino';
+
+export type { Logger };
+
+/**
+ * Paths that may carry secrets anywhere in a logged object. pino replaces them before serialising,
+ * so a careless `log.info({ subscription })` still cannot leak a signing secret or an API key.
+ */
+export const REDACTED_PATHS = [
+  'secret',
+  'secrets',
+  '*.secret',
+  '*.secrets',
+  'apiKey',
+  '*.apiKey',
+  'authorization',
+  '*.authorization',
+  'headers.authorization',
+  '*.headers.authorization',
+  'req.headers.authorization',
+  'encryptionKey',
+  '*.encryptionKey',
+  'password',
+  '*.password',
+];
+
+/** pino is used because it is fast, structured (JSON lines) and has path-based redaction built in. */
+export function createLogger(name: string, level = 'info', destination?: pino.DestinationStream): Logger {
+  return pino(
+    {
+      name,
+      level,
+      redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+      base: { service: name },
+      timestamp: pino.stdTimeFunctions.isoTime,
+    },
+    destination,
+  );
+}

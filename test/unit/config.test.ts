@@ -1,0 +1,76 @@
+import { ConfigError, describeConfig, loadConfig, requireEncryptionKey } from '../../src/config';
+
+describe('loadConfig', () => {
+  it('applies the documented defaults to an empty environment', () => {
+    const config = loadConfig({});
+    expect(config.port).toBe(3000);
+    expect(config.host).toBe('127.0.0.1');
+    expect(config.databaseUrl).toBe('postgres://postgres@127.0.0.1:5432/webhooks');
+    expect(config.redisUrl).toBe('redis://127.0.0.1:6379');
+    expect(config.redisChannel).toBe('webhooks:events');
+    expect(config.temporal).toEqual({ address: '127.0.0.1:7233', namespace: 'default', taskQueue: 'webhooks-queue' });
+    expect(config.delivery.requestTimeoutMs).toBe(5000);
+    expect(config.ssrfAllowCidrs).toEqual([]);
+  });
+
+  it('spreads the default retry schedule over about a day', () => {
+    const { retry } = loadConfig({}).delivery;
+    let total = 0;
+    let interval = retry.initialIntervalMs;
+    for (let attempt = 1; attempt < retry.maximumAttempts; attempt++) {
+      total += Math.min(interval, retry.maximumIntervalMs);
+      interval *= retry.backoffCoefficient;
+    }
+    const hours = total / 3_600_000;
+    expect(hours).toBeGreaterThan(18);
+    expect(hours).toBeLessThan(36);
+  });
+
+  it('parses SSRF_ALLOW_CIDRS into normalised ranges', () => {
+    const config = loadConfig({ SSRF_ALLOW_CIDRS: '127.0.0.1/32, ::1 ,10.0.0.0/8' });
+    expect(config.ssrfAllowCidrs).toEqual(['127.0.0.1/32', '::1/128', '10.0.0.0/8']);
+  });
+
+  it.each([
+    ['PORT', 'eighty', 'PORT'],
+    ['PORT', '70000', 'PORT'],
+    ['DATABASE_URL', 'mysql://x', 'DATABASE_URL'],
+    ['REDIS_URL', 'not a url', 'REDIS_URL'],
+    ['WEBHOOKS_REQUEST_TIMEOUT_MS', '-1', 'WEBHOOKS_REQUEST_TIMEOUT_MS'],
+    ['WEBHOOKS_RETRY_BACKOFF', '0.5', 'WEBHOOKS_RETRY_BACKOFF'],
+    ['WEBHOOKS_RETRY_MAX_ATTEMPTS', '0', 'WEBHOOKS_RETRY_MAX_ATTEMPTS'],
+    ['SSRF_ALLOW_CIDRS', '10.0.0.0/99', 'SSRF_ALLOW_CIDRS'],
+    ['WEBHOOKS_ENCRYPTION_KEY', 'c2hvcnQ=', 'WEBHOOKS_ENCRYPTION_KEY'],
+    ['LOG_LEVEL', 'loud', 'LOG_LEVEL'],
+  ])('refuses %s=%s with a message naming the variable', (name, value, named) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
+    expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(named));
+  });
+
+  it('does not echo a bad secret value in its error', () => {
+    const secretish = 'not-base64-but-secret-looking-value!!';
+    try {
+      loadConfig({ WEBHOOKS_ENCRYPTION_KEY: secretish });
+      throw new Error('expected a ConfigError');
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as Error).message).not.toContain(secretish);
+    }
+  });
+
+  it('refuses an initial retry interval above the maximum', () => {
+    expect(() => loadConfig({ WEBHOOKS_RETRY_INITIAL_INTERVAL_MS: '5000', WEBHOOKS_RETRY_MAX_INTERVAL_MS: '1000' })).toThrow(
+      /WEBHOOKS_RETRY_INITIAL_INTERVAL_MS/,
+    );
+  });
+
+  it('requires an encryption key where secrets are handled, and describes config without it', () => {
+    expect(() => requireEncryptionKey(loadConfig({}))).toThrow(/WEBHOOKS_ENCRYPTION_KEY/);
+    const key = Buffer.alloc(32, 7).toString('base64');
+    const config = loadConfig({ WEBHOOKS_ENCRYPTION_KEY: key, DATABASE_URL: 'postgres://u:hunter2@db:5432/w' });
+    expect(requireEncryptionKey(config)).toHaveLength(32);
+    const described = JSON.stringify(describeConfig(config));
+    expect(described).not.toContain(key);
+    expect(described).not.toContain('hunter2');
+  });
+});
