@@ -1,6 +1,10 @@
 import { Column, CreateDateColumn, Entity, PrimaryColumn } from 'typeorm';
 
-/** Every accepted event envelope, stored once by id: the source of truth for the bytes delivered and for retries. */
+/**
+ * Every accepted event, stored once by id: the source of truth for the bytes delivered and for retries.
+ * `dispatchedAt` is set once a workflow exists for every matching subscription; events left undispatched
+ * (Temporal unreachable, process killed) are picked up again by the dispatcher's sweep.
+ */
 @Entity({ name: 'webhook_events' })
 export class WebhookEvent {
   @PrimaryColumn({ type: 'varchar', length: 200 })
@@ -12,10 +16,13 @@ export class WebhookEvent {
   @Column({ type: 'varchar', length: 100 })
   type: string;
 
-  /** The envelope exactly as it will be serialised into the request body. */
-  @Column({ type: 'jsonb' })
-  envelope: Record<string, unknown>;
+  /** The envelope serialised once, at receipt: these exact bytes are the request body and what is signed. */
+  @Column({ type: 'text' })
+  body: string;
 
   @CreateDateColumn({ name: 'received_at', type: 'timestamptz' })
   receivedAt: Date;
+
+  @Column({ name: 'dispatched_at', type: 'timestamptz', nullable: true })
+  dispatchedAt: Date | null;
 }

@@ -40,9 +40,13 @@ export class InitialSchema1764300000000 implements MigrationInterface {
         id varchar(200) PRIMARY KEY,
         account_id varchar(128) NOT NULL,
         type varchar(100) NOT NULL,
-        envelope jsonb NOT NULL,
-        received_at timestamptz NOT NULL DEFAULT now()
+        body text NOT NULL,
+        received_at timestamptz NOT NULL DEFAULT now(),
+        dispatched_at timestamptz
       )`);
+    await queryRunner.query(
+      `CREATE INDEX idx_webhook_events_undispatched ON webhook_events (received_at) WHERE dispatched_at IS NULL`,
+    );
 
     await queryRunner.query(`
       CREATE TABLE rejected_messages (
