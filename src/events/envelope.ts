@@ -1,0 +1,101 @@
+/**
+ * The event envelope published on Redis, validated once and serialised once. The serialised string is stored
+ * as `webhook_events.body`: those exact bytes are what every delivery of the event signs and sends.
+ * Pure: no I/O, no config. The listener passes the catalog check and the size cap in.
+ */
+import { z } from 'zod';
+
+export const MAX_ENVELOPE_BYTES = 256 * 1024;
+export const MAX_EVENT_ID_LENGTH = 200;
+export const MAX_ACCOUNT_ID_LENGTH = 128;
+
+export interface EventEnvelope {
+  readonly id: string;
+  readonly type: string;
+  readonly accountId: string;
+  readonly occurredAt: string;
+  readonly data: Readonly<Record<string, unknown>>;
+}
+
+export type EnvelopeParseResult =
+  | { readonly ok: true; readonly envelope: EventEnvelope; readonly body: string }
+  | { readonly ok: false; readonly reason: string };
+
+export interface EnvelopeRules {
+  /** True for an event type listed in the catalog. */
+  readonly isKnownType: (type: string) => boolean;
+  /** Largest accepted message in bytes (UTF-8); default MAX_ENVELOPE_BYTES. */
+  readonly maxBytes?: number;
+}
+
+/** Visible ASCII only: the id travels in headers (`webhook-id` source, workflow ids) and must not smuggle spaces or CR/LF. */
+const VISIBLE_ASCII = /^[\x21-\x7e]+$/;
+
+const envelopeSchema = z.object({
+  id: z
+    .string({ error: 'must be a string' })
+    .min(1, 'must not be empty')
+    .max(MAX_EVENT_ID_LENGTH, `must be at most ${MAX_EVENT_ID_LENGTH} characters`)
+    .regex(VISIBLE_ASCII, 'must contain only visible ASCII characters (no spaces)'),
+  type: z.string({ error: 'must be a string' }).min(1, 'must not be empty').max(100, 'must be at most 100 characters'),
+  accountId: z
+    .string({ error: 'must be a string' })
+    .min(1, 'must not be empty')
+    .max(MAX_ACCOUNT_ID_LENGTH, `must be at most ${MAX_ACCOUNT_ID_LENGTH} characters`)
+    .regex(VISIBLE_ASCII, 'must contain only visible ASCII characters (no spaces)'),
+  occurredAt: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time with a time zone (e.g. 2026-01-31T12:00:00Z)' }),
+  data: z.record(z.string(), z.unknown(), { error: 'must be a JSON object' }),
+});
+
+/**
+ * Parses one raw message. Never throws: a bad message yields `{ ok: false, reason }` with a reason short enough
+ * to log (it names fields and rules, never echoes the payload).
+ */
+export function parseEnvelope(raw: string, rules: EnvelopeRules): EnvelopeParseResult {
+  const maxBytes = rules.maxBytes ?? MAX_ENVELOPE_BYTES;
+  const size = Buffer.byteLength(raw, 'utf8');
+  if (size > maxBytes) return reject(`message is ${size} bytes, larger than the ${maxBytes}-byte limit`);
+
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch (error) {
+    return reject(`not valid JSON: ${(error as Error).message.slice(0, 200)}`);
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) return reject('not a JSON object');
+
+  const parsed = envelopeSchema.safeParse(json);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(envelope)'}: ${issue.message}`);
+    return reject(`invalid envelope: ${problems.join('; ')}`);
+  }
+  if (!rules.isKnownType(parsed.data.type)) {
+    return reject(`unknown event type "${parsed.data.type.slice(0, 100)}" (not in the event catalog)`);
+  }
+  const envelope: EventEnvelope = {
+    id: parsed.data.id,
+    type: parsed.data.type,
+    accountId: parsed.data.accountId,
+    occurredAt: parsed.data.occurredAt,
+    data: parsed.data.data,
+  };
+  return { ok: true, envelope, body: serialiseEnvelope(envelope) };
+}
+
+/**
+ * The one serialisation of an envelope: fixed key order (id, type, accountId, occurredAt, data), no whitespace.
+ * Unknown top-level fields of the published message are not part of it.
+ */
+export function serialiseEnvelope(envelope: EventEnvelope): string {
+  return JSON.stringify({
+    id: envelope.id,
+    type: envelope.type,
+    accountId: envelope.accountId,
+    occurredAt: envelope.occurredAt,
+    data: envelope.data,
+  });
+}
+
+function reject(reason: string): EnvelopeParseResult {
+  return { ok: false, reason };
+}
