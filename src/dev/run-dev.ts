@@ -1,0 +1,115 @@
+/**
+ * `npm run dev`: runs the whole engine on this machine. Starts the Temporal dev server from temporal-dev.yaml
+ * (unless one already answers), creates and migrates the database, then runs the API, the Redis listener and the
+ * worker as child processes with prefixed output. Ctrl-C stops everything it started.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { loadConfig, type Config } from '../config';
+import { migrate } from '../db/migrate';
+import { PROJECT_ROOT, readTemporalDevConfig } from './temporal-dev-config';
+import { startTemporalDevServer, stopProcess, temporalAnswers, type RunningDevServer } from './temporal-dev-server';
+
+const DATA_DIR = path.join(PROJECT_ROOT, '.data');
+const PROCESSES = [
+  { name: 'api', entry: 'src/main-api.ts' },
+  { name: 'listener', entry: 'src/main-listener.ts' },
+  { name: 'worker', entry: 'src/main-worker.ts' },
+] as const;
+
+/** The dev-only encryption key, generated once and kept in .data/ (production sets WEBHOOKS_ENCRYPTION_KEY). */
+function devEncryptionKey(): string {
+  const file = path.join(DATA_DIR, 'encryption.key');
+  if (!existsSync(file)) {
+    mkdirSync(DATA_DIR, { recursive: true });
+    writeFileSync(file, randomBytes(32).toString('base64') + '\n', { mode: 0o600 });
+  }
+  return readFileSync(file, 'utf8').trim();
+}
+
+function say(line: string): void {
+  process.stdout.write(`[dev] ${line}\n`);
+}
+
+function pipeWithPrefix(child: ChildProcess, name: string): void {
+  const prefix = `[${name}] `;
+  for (const stream of [child.stdout, child.stderr]) {
+    let pending = '';
+    stream?.on('data', (chunk: Buffer) => {
+      pending += chunk.toString('utf8');
+      const lines = pending.split('\n');
+      pending = lines.pop() ?? '';
+      for (const line of lines) process.stdout.write(prefix + line + '\n');
+    });
+  }
+}
+
+async function ensureTemporal(config: Config): Promise<RunningDevServer | null> {
+  if (await temporalAnswers(config.temporal.address)) {
+    say(`Temporal already answers at ${config.temporal.address}; using it`);
+    return null;
+  }
+  const dev = readTemporalDevConfig();
+  if (config.temporal.address !== `${dev.ip}:${dev.port}`) {
+    throw new Error(
+      `TEMPORAL_ADDRESS=${config.temporal.address} does not answer, and temporal-dev.yaml starts one at ${dev.ip}:${dev.port}`,
+    );
+  }
+  mkdirSync(DATA_DIR, { recursive: true });
+  say(`starting the Temporal dev server (state in ${path.relative(PROJECT_ROOT, dev.dbFilename ?? 'memory')})...`);
+  return startTemporalDevServer({ logFile: path.join(DATA_DIR, 'temporal.log') });
+}
+
+async function main(): Promise<void> {
+  const env = { ...process.env, WEBHOOKS_ENCRYPTION_KEY: process.env.WEBHOOKS_ENCRYPTION_KEY ?? devEncryptionKey() };
+  const config = loadConfig(env);
+
+  const applied = await migrate(config.databaseUrl).catch((error: Error) => {
+    throw new Error(`Postgres at ${new URL(config.databaseUrl).host} is not usable: ${error.message}`);
+  });
+  say(applied.length ? `database migrated: ${applied.join(', ')}` : 'database is up to date');
+
+  const temporal = await ensureTemporal(config);
+  const children = PROCESSES.map(({ name, entry }) => {
+    const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', entry], {
+      cwd: PROJECT_ROOT,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    pipeWithPrefix(child, name);
+    return { name, child };
+  });
+
+  const ui = temporal?.uiAddress ?? `http://${readTemporalDevConfig().ip}:${readTemporalDevConfig().uiPort}`;
+  say(`API:         http://${config.host}:${config.port}  (try /readyz)`);
+  say(`Temporal UI: ${ui}/namespaces/${config.temporal.namespace}/workflows`);
+  say(`Temporal:    ${config.temporal.address}, task queue ${config.temporal.taskQueue}`);
+  say(`Redis:       ${config.redisChannel} on ${new URL(config.redisUrl).host}`);
+  say('Ctrl-C stops everything.');
+
+  let stopping = false;
+  const stopAll = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    say('stopping...');
+    await Promise.all(children.map(({ child }) => stopProcess(child)));
+    await temporal?.stop();
+    process.exit(code);
+  };
+  for (const { name, child } of children) {
+    child.once('exit', (exitCode, signal) => {
+      if (stopping) return;
+      say(`${name} exited (${signal ?? exitCode}); stopping the rest`);
+      void stopAll(1);
+    });
+  }
+  process.on('SIGINT', () => void stopAll(0));
+  process.on('SIGTERM', () => void stopAll(0));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`[dev] ${(error as Error).message}\n`);
+  process.exit(1);
+});
