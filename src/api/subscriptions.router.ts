@@ -1,0 +1,105 @@
+import { Router, type Request } from 'express';
+import type { SubscriptionRepository } from '../subscriptions/subscription.repository';
+import {
+  DEFAULT_ROTATION_GRACE_SECONDS,
+  toSubscriptionView,
+  type SubscriptionService,
+} from '../subscriptions/subscription.service';
+import { ApiError, notFound } from './api-error';
+import { accountIdOf } from './auth.middleware';
+import { decodeCursor, encodeCursor } from './cursor';
+import {
+  createSubscriptionSchema,
+  DEFAULT_PAGE_SIZE,
+  listSubscriptionsQuerySchema,
+  rotateSecretSchema,
+  subscriptionIdSchema,
+  updateSubscriptionSchema,
+} from './subscriptions.schemas';
+import type { UrlGuard } from './url-guard';
+import { parseOrThrow } from './validation';
+
+export interface SubscriptionsRouterDeps {
+  repository: SubscriptionRepository;
+  service: SubscriptionService;
+  urlGuard: UrlGuard;
+}
+
+/** A path id that is not a uuid cannot name a subscription: 404, like any other unknown id. */
+function subscriptionId(req: Request): string {
+  const parsed = subscriptionIdSchema.safeParse(req.params.id);
+  if (!parsed.success) throw notFound('subscription');
+  return parsed.data;
+}
+
+/** The SSRF guard at create and update: a refused target answers 400 target_not_allowed with the reason. */
+async function assertTargetAllowed(urlGuard: UrlGuard, url: string): Promise<void> {
+  const verdict = await urlGuard(url);
+  if (!verdict.allowed) {
+    throw new ApiError(400, 'target_not_allowed', `url is not an allowed delivery target: ${verdict.reason}`, [
+      { field: 'url', message: verdict.reason },
+    ]);
+  }
+}
+
+/** Routes under /webhooks/subscriptions; every one is scoped by the authenticated account. */
+export function createSubscriptionsRouter({ repository, service, urlGuard }: SubscriptionsRouterDeps): Router {
+  const router = Router();
+
+  router.post('/subscriptions', async (req, res) => {
+    const input = parseOrThrow(createSubscriptionSchema, req.body, 'request body');
+    await assertTargetAllowed(urlGuard, input.url);
+    const { subscription, secret } = await service.create({
+      accountId: accountIdOf(res),
+      url: input.url,
+      events: input.events,
+      description: input.description ?? null,
+      isActive: input.isActive ?? true,
+    });
+    res.status(201).location(`/webhooks/subscriptions/${subscription.id}`).json({ ...toSubscriptionView(subscription), secret });
+  });
+
+  router.get('/subscriptions', async (req, res) => {
+    const query = parseOrThrow(listSubscriptionsQuerySchema, req.query, 'query');
+    const page = await repository.list(accountIdOf(res), {
+      limit: query.limit ?? DEFAULT_PAGE_SIZE,
+      after: query.cursor === undefined ? undefined : decodeCursor(query.cursor),
+      isActive: query.isActive,
+      event: query.event,
+    });
+    res.json({ data: page.rows.map(toSubscriptionView), nextCursor: page.next ? encodeCursor(page.next) : null });
+  });
+
+  router.get('/subscriptions/:id', async (req, res) => {
+    const found = await repository.findForAccount(accountIdOf(res), subscriptionId(req));
+    if (!found) throw notFound('subscription');
+    res.json(toSubscriptionView(found));
+  });
+
+  router.patch('/subscriptions/:id', async (req, res) => {
+    const id = subscriptionId(req);
+    const patch = parseOrThrow(updateSubscriptionSchema, req.body, 'request body');
+    const accountId = accountIdOf(res);
+    // 404 before the guard, so another account's id never learns anything from a URL verdict.
+    if (!(await repository.findForAccount(accountId, id))) throw notFound('subscription');
+    if (patch.url !== undefined) await assertTargetAllowed(urlGuard, patch.url);
+    const updated = await repository.update(accountId, id, patch);
+    if (!updated) throw notFound('subscription');
+    res.json(toSubscriptionView(updated));
+  });
+
+  router.delete('/subscriptions/:id', async (req, res) => {
+    if (!(await repository.remove(accountIdOf(res), subscriptionId(req)))) throw notFound('subscription');
+    res.status(204).end();
+  });
+
+  router.post('/subscriptions/:id/secret/rotate', async (req, res) => {
+    const id = subscriptionId(req);
+    const body = parseOrThrow(rotateSecretSchema, req.body ?? {}, 'request body');
+    const secret = await service.rotateSecret(accountIdOf(res), id, body.graceSeconds ?? DEFAULT_ROTATION_GRACE_SECONDS);
+    if (secret === null) throw notFound('subscription');
+    res.json({ secret });
+  });
+
+  return router;
+}

@@ -1,0 +1,49 @@
+import { loadConfig } from './config';
+import { createDataSource } from './db/data-source';
+import { migrate } from './db/migrate';
+import { KEYS_USAGE, parseKeysCommand, runKeysCommand, UsageError, type CliOutput } from './keys/keys-cli';
+
+/**
+ * Operator commands: `cli keys create --account <accountId>`, `cli keys revoke <keyId>`.
+ * Applies pending migrations first (creating the database if missing), so it works on a fresh install.
+ * Exit codes: 0 done, 1 failed, 2 usage error.
+ */
+async function main(argv: readonly string[], out: CliOutput): Promise<number> {
+  const [group, ...args] = argv;
+  if (group !== 'keys') {
+    out.stderr(`${group ? `unknown command "${group}"` : 'missing command'}\n${KEYS_USAGE}\n`);
+    return 2;
+  }
+  let command;
+  try {
+    command = parseKeysCommand(args);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    out.stderr(`${error.message}\n${KEYS_USAGE}\n`);
+    return 2;
+  }
+  const config = loadConfig();
+  await migrate(config.databaseUrl);
+  const dataSource = createDataSource(config.databaseUrl, { poolSize: 1 });
+  await dataSource.initialize();
+  try {
+    return await runKeysCommand(command, dataSource, out);
+  } finally {
+    await dataSource.destroy();
+  }
+}
+
+const out: CliOutput = {
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+};
+
+main(process.argv.slice(2), out).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    out.stderr(`failed: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = 1;
+  },
+);

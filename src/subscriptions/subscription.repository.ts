@@ -1,0 +1,131 @@
+import type { DataSource, EntityManager } from 'typeorm';
+import { WILDCARD_EVENT } from '../events/event-catalog';
+import { WebhookSubscription, type StoredSecret } from './subscription.entity';
+
+/** A place in the (createdAt, id) order; createdAt is ISO text with microseconds (see cursorTimestampSql). */
+export interface KeysetPosition {
+  createdAt: string;
+  id: string;
+}
+
+export interface ListOptions {
+  limit: number;
+  after?: KeysetPosition;
+  isActive?: boolean;
+  /** Subscriptions that receive this event type: listing it exactly or `*` (for `*`, those listing `*`). */
+  event?: string;
+}
+
+export interface NewSubscription {
+  id: string;
+  accountId: string;
+  url: string;
+  events: string[];
+  description: string | null;
+  isActive: boolean;
+  secrets: StoredSecret[];
+}
+
+export type SubscriptionPatch = Partial<Pick<WebhookSubscription, 'url' | 'events' | 'description' | 'isActive'>>;
+
+/** SQL rendering a timestamptz column as ISO text in UTC with microseconds (a lossless keyset position). */
+export const cursorTimestampSql = (column: string): string =>
+  `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+
+/** Every method is scoped by account: another account's id behaves exactly like a missing one. */
+export interface SubscriptionRepository {
+  insert(subscription: NewSubscription): Promise<WebhookSubscription>;
+  findForAccount(accountId: string, id: string): Promise<WebhookSubscription | null>;
+  /** Newest first. `next` is the position to continue after, or null on the last page. */
+  list(accountId: string, options: ListOptions): Promise<{ rows: WebhookSubscription[]; next: KeysetPosition | null }>;
+  update(accountId: string, id: string, patch: SubscriptionPatch): Promise<WebhookSubscription | null>;
+  remove(accountId: string, id: string): Promise<boolean>;
+  /** Replaces the secrets under a row lock, so concurrent rotations do not lose one another's secrets. */
+  updateSecrets(
+    accountId: string,
+    id: string,
+    change: (current: WebhookSubscription) => StoredSecret[],
+  ): Promise<WebhookSubscription | null>;
+}
+
+export function createSubscriptionRepository(dataSource: DataSource): SubscriptionRepository {
+  const repo = dataSource.getRepository(WebhookSubscription);
+  return {
+    async insert(subscription) {
+      await repo.insert(subscription);
+      return repo.findOneByOrFail({ id: subscription.id, accountId: subscription.accountId });
+    },
+
+    findForAccount(accountId, id) {
+      return repo.findOneBy({ id, accountId });
+    },
+
+    async list(accountId, options) {
+      const query = repo
+        .createQueryBuilder('s')
+        .addSelect(cursorTimestampSql('s.created_at'), 's_position')
+        .where('s.account_id = :accountId', { accountId });
+      if (options.isActive !== undefined) query.andWhere('s.is_active = :isActive', { isActive: options.isActive });
+      if (options.event !== undefined) {
+        const wanted = options.event === WILDCARD_EVENT ? [WILDCARD_EVENT] : [options.event, WILDCARD_EVENT];
+        query.andWhere('s.events && CAST(:wanted AS text[])', { wanted });
+      }
+      if (options.after) {
+        query.andWhere('(s.created_at, s.id) < (CAST(:afterCreatedAt AS timestamptz), CAST(:afterId AS uuid))', {
+          afterCreatedAt: options.after.createdAt,
+          afterId: options.after.id,
+        });
+      }
+      query.orderBy('s.created_at', 'DESC').addOrderBy('s.id', 'DESC').limit(options.limit + 1);
+      const { entities, raw } = await query.getRawAndEntities<{ s_id: string; s_position: string }>();
+      const rows = entities.slice(0, options.limit);
+      const last = rows[rows.length - 1];
+      const hasMore = entities.length > options.limit;
+      const lastRaw = last ? raw.find((r) => r.s_id === last.id) : undefined;
+      return { rows, next: hasMore && lastRaw ? { createdAt: lastRaw.s_position, id: last.id } : null };
+    },
+
+    async update(accountId, id, patch) {
+      const result = await repo.update({ id, accountId }, patch);
+      if (!result.affected) return null;
+      return repo.findOneBy({ id, accountId });
+    },
+
+    async remove(accountId, id) {
+      const result = await repo.delete({ id, accountId });
+      return (result.affected ?? 0) > 0;
+    },
+
+    updateSecrets(accountId, id, change) {
+      return dataSource.transaction(async (manager: EntityManager) => {
+        const current = await manager.findOne(WebhookSubscription, {
+          where: { id, accountId },
+          lock: { mode: 'pessimistic_write' },
+        });
+        if (!current) return null;
+        await manager.update(WebhookSubscription, { id, accountId }, { secrets: change(current) });
+        return manager.findOneByOrFail(WebhookSubscription, { id, accountId });
+      });
+    },
+  };
+}
+
+/**
+ * Active subscriptions of `accountId` that receive `eventType` (listing it exactly or `*`), oldest first.
+ * One query; `events && ARRAY[type, '*']` can use the GIN index on events. For the dispatcher.
+ */
+export function findActiveSubscriptionsForEvent(
+  dataSource: DataSource,
+  accountId: string,
+  eventType: string,
+): Promise<WebhookSubscription[]> {
+  return dataSource
+    .getRepository(WebhookSubscription)
+    .createQueryBuilder('s')
+    .where('s.account_id = :accountId', { accountId })
+    .andWhere('s.is_active = true')
+    .andWhere('s.events && CAST(:wanted AS text[])', { wanted: [eventType, WILDCARD_EVENT] })
+    .orderBy('s.created_at', 'ASC')
+    .addOrderBy('s.id', 'ASC')
+    .getMany();
+}
