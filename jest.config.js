@@ -12,6 +12,7 @@ module.exports = {
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json' }] },
   globalSetup: '<rootDir>/test/helpers/global-setup.ts',
   globalTeardown: '<rootDir>/test/helpers/global-teardown.ts',
+  reporters: ['default', '<rootDir>/test/helpers/summary-reporter.js'],
   testTimeout: 60_000,
   slowTestThreshold: 30,
 };
