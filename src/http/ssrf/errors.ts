@@ -1,0 +1,28 @@
+/**
+ * The one error the SSRF guard raises. At creation the API turns it into a 400 with code `target_not_allowed`;
+ * at delivery the activity records it on the attempt as a non-retryable failure.
+ */
+export class TargetNotAllowedError extends Error {
+  readonly code = 'target_not_allowed' as const;
+
+  /** @param reason why the target is refused, e.g. `resolves to 10.0.0.5 (private)`. */
+  constructor(readonly reason: string) {
+    super(`target_not_allowed: ${reason}`);
+    this.name = 'TargetNotAllowedError';
+  }
+}
+
+/**
+ * Finds a TargetNotAllowedError in an error's cause chain (HTTP clients wrap the error raised by the DNS lookup
+ * hook, e.g. got's RequestError keeps it as `cause`). Returns undefined when the failure had another origin.
+ */
+export function findTargetNotAllowed(error: unknown): TargetNotAllowedError | undefined {
+  const seen = new Set<unknown>();
+  let current: unknown = error;
+  while (current instanceof Error && !seen.has(current)) {
+    if (current instanceof TargetNotAllowedError) return current;
+    seen.add(current);
+    current = current.cause;
+  }
+  return undefined;
+}
