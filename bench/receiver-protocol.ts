@@ -1,0 +1,21 @@
+/** Messages between the benchmark and its receiver process (bench/receiver.ts) over the IPC channel. */
+
+export type ReceiverRequest =
+  | { type: 'collect'; requestId: number; prefix: string }
+  | { type: 'count'; requestId: number; prefix: string }
+  | { type: 'forget'; requestId: number; prefix: string };
+
+/** [event id, scheduled send time (ms), receipt times (ms)] */
+export type CollectedEvent = [string, number, number[]];
+
+export type ReceiverReply =
+  | { type: 'ready'; port: number }
+  | { type: 'collected'; requestId: number; events: CollectedEvent[]; badSignatures: number; malformed: number }
+  | { type: 'counted'; requestId: number; distinct: number; receipts: number }
+  | { type: 'forgotten'; requestId: number };
+
+/** The benchmark's events carry their scheduled send time in `data.scheduledAt` (ms since the epoch). */
+export interface BenchEventData {
+  scheduledAt: number;
+  seq: number;
+}
