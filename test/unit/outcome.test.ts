@@ -3,7 +3,7 @@ import { AttemptErrorKind, classifyOutcome, parseRetryAfter, type AttemptResult,
 const now = new Date('2026-01-01T00:00:00.000Z');
 const options = { retryAfterCapMs: 60_000, now };
 const response = (statusCode: number, headers: Record<string, string> = {}): AttemptResult => ({ kind: 'response', statusCode, headers });
-const failure = (error: AttemptErrorKind, message = error): AttemptResult => ({ kind: 'error', error, message });
+const failure = (error: AttemptErrorKind, message: string = error): AttemptResult => ({ kind: 'error', error, message });
 
 describe('classifyOutcome', () => {
   const table: Array<[string, AttemptResult, Outcome]> = [
