@@ -1,0 +1,197 @@
+/**
+ * Event -> one Temporal workflow per matching active subscription. The event is stored first (once by id), so an
+ * event that was received is never lost: while a start fails (Temporal unreachable) it is retried in the
+ * background with backoff, and events still undispatched after a while (e.g. the process was killed) are picked
+ * up by `sweep()`. Starting is idempotent (deterministic workflow id, duplicates rejected by Temporal), so a
+ * re-publish, a sweep racing a retry, or two listeners receiving the same message all deliver once.
+ */
+import type { Logger } from '../logger';
+import type { EventEnvelope } from './envelope';
+import type { EventRepository, StoredEvent } from './event.repository';
+
+/** What is needed to start one delivery workflow. */
+export interface DeliveryStart {
+  readonly eventId: string;
+  readonly subscriptionId: string;
+  readonly accountId: string;
+  readonly eventType: string;
+  readonly targetUrl: string;
+}
+
+/** `already-started`: a workflow with this id exists or existed (a re-publish); it counts as done. */
+export type StartDelivery = (start: DeliveryStart) => Promise<'started' | 'already-started'>;
+
+/** The account's ACTIVE subscriptions whose `events` match the type (exact or `*`). */
+export type FindMatchingSubscriptions = (
+  accountId: string,
+  eventType: string,
+) => Promise<ReadonlyArray<{ readonly id: string; readonly url: string }>>;
+
+export interface DispatcherOptions {
+  /** First background retry delay after a failed dispatch (default 1 s); doubles up to `retryMaxDelayMs`. */
+  retryInitialDelayMs?: number;
+  /** Default 30 s. */
+  retryMaxDelayMs?: number;
+  /** The sweep re-dispatches undispatched events received more than this long ago (default 10 s). */
+  sweepMinAgeMs?: number;
+  /** Events per sweep (default 200). */
+  sweepBatchSize?: number;
+}
+
+export interface DispatcherDeps {
+  events: EventRepository;
+  findSubscriptions: FindMatchingSubscriptions;
+  startDelivery: StartDelivery;
+  logger: Logger;
+  options?: DispatcherOptions;
+}
+
+export type AcceptOutcome = 'dispatched' | 'duplicate' | 'deferred';
+
+export interface Dispatcher {
+  /** Stores the event and starts its deliveries; on failure the event stays stored and is retried in the background. */
+  accept(envelope: EventEnvelope, body: string): Promise<AcceptOutcome>;
+  /** Re-dispatches stored events that are still undispatched; returns how many were dispatched. */
+  sweep(): Promise<number>;
+  /** Number of events waiting for a background retry. */
+  pendingRetries(): number;
+  /** Cancels background retries (the events stay stored for the next sweep) and waits for dispatches in flight. */
+  stop(): Promise<void>;
+}
+
+export function createDispatcher(deps: DispatcherDeps): Dispatcher {
+  const { events, findSubscriptions, startDelivery, logger } = deps;
+  const retryInitialDelayMs = deps.options?.retryInitialDelayMs ?? 1_000;
+  const retryMaxDelayMs = deps.options?.retryMaxDelayMs ?? 30_000;
+  const sweepMinAgeMs = deps.options?.sweepMinAgeMs ?? 10_000;
+  const sweepBatchSize = deps.options?.sweepBatchSize ?? 200;
+
+  /** Event ids being dispatched now or scheduled for a retry: never dispatched twice at once. */
+  const busy = new Set<string>();
+  const retryTimers = new Map<string, NodeJS.Timeout>();
+  const inFlight = new Set<Promise<unknown>>();
+  let stopped = false;
+
+  const track = <T>(promise: Promise<T>): Promise<T> => {
+    inFlight.add(promise);
+    void promise.finally(() => inFlight.delete(promise)).catch(() => undefined);
+    return promise;
+  };
+
+  /** Starts every delivery of the event, then marks it dispatched. Throws if any start failed. */
+  async function dispatchOnce(event: StoredEvent): Promise<void> {
+    const subscriptions = await findSubscriptions(event.accountId, event.type);
+    const results = await Promise.allSettled(
+      subscriptions.map((subscription) =>
+        startDelivery({
+          eventId: event.id,
+          subscriptionId: subscription.id,
+          accountId: event.accountId,
+          eventType: event.type,
+          targetUrl: subscription.url,
+        }),
+      ),
+    );
+    const failures = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failures.length > 0) {
+      throw new DispatchError(event.id, failures.length, subscriptions.length, failures[0].reason);
+    }
+    await events.markDispatched(event.id);
+    const started = results.filter((r) => r.status === 'fulfilled' && r.value === 'started').length;
+    logger.info(
+      { eventId: event.id, eventType: event.type, subscriptions: subscriptions.length, started },
+      subscriptions.length === 0 ? 'event matched no active subscription' : 'event dispatched',
+    );
+  }
+
+  function scheduleRetry(event: StoredEvent, attempt: number): void {
+    if (stopped) {
+      busy.delete(event.id);
+      return;
+    }
+    const delay = Math.min(retryMaxDelayMs, retryInitialDelayMs * 2 ** (attempt - 1));
+    const timer = setTimeout(() => {
+      retryTimers.delete(event.id);
+      void track(
+        dispatchOnce(event).then(
+          () => busy.delete(event.id),
+          (error: unknown) => {
+            logger.warn({ eventId: event.id, attempt, err: describe(error) }, 'dispatch retry failed; retrying later');
+            scheduleRetry(event, attempt + 1);
+          },
+        ),
+      );
+    }, delay);
+    retryTimers.set(event.id, timer);
+  }
+
+  /** Dispatches now; on failure hands the event to the background retry. Resolves true when dispatched. */
+  async function dispatchOrDefer(event: StoredEvent): Promise<boolean> {
+    if (busy.has(event.id)) return false;
+    busy.add(event.id);
+    try {
+      await dispatchOnce(event);
+      busy.delete(event.id);
+      return true;
+    } catch (error) {
+      logger.warn({ eventId: event.id, err: describe(error) }, 'dispatch failed; the event is kept and retried in the background');
+      scheduleRetry(event, 1);
+      return false;
+    }
+  }
+
+  return {
+    accept: (envelope, body) =>
+      track(
+        (async (): Promise<AcceptOutcome> => {
+          const { inserted, event } = await events.store(envelope, body);
+          if (!inserted && event.dispatchedAt) {
+            logger.info({ eventId: event.id }, 'event already received and dispatched; ignoring the re-publish');
+            return 'duplicate';
+          }
+          return (await dispatchOrDefer(event)) ? 'dispatched' : 'deferred';
+        })(),
+      ),
+
+    sweep: () =>
+      track(
+        (async () => {
+          if (stopped) return 0;
+          const due = await events.findUndispatched(new Date(Date.now() - sweepMinAgeMs), sweepBatchSize);
+          let dispatched = 0;
+          for (const event of due) {
+            if (stopped) break;
+            if (await dispatchOrDefer(event)) dispatched += 1;
+          }
+          if (due.length > 0) logger.info({ found: due.length, dispatched }, 'sweep re-dispatched undispatched events');
+          return dispatched;
+        })(),
+      ),
+
+    pendingRetries: () => retryTimers.size,
+
+    async stop() {
+      stopped = true;
+      retryTimers.forEach((timer) => clearTimeout(timer));
+      retryTimers.clear();
+      await Promise.allSettled([...inFlight]);
+    },
+  };
+}
+
+export class DispatchError extends Error {
+  constructor(
+    readonly eventId: string,
+    readonly failed: number,
+    readonly total: number,
+    override readonly cause: unknown,
+  ) {
+    super(`${failed} of ${total} workflow start(s) failed for event ${eventId}: ${describe(cause)}`);
+    this.name = 'DispatchError';
+  }
+}
+
+function describe(error: unknown): string {
+  const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return message.split('\n')[0].slice(0, 300);
+}

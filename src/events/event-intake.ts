@@ -1,0 +1,103 @@
+/**
+ * One raw message from the channel -> a stored, dispatched event, or a stored rejection. Never throws: a bad
+ * message is logged with its reason (and its size, never its content) and kept in rejected_messages; a message
+ * that cannot be stored because Postgres is briefly unavailable is retried with backoff while the process runs.
+ */
+import type { Logger } from '../logger';
+import type { AcceptOutcome, Dispatcher } from './dispatcher';
+import { parseEnvelope, type EnvelopeRules } from './envelope';
+import type { RejectedMessageRepository } from './rejected-message.repository';
+
+export type IntakeOutcome = AcceptOutcome | 'rejected' | 'lost';
+
+export interface EventIntakeDeps {
+  channel: string;
+  rules: EnvelopeRules;
+  dispatcher: Dispatcher;
+  rejected: RejectedMessageRepository;
+  logger: Logger;
+  /** Backoff for storing while Postgres fails (default 500 ms doubling to 30 s). */
+  storeRetry?: { initialDelayMs: number; maxDelayMs: number };
+}
+
+export interface EventIntake {
+  handle(raw: string): Promise<IntakeOutcome>;
+  /** Ends store retries (messages still unstored are logged as lost) and waits for messages in hand. */
+  stop(): Promise<void>;
+}
+
+export function createEventIntake(deps: EventIntakeDeps): EventIntake {
+  const { channel, rules, dispatcher, rejected, logger } = deps;
+  const initialDelayMs = deps.storeRetry?.initialDelayMs ?? 500;
+  const maxDelayMs = deps.storeRetry?.maxDelayMs ?? 30_000;
+  const inHand = new Set<Promise<IntakeOutcome>>();
+  const wakeUps = new Set<() => void>();
+  let stopped = false;
+
+  const pause = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        wakeUps.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      wakeUps.add(wake);
+    });
+
+  /** Runs `write` until it succeeds or the intake stops; true when written. */
+  async function persistently(what: string, context: Record<string, unknown>, write: () => Promise<unknown>): Promise<boolean> {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        await write();
+        return true;
+      } catch (error) {
+        if (stopped) {
+          logger.error({ ...context, err: summarise(error) }, `${what} failed and the listener is stopping: message lost`);
+          return false;
+        }
+        const delay = Math.min(maxDelayMs, initialDelayMs * 2 ** (attempt - 1));
+        logger.error({ ...context, attempt, retryInMs: delay, err: summarise(error) }, `${what} failed; retrying`);
+        await pause(delay);
+      }
+    }
+  }
+
+  async function process(raw: string): Promise<IntakeOutcome> {
+    const parsed = parseEnvelope(raw, rules);
+    if (!parsed.ok) {
+      const bytes = Buffer.byteLength(raw, 'utf8');
+      logger.warn({ channel, bytes, reason: parsed.reason }, 'rejected a malformed event message');
+      const kept = await persistently('storing the rejected message', { channel, bytes }, () =>
+        rejected.store(channel, raw, parsed.reason),
+      );
+      return kept ? 'rejected' : 'lost';
+    }
+    const { envelope, body } = parsed;
+    const context = { eventId: envelope.id, eventType: envelope.type, accountId: envelope.accountId };
+    let outcome: AcceptOutcome = 'deferred';
+    const stored = await persistently('storing the event', context, async () => {
+      outcome = await dispatcher.accept(envelope, body);
+    });
+    return stored ? outcome : 'lost';
+  }
+
+  return {
+    handle(raw) {
+      const promise = process(raw);
+      inHand.add(promise);
+      void promise.finally(() => inHand.delete(promise));
+      return promise;
+    },
+    async stop() {
+      stopped = true;
+      wakeUps.forEach((wake) => wake());
+      await Promise.allSettled([...inHand]);
+    },
+  };
+}
+
+function summarise(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.split('\n')[0].slice(0, 300);
+}

@@ -1,0 +1,22 @@
+import type { DataSource } from 'typeorm';
+
+/** The raw text kept for inspection is capped; the reason says how large the original was. */
+export const MAX_STORED_RAW_CHARS = 64 * 1024;
+
+export interface RejectedMessageRepository {
+  store(channel: string, raw: string, reason: string): Promise<void>;
+}
+
+export function createRejectedMessageRepository(dataSource: DataSource): RejectedMessageRepository {
+  return {
+    async store(channel, raw, reason) {
+      // Postgres text cannot hold NUL; it is replaced so that a message containing one is still kept.
+      const kept = raw.slice(0, MAX_STORED_RAW_CHARS).replace(/\u0000/g, '\ufffd');
+      await dataSource.query(`INSERT INTO rejected_messages (channel, raw, reason) VALUES ($1, $2, $3)`, [
+        channel.slice(0, 200),
+        kept,
+        reason,
+      ]);
+    },
+  };
+}

@@ -1,0 +1,182 @@
+import { createDispatcher, type DeliveryStart, type Dispatcher } from '../../src/events/dispatcher';
+import type { EventEnvelope } from '../../src/events/envelope';
+import type { EventRepository, StoredEvent } from '../../src/events/event.repository';
+import { createLogger } from '../../src/logger';
+
+/** In-memory stand-in for the events table, with the same first-write-wins semantics. */
+function memoryEvents() {
+  const rows = new Map<string, StoredEvent & { body: string; receivedAt: number }>();
+  const repo: EventRepository = {
+    async store(envelope, body) {
+      const existing = rows.get(envelope.id);
+      if (existing) return { inserted: false, event: { ...existing } };
+      const row = { id: envelope.id, accountId: envelope.accountId, type: envelope.type, dispatchedAt: null, body, receivedAt: Date.now() };
+      rows.set(envelope.id, row);
+      return { inserted: true, event: { ...row } };
+    },
+    async markDispatched(id) {
+      const row = rows.get(id);
+      if (row && !row.dispatchedAt) rows.set(id, { ...row, dispatchedAt: new Date() });
+    },
+    async findUndispatched(before, limit) {
+      return [...rows.values()].filter((r) => !r.dispatchedAt && r.receivedAt < before.getTime()).slice(0, limit);
+    },
+  };
+  return { repo, rows };
+}
+
+const envelope = (id: string, accountId = 'acc_1', type = 'NEW_MESSAGE_FROM_VISITOR'): EventEnvelope => ({
+  id,
+  type,
+  accountId,
+  occurredAt: '2026-11-28T18:00:00Z',
+  data: {},
+});
+
+const subs = [
+  { id: 'sub-a', url: 'https://a.example.com/hook' },
+  { id: 'sub-b', url: 'https://b.example.com:8443/x' },
+];
+
+const waitUntil = async (condition: () => boolean, timeoutMs = 2_000) => {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+};
+
+describe('dispatcher', () => {
+  let dispatcher: Dispatcher;
+  afterEach(async () => dispatcher?.stop());
+
+  function setup(opts: { subscriptions?: typeof subs; start?: (s: DeliveryStart) => Promise<'started' | 'already-started'> } = {}) {
+    const events = memoryEvents();
+    const started: DeliveryStart[] = [];
+    const lookups: Array<[string, string]> = [];
+    dispatcher = createDispatcher({
+      events: events.repo,
+      findSubscriptions: async (accountId, type) => {
+        lookups.push([accountId, type]);
+        return opts.subscriptions ?? subs;
+      },
+      startDelivery: async (start) => {
+        const result = await (opts.start ?? (async () => 'started' as const))(start);
+        started.push(start);
+        return result;
+      },
+      logger: createLogger('test', 'silent'),
+      options: { retryInitialDelayMs: 10, retryMaxDelayMs: 40, sweepMinAgeMs: 0 },
+    });
+    return { events, started, lookups };
+  }
+
+  it('starts one delivery per matching subscription with the event and target, then marks the event dispatched', async () => {
+    const { events, started, lookups } = setup();
+    await expect(dispatcher.accept(envelope('e1'), '{}')).resolves.toBe('dispatched');
+    expect(lookups).toEqual([['acc_1', 'NEW_MESSAGE_FROM_VISITOR']]);
+    expect(started).toEqual([
+      { eventId: 'e1', subscriptionId: 'sub-a', accountId: 'acc_1', eventType: 'NEW_MESSAGE_FROM_VISITOR', targetUrl: 'https://a.example.com/hook' },
+      { eventId: 'e1', subscriptionId: 'sub-b', accountId: 'acc_1', eventType: 'NEW_MESSAGE_FROM_VISITOR', targetUrl: 'https://b.example.com:8443/x' },
+    ]);
+    expect(events.rows.get('e1')?.dispatchedAt).toBeInstanceOf(Date);
+    expect(events.rows.get('e1')?.body).toBe('{}');
+  });
+
+  it('starts nothing for an event with no matching subscription and still marks it dispatched', async () => {
+    const { events, started } = setup({ subscriptions: [] });
+    await expect(dispatcher.accept(envelope('e1'), '{}')).resolves.toBe('dispatched');
+    expect(started).toEqual([]);
+    expect(events.rows.get('e1')?.dispatchedAt).toBeInstanceOf(Date);
+  });
+
+  it('does nothing when an already dispatched event is published again', async () => {
+    const { started } = setup();
+    await dispatcher.accept(envelope('e1'), '{}');
+    await expect(dispatcher.accept(envelope('e1'), '{"other":true}')).resolves.toBe('duplicate');
+    expect(started).toHaveLength(2);
+  });
+
+  it('counts a workflow that already exists as dispatched', async () => {
+    const { events } = setup({ start: async () => 'already-started' });
+    await expect(dispatcher.accept(envelope('e1'), '{}')).resolves.toBe('dispatched');
+    expect(events.rows.get('e1')?.dispatchedAt).toBeInstanceOf(Date);
+  });
+
+  it('keeps an event whose starts fail and retries it in the background until the starts succeed', async () => {
+    let failuresLeft = 3;
+    const { events, started } = setup({
+      start: async () => {
+        if (failuresLeft > 0) {
+          failuresLeft -= 1;
+          throw new Error('14 UNAVAILABLE: connect ECONNREFUSED');
+        }
+        return 'started';
+      },
+    });
+    await expect(dispatcher.accept(envelope('e1'), '{}')).resolves.toBe('deferred');
+    expect(events.rows.get('e1')?.dispatchedAt).toBeNull();
+    expect(dispatcher.pendingRetries()).toBe(1);
+    await waitUntil(() => events.rows.get('e1')?.dispatchedAt instanceof Date);
+    expect(dispatcher.pendingRetries()).toBe(0);
+    expect(new Set(started.map((s) => s.subscriptionId))).toEqual(new Set(['sub-a', 'sub-b']));
+  });
+
+  it('dispatches an undispatched event again when it is published again', async () => {
+    let fail = true;
+    const { events } = setup({
+      start: async () => {
+        if (fail) throw new Error('down');
+        return 'started';
+      },
+    });
+    await dispatcher.accept(envelope('e1'), '{}');
+    await dispatcher.stop();
+    fail = false;
+    dispatcher = createDispatcher({
+      events: events.repo,
+      findSubscriptions: async () => subs,
+      startDelivery: async () => 'already-started',
+      logger: createLogger('test', 'silent'),
+    });
+    await expect(dispatcher.accept(envelope('e1'), '{}')).resolves.toBe('dispatched');
+    expect(events.rows.get('e1')?.dispatchedAt).toBeInstanceOf(Date);
+  });
+
+  it('sweeps events left undispatched by an earlier process', async () => {
+    const { events, started } = setup();
+    await events.repo.store(envelope('left-1'), '{}');
+    await events.repo.store(envelope('left-2', 'acc_2'), '{}');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    await expect(dispatcher.sweep()).resolves.toBe(2);
+    expect(new Set(started.map((s) => s.eventId))).toEqual(new Set(['left-1', 'left-2']));
+    expect(events.rows.get('left-2')?.dispatchedAt).toBeInstanceOf(Date);
+    await expect(dispatcher.sweep()).resolves.toBe(0);
+  });
+
+  it('does not sweep an event that is already waiting for a background retry', async () => {
+    let calls = 0;
+    setup({
+      start: async () => {
+        calls += 1;
+        throw new Error('down');
+      },
+    });
+    await dispatcher.accept(envelope('e1'), '{}');
+    const callsAfterAccept = calls;
+    await expect(dispatcher.sweep()).resolves.toBe(0);
+    expect(calls).toBe(callsAfterAccept);
+  });
+
+  it('stops retrying when stopped and leaves the event undispatched for the next sweep', async () => {
+    const { events } = setup({
+      start: async () => {
+        throw new Error('down');
+      },
+    });
+    await dispatcher.accept(envelope('e1'), '{}');
+    await dispatcher.stop();
+    expect(dispatcher.pendingRetries()).toBe(0);
+    expect(events.rows.get('e1')?.dispatchedAt).toBeNull();
+  });
+});
