@@ -1,0 +1,70 @@
+import { Connection } from '@temporalio/client';
+import type { Server } from 'node:http';
+import { Redis } from 'ioredis';
+import { createApp } from './api/app';
+import { createSsrfUrlGuard } from './api/url-guard';
+import { describeConfig, loadConfig, requireEncryptionKey } from './config';
+import { createSecretBox } from './crypto/secret-box';
+import { createDataSource } from './db/data-source';
+import { createReadinessCheck } from './health/readiness';
+import { systemResolver } from './http/ssrf';
+import { createLogger } from './logger';
+
+/** How long in-flight requests get to finish on SIGINT/SIGTERM before connections are cut. */
+const SHUTDOWN_GRACE_MS = 10_000;
+
+/** Composition root of the REST API process. */
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger('webhooks-api', config.logLevel);
+  const secretBox = createSecretBox(requireEncryptionKey(config));
+  logger.info({ config: describeConfig(config) }, 'starting');
+
+  const dataSource = createDataSource(config.databaseUrl);
+  await dataSource.initialize();
+  // Redis and Temporal are held for readiness only: the API itself neither publishes nor starts workflows.
+  const redis = new Redis(config.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 1, enableOfflineQueue: false });
+  redis.on('error', (error: Error) => logger.warn({ error: error.message }, 'redis connection error'));
+  const temporal = await Connection.connect({ address: config.temporal.address });
+
+  const app = createApp({
+    dataSource,
+    config,
+    logger,
+    secretBox,
+    urlGuard: createSsrfUrlGuard({
+      requireHttps: config.delivery.requireHttps,
+      allowCidrs: config.ssrfAllowCidrs,
+      resolver: systemResolver,
+    }),
+    readiness: createReadinessCheck({ dataSource, redis, temporal }),
+  });
+
+  const server: Server = await new Promise((resolve, reject) => {
+    const listening = app.listen(config.port, config.host, (error?: Error) => (error ? reject(error) : resolve(listening)));
+  });
+  logger.info({ host: config.host, port: config.port }, 'API listening');
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    const force = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS);
+    force.unref();
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeIdleConnections();
+    });
+    clearTimeout(force);
+    await Promise.allSettled([dataSource.destroy(), redis.quit(), temporal.close()]);
+    logger.info('stopped');
+  };
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`webhooks-api failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,131 @@
+import { ApiHarness, countSubscriptions, PUBLIC_HOST, startApiHarness } from '../helpers/api-harness';
+
+const SECRET_SHAPE = /^whsec_[A-Za-z0-9+/]{43}=$/;
+
+describe('subscriptions API', () => {
+  let api: ApiHarness;
+  let account: { accountId: string; key: string };
+
+  beforeAll(async () => {
+    api = await startApiHarness();
+    account = await api.newAccount();
+  });
+  afterAll(() => api.close());
+
+  const create = (body: unknown, key = account.key) => api.request('POST', '/webhooks/subscriptions', { key, body });
+
+  it('creates a subscription and answers 201 with a whsec_ secret of 32 random bytes', async () => {
+    const res = await create({ url: `https://${PUBLIC_HOST}/hooks`, events: ['NEW_MESSAGE_FROM_VISITOR'], description: 'chat' });
+    expect(res.status).toBe(201);
+    expect(res.body).toEqual({
+      id: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      url: `https://${PUBLIC_HOST}/hooks`,
+      events: ['NEW_MESSAGE_FROM_VISITOR'],
+      description: 'chat',
+      isActive: true,
+      secret: expect.stringMatching(SECRET_SHAPE),
+      createdAt: expect.any(String),
+      updatedAt: expect.any(String),
+    });
+    expect(Buffer.from(res.body.secret.slice('whsec_'.length), 'base64')).toHaveLength(32);
+    expect(res.headers.get('location')).toBe(`/webhooks/subscriptions/${res.body.id}`);
+  });
+
+  it('never shows the secret again on GET, list or PATCH', async () => {
+    const created = await create({ url: 'http://127.0.0.1:9/receiver', events: ['*'] });
+    const secret: string = created.body.secret;
+    const reads = [
+      await api.request('GET', `/webhooks/subscriptions/${created.body.id}`, { key: account.key }),
+      await api.request('GET', '/webhooks/subscriptions?limit=100', { key: account.key }),
+      await api.request('PATCH', `/webhooks/subscriptions/${created.body.id}`, { key: account.key, body: { description: 'x' } }),
+    ];
+    for (const read of reads) {
+      expect(read.status).toBe(200);
+      expect(read.text).not.toContain(secret);
+      expect(read.text).not.toContain('whsec_');
+      expect(read.text).not.toContain('ciphertext');
+    }
+    expect(reads[0].body).not.toHaveProperty('secret');
+  });
+
+  it('round-trips isActive false on create, read and update', async () => {
+    const created = await create({ url: `https://${PUBLIC_HOST}/off`, events: ['CONVERSATION_CREATED'], isActive: false });
+    expect(created.body.isActive).toBe(false);
+    const read = await api.request('GET', `/webhooks/subscriptions/${created.body.id}`, { key: account.key });
+    expect(read.body.isActive).toBe(false);
+    const on = await api.request('PATCH', `/webhooks/subscriptions/${created.body.id}`, { key: account.key, body: { isActive: true } });
+    expect(on.body.isActive).toBe(true);
+    const off = await api.request('PATCH', `/webhooks/subscriptions/${created.body.id}`, { key: account.key, body: { isActive: false } });
+    expect(off.body.isActive).toBe(false);
+    expect((await api.request('GET', `/webhooks/subscriptions/${created.body.id}`, { key: account.key })).body.isActive).toBe(false);
+  });
+
+  it('updates url, events and description with PATCH and moves updatedAt', async () => {
+    const created = await create({ url: `https://${PUBLIC_HOST}/a`, events: ['CONVERSATION_CREATED'], description: 'before' });
+    const res = await api.request('PATCH', `/webhooks/subscriptions/${created.body.id}`, {
+      key: account.key,
+      body: { url: `https://${PUBLIC_HOST}/b`, events: ['CONVERSATION_CLOSED', 'CONVERSATION_CLOSED', '*'], description: null },
+    });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ url: `https://${PUBLIC_HOST}/b`, events: ['CONVERSATION_CLOSED', '*'], description: null });
+    expect(new Date(res.body.updatedAt).getTime()).toBeGreaterThanOrEqual(new Date(created.body.updatedAt).getTime());
+    expect(res.body.createdAt).toBe(created.body.createdAt);
+  });
+
+  it('deletes with 204, after which the id answers 404 everywhere', async () => {
+    const created = await create({ url: `https://${PUBLIC_HOST}/gone`, events: ['*'] });
+    const path = `/webhooks/subscriptions/${created.body.id}`;
+    expect((await api.request('DELETE', path, { key: account.key })).status).toBe(204);
+    for (const [method, suffix, body] of [
+      ['GET', '', undefined],
+      ['PATCH', '', { isActive: false }],
+      ['DELETE', '', undefined],
+      ['POST', '/secret/rotate', {}],
+    ] as const) {
+      const res = await api.request(method, `${path}${suffix}`, { key: account.key, body });
+      expect(res.status).toBe(404);
+      expect(res.body.error.code).toBe('not_found');
+    }
+  });
+
+  it('answers 404 in the error shape for an id that is not a uuid and for unknown routes', async () => {
+    const bad = await api.request('GET', '/webhooks/subscriptions/not-a-uuid', { key: account.key });
+    expect(bad.status).toBe(404);
+    expect(bad.body).toEqual({ error: { code: 'not_found', message: expect.any(String), details: [] } });
+    expect((await api.request('GET', '/webhooks/nothing-here', { key: account.key })).status).toBe(404);
+  });
+
+  it('lists the event catalog with the wildcard', async () => {
+    const res = await api.request('GET', '/webhooks/event-types', { key: account.key });
+    expect(res.status).toBe(200);
+    const types = res.body.data.map((e: { type: string }) => e.type);
+    expect(types).toEqual(expect.arrayContaining(['NEW_MESSAGE_FROM_VISITOR', 'CONVERSATION_CREATED']));
+    expect(res.body.data.every((e: { description: string }) => e.description.length > 0)).toBe(true);
+    expect(res.body.wildcard.type).toBe('*');
+  });
+
+  it('refuses a private or loopback target with 400 target_not_allowed and the reason, writing nothing', async () => {
+    const before = await countSubscriptions(api.dataSource, account.accountId);
+    for (const url of ['http://10.1.2.3/hook', 'http://169.254.169.254/latest/meta-data', 'http://internal.example.com/x', 'http://localhost:8080/']) {
+      const res = await create({ url, events: ['*'] });
+      expect(res.status).toBe(400);
+      expect(res.body.error.code).toBe('target_not_allowed');
+      expect(res.body.error.details[0]).toEqual({ field: 'url', message: expect.any(String) });
+    }
+    const internal = await create({ url: 'http://internal.example.com/x', events: ['*'] });
+    expect(internal.body.error.message).toContain('10.0.0.5');
+    expect(await countSubscriptions(api.dataSource, account.accountId)).toBe(before);
+  });
+
+  it('refuses a blocked URL on PATCH and keeps the old one', async () => {
+    const created = await create({ url: `https://${PUBLIC_HOST}/keep`, events: ['*'] });
+    const res = await api.request('PATCH', `/webhooks/subscriptions/${created.body.id}`, {
+      key: account.key,
+      body: { url: 'http://192.168.1.10/steal' },
+    });
+    expect(res.status).toBe(400);
+    expect(res.body.error.code).toBe('target_not_allowed');
+    const read = await api.request('GET', `/webhooks/subscriptions/${created.body.id}`, { key: account.key });
+    expect(read.body.url).toBe(`https://${PUBLIC_HOST}/keep`);
+  });
+});
