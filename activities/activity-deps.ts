@@ -1,0 +1,15 @@
+import type { DataSource } from 'typeorm';
+import type { SecretBox } from '../src/crypto/secret-box';
+import type { WebhookClient } from '../src/http/webhook-client';
+import type { Logger } from '../src/logger';
+
+/** Everything the delivery activities touch, injected by the composition root (src/main-worker.ts) or a test. */
+export interface ActivityDeps {
+  readonly dataSource: DataSource;
+  readonly secretBox: SecretBox;
+  readonly http: WebhookClient;
+  readonly clock: () => Date;
+  readonly logger: Logger;
+  /** Upper bound for a receiver's Retry-After (WEBHOOKS_RETRY_AFTER_CAP_MS). */
+  readonly retryAfterCapMs: number;
+}

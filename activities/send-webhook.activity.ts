@@ -1,0 +1,101 @@
+/**
+ * One delivery attempt: load the subscription and the event, sign the exact stored bytes with the live secrets,
+ * POST them through the guarded client, record the attempt, then tell Temporal what to do next by the kind of
+ * ApplicationFailure thrown (retryable, non-retryable, or retryable after a receiver's Retry-After).
+ */
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import { WebhookEvent } from '../src/events/event.entity';
+import { createDeliveryRepository } from '../src/deliveries/delivery.repository';
+import { classifyOutcome, type AttemptResult } from '../src/http/outcome';
+import { signHeaders, webhookIdFor } from '../src/http/signer';
+import { openLiveSecrets } from '../src/subscriptions/signing-secrets';
+import { WebhookSubscription } from '../src/subscriptions/subscription.entity';
+import type { SendWebhookInput, SendWebhookResult } from '../workflows/deliver-webhook.types';
+import type { ActivityDeps } from './activity-deps';
+
+/** ApplicationFailure types raised by sendWebhook (visible in the Temporal UI). */
+export const SendFailure = {
+  SUBSCRIPTION_GONE: 'SubscriptionGone',
+  SUBSCRIPTION_INACTIVE: 'SubscriptionInactive',
+  EVENT_MISSING: 'EventMissing',
+  NO_LIVE_SECRET: 'NoLiveSecret',
+  HTTP_RETRYABLE: 'DeliveryAttemptFailed',
+  HTTP_STOP: 'DeliveryRefused',
+} as const;
+
+const RESPONSE_BODY_COLUMN_CHARS = 1024;
+
+export function createSendWebhookActivity(deps: ActivityDeps) {
+  const deliveries = createDeliveryRepository(deps.dataSource);
+  const subscriptions = deps.dataSource.getRepository(WebhookSubscription);
+  const events = deps.dataSource.getRepository(WebhookEvent);
+
+  return async function sendWebhook(input: SendWebhookInput): Promise<SendWebhookResult> {
+    const info = Context.current().info;
+    const runId = info.workflowExecution?.runId;
+    if (!runId) throw ApplicationFailure.nonRetryable('sendWebhook runs only inside a delivery workflow', 'NotInWorkflow');
+    const subscription = await subscriptions.findOneBy({ id: input.subscriptionId });
+    if (!subscription) {
+      throw ApplicationFailure.nonRetryable(`subscription ${input.subscriptionId} was deleted`, SendFailure.SUBSCRIPTION_GONE);
+    }
+    if (!subscription.isActive) {
+      throw ApplicationFailure.nonRetryable(`subscription ${subscription.id} is inactive`, SendFailure.SUBSCRIPTION_INACTIVE);
+    }
+    const event = await events.findOneBy({ id: input.eventId });
+    if (!event) throw ApplicationFailure.nonRetryable(`event ${input.eventId} is not stored`, SendFailure.EVENT_MISSING);
+
+    const signedAt = deps.clock();
+    const secrets = openLiveSecrets(deps.secretBox, subscription.id, subscription.secrets, signedAt);
+    if (secrets.length === 0) {
+      throw ApplicationFailure.nonRetryable(`subscription ${subscription.id} has no live signing secret`, SendFailure.NO_LIVE_SECRET);
+    }
+    const webhookId = webhookIdFor(input.deliveryId);
+    const headers = signHeaders({
+      body: event.body,
+      webhookId,
+      timestamp: Math.floor(signedAt.getTime() / 1000),
+      eventType: event.type,
+      secrets,
+    });
+
+    const sent = await deps.http.post({ url: subscription.url, body: event.body, headers });
+    const outcome = classifyOutcome(sent.result, { retryAfterCapMs: deps.retryAfterCapMs, now: deps.clock() });
+    const statusCode = sent.result.kind === 'response' ? sent.result.statusCode : null;
+    const error = outcome.kind === 'success' ? null : outcome.reason;
+    const { attempt } = await deliveries.recordAttempt(input.deliveryId, {
+      runId,
+      activityAttempt: info.attempt,
+      startedAt: signedAt,
+      durationMs: sent.durationMs,
+      statusCode,
+      error,
+      responseBody: sent.responseExcerpt?.slice(0, RESPONSE_BODY_COLUMN_CHARS) ?? null,
+    });
+    const log = { deliveryId: input.deliveryId, webhookId, attempt, activityAttempt: info.attempt, statusCode, durationMs: sent.durationMs };
+
+    if (outcome.kind === 'success') {
+      deps.logger.info(log, 'delivery attempt succeeded');
+      return { statusCode: statusCode as number, attempt };
+    }
+    if (outcome.kind === 'stop') {
+      if (outcome.deactivateSubscription) {
+        await subscriptions.update({ id: subscription.id }, { isActive: false });
+        deps.logger.warn({ ...log, subscriptionId: subscription.id }, 'receiver answered 410: subscription deactivated');
+      }
+      deps.logger.warn({ ...log, error }, 'delivery attempt refused, not retrying');
+      throw ApplicationFailure.create({ message: outcome.reason, type: SendFailure.HTTP_STOP, nonRetryable: true, details: [detailsOf(sent.result, attempt)] });
+    }
+    deps.logger.info({ ...log, error, nextRetryDelayMs: outcome.nextRetryDelayMs }, 'delivery attempt failed, will retry');
+    throw ApplicationFailure.create({
+      message: outcome.reason,
+      type: SendFailure.HTTP_RETRYABLE,
+      nonRetryable: false,
+      nextRetryDelay: outcome.nextRetryDelayMs,
+      details: [detailsOf(sent.result, attempt)],
+    });
+  };
+}
+
+function detailsOf(result: AttemptResult, attempt: number) {
+  return result.kind === 'response' ? { attempt, statusCode: result.statusCode } : { attempt, error: result.error };
+}

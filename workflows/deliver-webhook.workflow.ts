@@ -1,0 +1,69 @@
+/**
+ * deliverWebhookWorkflow: one event to one subscription. Deterministic, no I/O: imports only types and pure
+ * constants. The retry policy arrives in the input (computed by the starter from config).
+ *
+ * PENDING row + search attribute -> sendWebhook under the retry policy -> SUCCESS, or FAILURE and the workflow
+ * fails (so the Temporal UI's Failed filter shows it; resetting it re-delivers and appends attempts).
+ */
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  isCancellation,
+  proxyActivities,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { DeliveryActivities } from '../activities';
+import { SearchAttributes } from '../src/temporal/contract';
+import { toActivityRetryPolicy } from '../src/temporal/retry-policy';
+import type { DeliverWebhookInput, DeliverWebhookResult } from './deliver-webhook.types';
+
+/** Bookkeeping writes retry (bounded backoff) until the database answers: a fault must not lose the outcome. */
+const bookkeeping = proxyActivities<Pick<DeliveryActivities, 'recordDeliveryStarted' | 'recordDeliveryOutcome'>>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+});
+
+export const DELIVERY_FAILED = 'DeliveryFailed';
+
+function setStatus(status: 'PENDING' | 'SUCCESS' | 'FAILURE'): void {
+  upsertSearchAttributes([{ key: SearchAttributes.deliveryStatus, value: status }]);
+}
+
+/** The innermost message of a failure chain: the receiver's answer or the refusal, never a stack. */
+function reasonOf(error: unknown): string {
+  let current: unknown = error;
+  while (current instanceof ActivityFailure && current.cause) current = current.cause;
+  return current instanceof Error ? current.message : String(current);
+}
+
+export async function deliverWebhookWorkflow(input: DeliverWebhookInput): Promise<DeliverWebhookResult> {
+  const { workflowId } = workflowInfo();
+  const { deliveryId } = await bookkeeping.recordDeliveryStarted({
+    eventId: input.eventId,
+    subscriptionId: input.subscriptionId,
+    accountId: input.accountId,
+    eventType: input.eventType,
+    workflowId,
+  });
+  setStatus('PENDING');
+
+  const sender = proxyActivities<Pick<DeliveryActivities, 'sendWebhook'>>({
+    startToCloseTimeout: input.retry.startToCloseTimeoutMs,
+    retry: toActivityRetryPolicy(input.retry),
+  });
+  try {
+    await sender.sendWebhook({ deliveryId, eventId: input.eventId, subscriptionId: input.subscriptionId });
+  } catch (error) {
+    const reason = reasonOf(error);
+    // Record the failure even when the workflow is being cancelled, then end as Failed (or Cancelled).
+    await CancellationScope.nonCancellable(() => bookkeeping.recordDeliveryOutcome({ deliveryId, status: 'FAILURE', error: reason }));
+    setStatus('FAILURE');
+    if (isCancellation(error)) throw error;
+    throw ApplicationFailure.create({ message: `delivery failed: ${reason}`, type: DELIVERY_FAILED, nonRetryable: true, cause: error as Error });
+  }
+  await bookkeeping.recordDeliveryOutcome({ deliveryId, status: 'SUCCESS' });
+  setStatus('SUCCESS');
+  return { deliveryId, status: 'SUCCESS' };
+}

@@ -1,0 +1,2 @@
+/** The worker's workflowsPath: every workflow this engine runs. */
+export { deliverWebhookWorkflow } from './deliver-webhook.workflow';
