@@ -1,14 +1,18 @@
-import { Connection } from '@temporalio/client';
+import { Client, Connection } from '@temporalio/client';
 import type { Server } from 'node:http';
 import { Redis } from 'ioredis';
 import { createApp } from './api/app';
+import { createDeliveriesRouter } from './api/deliveries.router';
 import { createSsrfUrlGuard } from './api/url-guard';
 import { describeConfig, loadConfig, requireEncryptionKey } from './config';
 import { createSecretBox } from './crypto/secret-box';
 import { createDataSource } from './db/data-source';
+import { createDeliveryReadRepository } from './deliveries/delivery-read.repository';
+import { createRedeliverer } from './events/delivery-starter';
 import { createReadinessCheck } from './health/readiness';
 import { systemResolver } from './http/ssrf';
 import { createLogger } from './logger';
+import { createSubscriptionRepository } from './subscriptions/subscription.repository';
 
 /** How long in-flight requests get to finish on SIGINT/SIGTERM before connections are cut. */
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -22,10 +26,12 @@ async function main(): Promise<void> {
 
   const dataSource = createDataSource(config.databaseUrl);
   await dataSource.initialize();
-  // Redis and Temporal are held for readiness only: the API itself neither publishes nor starts workflows.
+  // Redis is held for readiness only; Temporal also serves POST /webhooks/deliveries/:id/retry.
   const redis = new Redis(config.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 1, enableOfflineQueue: false });
   redis.on('error', (error: Error) => logger.warn({ error: error.message }, 'redis connection error'));
   const temporal = await Connection.connect({ address: config.temporal.address });
+  const temporalClient = new Client({ connection: temporal, namespace: config.temporal.namespace });
+  const subscriptions = createSubscriptionRepository(dataSource);
 
   const app = createApp({
     dataSource,
@@ -38,6 +44,11 @@ async function main(): Promise<void> {
       resolver: systemResolver,
     }),
     readiness: createReadinessCheck({ dataSource, redis, temporal }),
+    deliveries: createDeliveriesRouter({
+      deliveries: createDeliveryReadRepository(dataSource),
+      findSubscription: (accountId, id) => subscriptions.findForAccount(accountId, id),
+      redeliver: createRedeliverer({ client: temporalClient, config }),
+    }),
   });
 
   const server: Server = await new Promise((resolve, reject) => {

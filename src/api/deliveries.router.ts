@@ -1,0 +1,118 @@
+import { Router, type Request } from 'express';
+import { z } from 'zod';
+import type { DeliveryReadRepository } from '../deliveries/delivery-read.repository';
+import type { WebhookDeliveryAttempt } from '../deliveries/delivery-attempt.entity';
+import { DeliveryStatus, type WebhookDelivery } from '../deliveries/delivery.entity';
+import type { WebhookSubscription } from '../subscriptions/subscription.entity';
+import { ApiError, notFound } from './api-error';
+import { accountIdOf } from './auth.middleware';
+import { decodeCursor, encodeCursor } from './cursor';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './subscriptions.schemas';
+import { parseOrThrow } from './validation';
+
+/**
+ * Starts the delivery workflow again for a delivery whose previous run has closed (same workflow id, a new run:
+ * attempts append to the same row, same webhook-id). `running`: a run is still open, nothing was started.
+ */
+export type RedeliverDelivery = (
+  delivery: WebhookDelivery,
+  subscription: WebhookSubscription,
+) => Promise<{ outcome: 'started'; runId: string } | { outcome: 'running' }>;
+
+export interface DeliveriesRouterDeps {
+  deliveries: DeliveryReadRepository;
+  /** The account's subscription by id, or null (another account's id is null too). */
+  findSubscription: (accountId: string, id: string) => Promise<WebhookSubscription | null>;
+  redeliver: RedeliverDelivery;
+}
+
+const listQuerySchema = z.strictObject({
+  status: z.enum(Object.values(DeliveryStatus), { message: 'must be PENDING, SUCCESS or FAILURE' }).optional(),
+  limit: z
+    .string()
+    .regex(/^\d+$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.number().int().min(1, 'must be at least 1').max(MAX_PAGE_SIZE, `must be at most ${MAX_PAGE_SIZE}`))
+    .optional(),
+  cursor: z.string().min(1).max(1000).optional(),
+});
+
+const uuid = z.uuid();
+
+/** A path id that is not a uuid cannot name anything: 404, like any other unknown id. */
+function pathId(req: Request, what: string): string {
+  const parsed = uuid.safeParse(req.params.id);
+  if (!parsed.success) throw notFound(what);
+  return parsed.data;
+}
+
+export function toDeliveryView(delivery: WebhookDelivery) {
+  return {
+    id: delivery.id,
+    subscriptionId: delivery.subscriptionId,
+    eventId: delivery.eventId,
+    eventType: delivery.eventType,
+    status: delivery.status,
+    attempts: delivery.attempts,
+    lastStatusCode: delivery.lastStatusCode,
+    lastError: delivery.lastError,
+    workflowId: delivery.workflowId,
+    createdAt: delivery.createdAt.toISOString(),
+    updatedAt: delivery.updatedAt.toISOString(),
+  };
+}
+
+const toAttemptView = (attempt: WebhookDeliveryAttempt) => ({
+  attempt: attempt.attempt,
+  startedAt: attempt.startedAt.toISOString(),
+  durationMs: attempt.durationMs,
+  statusCode: attempt.statusCode,
+  error: attempt.error,
+  responseBody: attempt.responseBody,
+});
+
+/** GET /subscriptions/:id/deliveries, GET /deliveries/:id, POST /deliveries/:id/retry; all scoped by account. */
+export function createDeliveriesRouter({ deliveries, findSubscription, redeliver }: DeliveriesRouterDeps): Router {
+  const router = Router();
+
+  router.get('/subscriptions/:id/deliveries', async (req, res) => {
+    const accountId = accountIdOf(res);
+    const subscriptionId = pathId(req, 'subscription');
+    const query = parseOrThrow(listQuerySchema, req.query, 'query');
+    const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+    if (!(await findSubscription(accountId, subscriptionId))) throw notFound('subscription');
+    const page = await deliveries.listForSubscription(accountId, subscriptionId, {
+      limit: query.limit ?? DEFAULT_PAGE_SIZE,
+      after,
+      status: query.status,
+    });
+    res.json({ data: page.rows.map(toDeliveryView), nextCursor: page.next ? encodeCursor(page.next) : null });
+  });
+
+  router.get('/deliveries/:id', async (req, res) => {
+    const delivery = await deliveries.findForAccount(accountIdOf(res), pathId(req, 'delivery'));
+    if (!delivery) throw notFound('delivery');
+    const attemptLog = await deliveries.listAttempts(delivery.id);
+    res.json({ ...toDeliveryView(delivery), attemptLog: attemptLog.map(toAttemptView) });
+  });
+
+  router.post('/deliveries/:id/retry', async (req, res) => {
+    const accountId = accountIdOf(res);
+    const delivery = await deliveries.findForAccount(accountId, pathId(req, 'delivery'));
+    if (!delivery) throw notFound('delivery');
+    const subscription = await findSubscription(accountId, delivery.subscriptionId);
+    if (!subscription) {
+      throw new ApiError(409, 'subscription_deleted', 'the subscription of this delivery was deleted; it cannot be retried');
+    }
+    if (!subscription.isActive) {
+      throw new ApiError(409, 'subscription_inactive', 'the subscription is inactive; activate it before retrying');
+    }
+    const result = await redeliver(delivery, subscription);
+    if (result.outcome === 'running') {
+      throw new ApiError(409, 'delivery_in_progress', 'this delivery is still running; retry once it has finished');
+    }
+    res.status(202).json({ id: delivery.id, workflowId: delivery.workflowId, runId: result.runId, status: DeliveryStatus.PENDING });
+  });
+
+  return router;
+}

@@ -1,0 +1,49 @@
+import { describeConfig, loadConfig } from './config';
+import { createDataSource } from './db/data-source';
+import { startEventListenerService } from './events/event-listener.service';
+import { createListenerTemporalClient } from './events/temporal-connection';
+import { createLogger } from './logger';
+
+/** How long messages in hand get to finish on SIGINT/SIGTERM. */
+const SHUTDOWN_GRACE_MS = 15_000;
+
+/**
+ * Composition root of the Redis listener process: config, Postgres, Temporal client (lazy: Temporal may be down),
+ * the Redis subscriber with intake and dispatcher, the periodic sweep, and a graceful shutdown. Redis and Temporal
+ * outages are logged and survived; only a Postgres that cannot be reached at start-up stops the process.
+ */
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger('webhooks-listener', config.logLevel);
+  logger.info({ config: describeConfig(config) }, 'starting');
+
+  const dataSource = createDataSource(config.databaseUrl, { poolSize: 10 });
+  await dataSource.initialize();
+  const { connection, client } = createListenerTemporalClient(config);
+
+  const service = startEventListenerService({ config, dataSource, temporal: client, logger });
+  logger.info({ channel: config.redisChannel, taskQueue: config.temporal.taskQueue }, 'listener started');
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    const force = setTimeout(() => {
+      logger.error('shutdown took too long; exiting');
+      process.exit(1);
+    }, SHUTDOWN_GRACE_MS);
+    force.unref();
+    await service.stop();
+    await Promise.allSettled([dataSource.destroy(), connection.close()]);
+    clearTimeout(force);
+    logger.info('stopped');
+  };
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`webhooks-listener failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});
