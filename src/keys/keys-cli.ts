@@ -23,10 +23,8 @@ export type KeysCommand = { action: 'create'; accountId: string } | { action: 'r
 export function parseKeysCommand(args: readonly string[]): KeysCommand {
   const [action, ...rest] = args;
   if (action === 'create') {
-    const flag = rest.findIndex((arg) => arg === '--account' || arg.startsWith('--account='));
-    const accountId = flag < 0 ? undefined : rest[flag].includes('=') ? rest[flag].split('=').slice(1).join('=') : rest[flag + 1];
-    const leftovers = rest.filter((_, i) => i !== flag && !(i === flag + 1 && !rest[flag].includes('=')));
-    if (!accountId || leftovers.length) throw new UsageError('keys create needs exactly --account <accountId>');
+    const accountId = readAccountFlag(rest);
+    if (accountId === undefined) throw new UsageError('keys create needs exactly --account <accountId>');
     if (!ACCOUNT_ID_PATTERN.test(accountId)) {
       throw new UsageError('accountId must be 1-128 characters: letters, digits and . _ : @ - (starting with a letter or digit)');
     }
@@ -39,6 +37,13 @@ export function parseKeysCommand(args: readonly string[]): KeysCommand {
     return { action: 'revoke', keyId };
   }
   throw new UsageError(action ? `unknown keys command "${action}"` : 'missing keys command');
+}
+
+/** `--account <id>` or `--account=<id>` and nothing else; undefined otherwise. */
+function readAccountFlag(args: readonly string[]): string | undefined {
+  if (args.length === 2 && args[0] === '--account') return args[1];
+  if (args.length === 1 && args[0].startsWith('--account=')) return args[0].slice('--account='.length);
+  return undefined;
 }
 
 /** Runs a parsed command. Returns the process exit code. The key goes alone to stdout; notes go to stderr. */
