@@ -1,0 +1,218 @@
+/**
+ * The whole engine in one test process, wired exactly like the three composition roots: the REST API (with the
+ * deliveries routes) on 127.0.0.1:0, the Redis listener service, and optionally a delivery worker, all on a
+ * channel and task queue unique to the caller. Every part talks to the real Postgres, Redis and Temporal.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Writable } from 'node:stream';
+import { Client, Connection } from '@temporalio/client';
+import type { DataSource } from 'typeorm';
+import { createApp } from '../../src/api/app';
+import { createDeliveriesRouter } from '../../src/api/deliveries.router';
+import { createSsrfUrlGuard } from '../../src/api/url-guard';
+import { loadConfig, type Config } from '../../src/config';
+import { createSecretBox, type SecretBox } from '../../src/crypto/secret-box';
+import { requireEncryptionKey } from '../../src/config';
+import { createDataSource } from '../../src/db/data-source';
+import { createDeliveryReadRepository } from '../../src/deliveries/delivery-read.repository';
+import { createRedeliverer } from '../../src/events/delivery-starter';
+import { startEventListenerService, type EventListenerService, type EventListenerServiceDeps } from '../../src/events/event-listener.service';
+import { createListenerTemporalClient } from '../../src/events/temporal-connection';
+import { systemResolver } from '../../src/http/ssrf';
+import { createApiKeyRepository } from '../../src/keys/api-key.repository';
+import { createLogger, type Logger } from '../../src/logger';
+import { createSubscriptionRepository } from '../../src/subscriptions/subscription.repository';
+import { createPublisher, uniqueChannel, type Publisher } from './redis';
+
+/** A short retry policy so that exhaustion happens within a test. */
+export const SHORT_RETRY_ENV = {
+  WEBHOOKS_RETRY_INITIAL_INTERVAL_MS: '200',
+  WEBHOOKS_RETRY_BACKOFF: '1.5',
+  WEBHOOKS_RETRY_MAX_INTERVAL_MS: '500',
+  WEBHOOKS_RETRY_MAX_ATTEMPTS: '3',
+};
+
+/** Config for one test file: its own channel and task queue, 127.0.0.1 allowed as a target, a short retry policy. */
+export function testConfig(label: string, env: Record<string, string> = {}): Config {
+  return loadConfig({
+    ...process.env,
+    WEBHOOKS_REDIS_CHANNEL: uniqueChannel(label),
+    TEMPORAL_TASK_QUEUE: `${label}-${process.env.TEST_RUN_ID ?? 'local'}-${randomBytes(4).toString('hex')}`,
+    SSRF_ALLOW_CIDRS: '127.0.0.1/32',
+    ...SHORT_RETRY_ENV,
+    ...env,
+  });
+}
+
+/** A logger whose JSON lines the test can read and wait for. */
+export interface CapturedLogs {
+  readonly logger: Logger;
+  lines(): Array<Record<string, unknown>>;
+  waitFor(predicate: (line: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
+}
+
+export function captureLogs(name = 'test'): CapturedLogs {
+  const lines: Array<Record<string, unknown>> = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString('utf8').split('\n')) if (line.trim()) lines.push(JSON.parse(line));
+      done();
+    },
+  });
+  return {
+    logger: createLogger(name, 'debug', sink),
+    lines: () => [...lines],
+    waitFor: (predicate, timeoutMs = 10_000) => waitFor(() => lines.find(predicate), timeoutMs, 'log line'),
+  };
+}
+
+/** Polls until `probe` returns something truthy (awaited), or fails after `timeoutMs`. */
+export async function waitFor<T>(probe: () => T | Promise<T>, timeoutMs = 15_000, what = 'condition'): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value) return value as NonNullable<T>;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** Starts a delivery worker on the config's task queue (e2e tests pass the delivery core's test worker). */
+export type WorkerStarter = (config: Config, dataSource: DataSource) => Promise<{ stop(): Promise<void> }>;
+
+export interface ApiResponse {
+  status: number;
+  body: any;
+}
+
+export interface Engine {
+  readonly config: Config;
+  readonly dataSource: DataSource;
+  /** A Temporal client of the test (not the listener's) for describe() and queries. */
+  readonly temporal: Client;
+  readonly logs: CapturedLogs;
+  readonly secretBox: SecretBox;
+  readonly listener: EventListenerService | null;
+  readonly publisher: Publisher;
+  request(method: string, path: string, key: string, body?: unknown): Promise<ApiResponse>;
+  newAccount(label?: string): Promise<{ accountId: string; key: string }>;
+  /** Publishes on the engine's channel. */
+  publish(message: string | object): Promise<number>;
+  close(): Promise<void>;
+}
+
+export interface EngineOptions {
+  /** Runs a delivery worker on the engine's task queue; none when absent. */
+  startWorker?: WorkerStarter;
+  /** Run the listener service (default true). */
+  listener?: boolean;
+  listenerOptions?: Partial<Pick<EventListenerServiceDeps, 'dispatcher' | 'sweepIntervalMs' | 'maxMessageBytes'>>;
+}
+
+export async function startEngine(config: Config, options: EngineOptions = {}): Promise<Engine> {
+  const logs = captureLogs('engine');
+  const dataSource = createDataSource(config.databaseUrl, { poolSize: 6 });
+  await dataSource.initialize();
+  const secretBox = createSecretBox(requireEncryptionKey(config));
+  const connection = await Connection.connect({ address: process.env.TEMPORAL_ADDRESS as string });
+  const temporal = new Client({ connection, namespace: config.temporal.namespace });
+  const subscriptions = createSubscriptionRepository(dataSource);
+
+  const app = createApp({
+    dataSource,
+    config,
+    logger: logs.logger,
+    secretBox,
+    urlGuard: createSsrfUrlGuard({ requireHttps: false, allowCidrs: config.ssrfAllowCidrs, resolver: systemResolver }),
+    readiness: async () => ({ ok: true, checks: {} }),
+    deliveries: createDeliveriesRouter({
+      deliveries: createDeliveryReadRepository(dataSource),
+      findSubscription: (accountId, id) => subscriptions.findForAccount(accountId, id),
+      redeliver: createRedeliverer({ client: temporal, config }),
+    }),
+  });
+  const server: Server = await new Promise((resolve) => {
+    const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
+  });
+  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  const listenerTemporal = createListenerTemporalClient(config);
+  const listener =
+    options.listener === false
+      ? null
+      : startEventListenerService({
+          config,
+          dataSource,
+          temporal: listenerTemporal.client,
+          logger: logs.logger,
+          ...options.listenerOptions,
+        });
+  const worker = options.startWorker ? await options.startWorker(config, dataSource) : null;
+  const publisher = createPublisher(config.redisUrl);
+  const keys = createApiKeyRepository(dataSource);
+  if (listener) await listener.listener.whenSubscribed();
+
+  return {
+    config,
+    dataSource,
+    temporal,
+    logs,
+    secretBox,
+    listener,
+    publisher,
+    async request(method, path, key, body) {
+      const response = await fetch(`${baseUrl}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      const text = await response.text();
+      return { status: response.status, body: text ? JSON.parse(text) : undefined };
+    },
+    async newAccount(label = 'acct') {
+      const accountId = `${label}-${process.env.TEST_RUN_ID}-${randomBytes(4).toString('hex')}`;
+      const created = await keys.create(accountId);
+      return { accountId, key: created.key };
+    },
+    publish: (message) => publisher.publish(config.redisChannel, message),
+    async close() {
+      await listener?.stop();
+      await worker?.stop();
+      await publisher.close();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      await listenerTemporal.connection.close();
+      await connection.close();
+      await dataSource.destroy();
+    },
+  };
+}
+
+/** A fresh event envelope for `accountId` with a run-unique id. */
+export function newEvent(accountId: string, type = 'NEW_MESSAGE_FROM_VISITOR', data: Record<string, unknown> = { text: 'hello' }) {
+  return {
+    id: `evt-${process.env.TEST_RUN_ID}-${randomBytes(6).toString('hex')}`,
+    type,
+    accountId,
+    occurredAt: new Date().toISOString(),
+    data,
+  };
+}
+
+/** Workflow ids started for an account (visibility is eventually consistent: poll, or use describe()). */
+export async function workflowIdsForAccount(temporal: Client, accountId: string): Promise<string[]> {
+  const ids: string[] = [];
+  for await (const execution of temporal.workflow.list({ query: `WebhookAccountId = "${accountId}"` })) {
+    ids.push(execution.workflowId);
+  }
+  return ids.sort();
+}
