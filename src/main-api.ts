@@ -1,5 +1,6 @@
 import { Client, Connection } from '@temporalio/client';
 import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
 import { createApp } from './api/app';
 import { createDeliveriesRouter } from './api/deliveries.router';
@@ -29,7 +30,11 @@ async function main(): Promise<void> {
   // Redis is held for readiness only; Temporal also serves POST /webhooks/deliveries/:id/retry.
   const redis = new Redis(config.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 1, enableOfflineQueue: false });
   redis.on('error', (error: Error) => logger.warn({ error: error.message }, 'redis connection error'));
-  const temporal = await Connection.connect({ address: config.temporal.address });
+  // Lazy: the API serves subscriptions while Temporal is down (readiness reports it) and gRPC reconnects by itself.
+  const temporal = Connection.lazy({
+    address: config.temporal.address,
+    channelArgs: { 'grpc.initial_reconnect_backoff_ms': 500, 'grpc.max_reconnect_backoff_ms': 5_000 },
+  });
   const temporalClient = new Client({ connection: temporal, namespace: config.temporal.namespace });
   const subscriptions = createSubscriptionRepository(dataSource);
 
@@ -54,7 +59,8 @@ async function main(): Promise<void> {
   const server: Server = await new Promise((resolve, reject) => {
     const listening = app.listen(config.port, config.host, (error?: Error) => (error ? reject(error) : resolve(listening)));
   });
-  logger.info({ host: config.host, port: config.port }, 'API listening');
+  const bound = server.address() as AddressInfo;
+  logger.info({ host: bound.address, port: bound.port }, 'API listening');
 
   let stopping = false;
   const shutdown = async (signal: string) => {
