@@ -110,6 +110,18 @@ export function createSubscriptionRepository(dataSource: DataSource): Subscripti
   };
 }
 
+/** The query behind findActiveSubscriptionsForEvent (exported so its plan can be inspected). */
+export function activeSubscriptionsForEventQuery(dataSource: DataSource, accountId: string, eventType: string) {
+  return dataSource
+    .getRepository(WebhookSubscription)
+    .createQueryBuilder('s')
+    .where('s.account_id = :accountId', { accountId })
+    .andWhere('s.is_active = true')
+    .andWhere('s.events && CAST(:wanted AS text[])', { wanted: [eventType, WILDCARD_EVENT] })
+    .orderBy('s.created_at', 'ASC')
+    .addOrderBy('s.id', 'ASC');
+}
+
 /**
  * Active subscriptions of `accountId` that receive `eventType` (listing it exactly or `*`), oldest first.
  * One query; `events && ARRAY[type, '*']` can use the GIN index on events. For the dispatcher.
@@ -119,13 +131,5 @@ export function findActiveSubscriptionsForEvent(
   accountId: string,
   eventType: string,
 ): Promise<WebhookSubscription[]> {
-  return dataSource
-    .getRepository(WebhookSubscription)
-    .createQueryBuilder('s')
-    .where('s.account_id = :accountId', { accountId })
-    .andWhere('s.is_active = true')
-    .andWhere('s.events && CAST(:wanted AS text[])', { wanted: [eventType, WILDCARD_EVENT] })
-    .orderBy('s.created_at', 'ASC')
-    .addOrderBy('s.id', 'ASC')
-    .getMany();
+  return activeSubscriptionsForEventQuery(dataSource, accountId, eventType).getMany();
 }
