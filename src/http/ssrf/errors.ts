@@ -15,14 +15,15 @@ export class TargetNotAllowedError extends Error {
 /**
  * Finds a TargetNotAllowedError in an error's cause chain (HTTP clients wrap the error raised by the DNS lookup
  * hook, e.g. got's RequestError keeps it as `cause`). Returns undefined when the failure had another origin.
+ * Walks any object with a `cause`, not only Error instances: the wrapper may come from another realm.
  */
 export function findTargetNotAllowed(error: unknown): TargetNotAllowedError | undefined {
   const seen = new Set<unknown>();
   let current: unknown = error;
-  while (current instanceof Error && !seen.has(current)) {
+  while (typeof current === 'object' && current !== null && !seen.has(current)) {
     if (current instanceof TargetNotAllowedError) return current;
     seen.add(current);
-    current = current.cause;
+    current = (current as { cause?: unknown }).cause;
   }
   return undefined;
 }
