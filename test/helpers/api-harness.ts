@@ -112,7 +112,7 @@ export async function startApiHarness(options: HarnessOptions = {}): Promise<Api
         server.close(() => resolve());
         server.closeAllConnections();
       });
-      await dataSource.destroy();
+      if (dataSource.isInitialized) await dataSource.destroy();
     },
   };
 }
