@@ -5,6 +5,8 @@ import { apiKeyMatchesHash, mintApiKey, parseApiKeyId } from './api-key-format';
 /** How often at most `lastUsedAt` is written for one key (saves a write on every request). */
 export const LAST_USED_RESOLUTION_MS = 60_000;
 
+const UNKNOWN_KEY_HASH = '0'.repeat(64);
+
 export interface AuthenticatedKey {
   keyId: string;
   accountId: string;
@@ -42,7 +44,9 @@ export function createApiKeyRepository(dataSource: DataSource, now: () => Date =
       const keyId = parseApiKeyId(presented);
       if (!keyId) return null;
       const row = await keys.findOneBy({ id: keyId });
-      if (!row || row.revokedAt !== null || !apiKeyMatchesHash(presented, row.keyHash)) return null;
+      // Compare even when the id is unknown, so both paths do the same work.
+      const matches = apiKeyMatchesHash(presented, row?.keyHash ?? UNKNOWN_KEY_HASH);
+      if (!row || row.revokedAt !== null || !matches) return null;
       const at = now();
       if (!row.lastUsedAt || at.getTime() - row.lastUsedAt.getTime() >= LAST_USED_RESOLUTION_MS) {
         await keys.update({ id: keyId }, { lastUsedAt: at });
