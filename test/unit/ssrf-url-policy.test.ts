@@ -41,11 +41,29 @@ describe('judgeUrl', () => {
     expect(judgeUrl('http://[fd00::5]/', httpOk)).toEqual({ allowed: false, reason: 'address fd00::5 (unique-local)' });
   });
 
-  it('lets the allow-list exempt an IP-literal target, but not a local-only name', () => {
+  it('lets the allow-list exempt an IP-literal target', () => {
     const allowList = createAllowList(['127.0.0.1/32']);
     expect(judgeUrl('http://127.0.0.1:4000/hook', { requireHttps: false, allowList }).allowed).toBe(true);
     expect(judgeUrl('http://127.0.0.2:4000/hook', { requireHttps: false, allowList }).allowed).toBe(false);
-    expect(judgeUrl('http://localhost:4000/hook', { requireHttps: false, allowList }).allowed).toBe(false);
+  });
+
+  it('refuses a local-only name outright while the allow-list is empty', () => {
+    expect(judgeUrl('http://localhost:4000/hook', httpOk)).toEqual({ allowed: false, reason: expect.stringContaining('localhost') });
+  });
+
+  it('accepts a local-only name only when every address it resolves to is allow-listed', async () => {
+    const allowList = createAllowList(['127.0.0.1/32', '10.1.0.0/16']);
+    const opts = (answers: string[]) => ({
+      requireHttps: false,
+      allowList,
+      resolver: async () => answers.map((address) => ({ address, family: address.includes(':') ? (6 as const) : (4 as const) })),
+    });
+    expect((await checkTarget('http://localhost:4000/hook', opts(['127.0.0.1']))).allowed).toBe(true);
+    expect((await checkTarget('http://hooks.internal/', opts(['10.1.2.3']))).allowed).toBe(true);
+    const partly = await checkTarget('http://localhost:4000/hook', opts(['127.0.0.1', '::1']));
+    expect(partly).toEqual({ allowed: false, reason: expect.stringContaining('resolves to ::1, which SSRF_ALLOW_CIDRS does not cover') });
+    const publicAnswer = await checkTarget('http://hooks.internal/', opts(['93.184.216.34']));
+    expect(publicAnswer.allowed).toBe(false);
   });
 
   it('accepts a URL of exactly 2048 characters and refuses one of 2049', () => {

@@ -8,6 +8,8 @@ import ipaddr from 'ipaddr.js';
 export interface AllowList {
   /** True when `ip` (an IP address string) lies inside one of the listed ranges. False for anything else. */
   contains(ip: string): boolean;
+  /** Number of ranges; 0 means nothing is exempt. */
+  readonly size: number;
 }
 
 export type Range = [ipaddr.IPv4 | ipaddr.IPv6, number];
@@ -20,6 +22,7 @@ export type Range = [ipaddr.IPv4 | ipaddr.IPv6, number];
 export function createAllowList(cidrs: readonly string[]): AllowList {
   const ranges = cidrs.map(parseRange);
   return {
+    size: ranges.length,
     contains(ip: string): boolean {
       if (ranges.length === 0 || net.isIP(ip) === 0) return false;
       const address = unmap(ipaddr.parse(ip));

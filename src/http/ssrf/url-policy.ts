@@ -9,7 +9,12 @@ import type { AllowList } from './allow-list';
 import { judgeHostName } from './host-name-policy';
 import type { Resolver } from './resolver';
 
-export type UrlVerdict = { allowed: true; url: URL } | { allowed: false; reason: string };
+/**
+ * `onlyIfAllowListed`: the host name is one that means this machine or a private network (localhost, *.internal,
+ * single-label, ...). Such a name is refused outright while SSRF_ALLOW_CIDRS is empty; with an allow-list it is
+ * accepted only when every address it resolves to is covered by the list (self-hosted receivers).
+ */
+export type UrlVerdict = { allowed: true; url: URL; onlyIfAllowListed?: string } | { allowed: false; reason: string };
 
 export interface UrlPolicyOptions {
   requireHttps: boolean;
@@ -54,7 +59,8 @@ export function judgeUrl(input: string, opts: UrlPolicyOptions): UrlVerdict {
     return verdict.allowed ? { allowed: true, url } : refuse(`address ${literal} (${verdict.reason})`);
   }
   const name = judgeHostName(url.hostname);
-  return name.allowed ? { allowed: true, url } : refuse(name.reason);
+  if (name.allowed) return { allowed: true, url };
+  return opts.allowList.size > 0 ? { allowed: true, url, onlyIfAllowListed: name.reason } : refuse(name.reason);
 }
 
 /** judgeUrl, then resolves a host name and refuses if ANY answer is forbidden (or if it does not resolve). */
@@ -71,6 +77,9 @@ export async function checkTarget(input: string, opts: TargetCheckOptions): Prom
   }
   if (answers.length === 0) return refuse(`${hostname} does not resolve`);
   for (const { address } of answers) {
+    if (verdict.onlyIfAllowListed !== undefined && !opts.allowList.contains(address)) {
+      return refuse(`${verdict.onlyIfAllowListed}; resolves to ${address}, which SSRF_ALLOW_CIDRS does not cover`);
+    }
     const judged = judgeAddress(address, opts.allowList);
     if (!judged.allowed) return refuse(`resolves to ${address} (${judged.reason})`);
   }
