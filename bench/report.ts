@@ -1,0 +1,141 @@
+/** Turns the measurements into the stdout table, docs/benchmarks.md sections and the summary line. */
+import type { PhaseResult } from './phases';
+import type { HistorySample } from './temporal-history';
+import type { ProfileSummary } from './cpu-profile';
+import { cpuPerThousand, formatRatio, sustainedRate } from './stats';
+import type { DatabaseCounters } from './environment';
+
+export interface ProcessMemory {
+  name: string;
+  peakRssMb: number;
+  processes: number;
+}
+
+export interface SystemResult {
+  name: 'engine' | 'bullmq' | 'direct';
+  describe: string;
+  phases: PhaseResult[];
+  /** Process groups that belong to the system itself (not Temporal, Postgres, Redis). */
+  ownGroups: string[];
+  memory: ProcessMemory[];
+  /** Delivery rows recorded SUCCESS vs events published (warm-up included). */
+  recorded: { success: number; published: number };
+  database: DatabaseCounters & { deliveries: number };
+  history?: HistorySample;
+  profile?: ProfileSummary;
+  error?: string;
+}
+
+export const sustained = (system: SystemResult | undefined): number =>
+  system ? sustainedRate(system.phases.map((p) => ({ rate: p.rate, outcome: p.outcome }))) : 0;
+
+export const peakAchieved = (system: SystemResult | undefined): number =>
+  system ? Math.max(0, ...system.phases.map((p) => p.outcome.achievedRate)) : 0;
+
+/** CPU seconds per 1000 deliveries per group, over the fixed-rate phases (the ramp's overload is left out). */
+export function cpuPer1kByGroup(system: SystemResult): Record<string, number> {
+  const fixed = system.phases.filter((p) => p.kind === 'fixed');
+  const delivered = fixed.reduce((n, p) => n + p.outcome.delivered, 0);
+  const totals: Record<string, number> = {};
+  for (const phase of fixed) for (const [group, s] of Object.entries(phase.cpuSeconds)) totals[group] = (totals[group] ?? 0) + s;
+  return Object.fromEntries(Object.entries(totals).map(([group, s]) => [group, cpuPerThousand(s, delivered)]));
+}
+
+export function ownCpuPer1k(system: SystemResult | undefined): number {
+  if (!system) return Number.NaN;
+  const byGroup = cpuPer1kByGroup(system);
+  return system.ownGroups.reduce((sum, group) => sum + (byGroup[group] ?? 0), 0);
+}
+
+export function lostAndDuplicates(system: SystemResult): { lost: number; duplicates: number; badSignatures: number } {
+  return system.phases.reduce(
+    (acc, p) => ({
+      lost: acc.lost + p.outcome.lost,
+      duplicates: acc.duplicates + p.outcome.duplicates,
+      badSignatures: Math.max(acc.badSignatures, p.badSignatures),
+    }),
+    { lost: 0, duplicates: 0, badSignatures: 0 },
+  );
+}
+
+const ms = (v: number) => (Number.isFinite(v) ? String(Math.round(v)) : '-');
+const f1 = (v: number) => (Number.isFinite(v) ? v.toFixed(1) : '-');
+const f2 = (v: number) => (Number.isFinite(v) ? v.toFixed(2) : '-');
+const f3 = (v: number) => (Number.isFinite(v) ? v.toFixed(3) : '-');
+
+function table(header: string[], rows: string[][]): string {
+  return [`| ${header.join(' | ')} |`, `| ${header.map(() => '---').join(' | ')} |`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+}
+
+export function phaseTable(system: SystemResult): string {
+  const groups = [...new Set(system.phases.flatMap((p) => Object.keys(p.cpuSeconds)))];
+  const header = ['phase', 'offered/s', 'achieved/s', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'delivered', 'lost', 'dup', 'sustained', ...groups.map((g) => `CPU s/1k ${g}`)];
+  const rows = system.phases.map((p) => [
+    p.label,
+    f1(p.outcome.offeredRate),
+    f1(p.outcome.achievedRate),
+    ms(p.outcome.latency.p50),
+    ms(p.outcome.latency.p95),
+    ms(p.outcome.latency.p99),
+    ms(p.outcome.latency.max),
+    String(p.outcome.delivered),
+    String(p.outcome.lost),
+    String(p.outcome.duplicates),
+    p.sustained ? 'yes' : 'no',
+    ...groups.map((g) => f2(cpuPerThousand(p.cpuSeconds[g] ?? 0, p.outcome.delivered))),
+  ]);
+  return table(header, rows);
+}
+
+export function summaryTable(systems: SystemResult[]): string {
+  const direct = systems.find((s) => s.name === 'direct');
+  const rows = systems.map((s) => {
+    const { lost, duplicates, badSignatures } = lostAndDuplicates(s);
+    const at50 = s.phases.find((p) => p.kind === 'fixed' && p.rate === 50);
+    return [
+      s.name,
+      String(sustained(s)),
+      f1(peakAchieved(s)),
+      at50 ? ms(at50.outcome.latency.p99) : '-',
+      f2(ownCpuPer1k(s)),
+      formatRatio(ownCpuPer1k(s), ownCpuPer1k(direct)),
+      String(lost),
+      String(duplicates),
+      String(badSignatures),
+      `${s.recorded.success}/${s.recorded.published}`,
+      s.error ? `error: ${s.error}` : '',
+    ];
+  });
+  return table(
+    ['system', 'sustained/s', 'peak achieved/s', 'p99 @50/s ms', 'own CPU s/1k', 'own CPU vs direct', 'lost', 'dup', 'bad signatures', 'rows SUCCESS/published', 'note'],
+    rows,
+  );
+}
+
+export function resourceTable(system: SystemResult): string {
+  const cpu = cpuPer1kByGroup(system);
+  const memory = new Map(system.memory.map((m) => [m.name, m]));
+  const names = [...new Set([...Object.keys(cpu), ...memory.keys()])];
+  return table(
+    ['process', 'CPU s per 1000 deliveries (fixed-rate phases)', 'peak RSS MB (largest process)', 'processes seen'],
+    names.map((n) => [n, f3(cpu[n] ?? Number.NaN), f1(memory.get(n)?.peakRssMb ?? Number.NaN), String(memory.get(n)?.processes ?? '-')]),
+  );
+}
+
+export function databaseLine(system: SystemResult): string {
+  const d = system.database;
+  const per = (v: number) => f2(d.deliveries > 0 ? v / d.deliveries : Number.NaN);
+  return `Postgres per delivery (pg_stat_database of the run's database, whole system run incl. warm-up): ${per(d.xactCommit)} commits, ${per(d.tupInserted)} rows inserted, ${per(d.tupUpdated)} rows updated, ${per(d.tupFetched)} rows fetched.`;
+}
+
+export function summaryLine(systems: SystemResult[]): string {
+  const by = (name: string) => systems.find((s) => s.name === name);
+  const engine = by('engine');
+  const e = sustained(engine);
+  const b = sustained(by('bullmq'));
+  const d = sustained(by('direct'));
+  const at50 = engine?.phases.find((p) => p.kind === 'fixed' && p.rate === 50);
+  const p99 = at50 ? ms(at50.outcome.latency.p99) : 'n/a';
+  const cpu = ownCpuPer1k(engine);
+  return `bench: engine=${e}/s bullmq=${b}/s direct=${d}/s engine/direct=${formatRatio(e, d)} engine/bullmq=${formatRatio(e, b)} p99@50=${p99}ms cpu/1k=${Number.isFinite(cpu) ? cpu.toFixed(2) : 'n/a'}s`;
+}

@@ -1,0 +1,196 @@
+/**
+ * `npm run bench`: the engine, a BullMQ queue + worker and a direct loop, each fed by the same open-loop Redis
+ * publisher at fixed rates and then a saturation ramp, all delivering to one receiver process on 127.0.0.1.
+ * Prints a table, writes docs/benchmarks.md (between its generated-results markers) and docs/benchmarks-latency.svg,
+ * and ends with the one-line summary. Every child process is stopped and the database dropped, also on error.
+ *
+ * Options: --systems=direct,bullmq,engine  --quick (short phases, for a smoke run)  --no-profile  --no-docs
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Queue } from 'bullmq';
+import { stopAll, PROJECT_ROOT } from './children';
+import { setSubscriptionUrl, setUpEnvironment, type BenchEnvironment } from './environment';
+import { runPlan, waitForReceipts, type PhasePlan } from './phases';
+import { ProcMonitor } from './proc-monitor';
+import { publishPhase } from './publisher';
+import { startReceiverProcess, type ReceiverHandle } from './receiver-client';
+import { phaseTable, resourceTable, summaryLine, summaryTable, databaseLine, type SystemResult } from './report';
+import { rampRates } from './stats';
+import { SYSTEMS } from './systems';
+import type { SystemUnderTest } from './systems/system';
+import { withDescendants } from './proc-monitor';
+import { collectEngineDetails, readProfile, writeDocs, machineInfo } from './run-details';
+
+const HARD_LIMIT_MS = 20 * 60 * 1000;
+const argv = process.argv.slice(2);
+const flag = (name: string) => argv.includes(`--${name}`);
+const option = (name: string, fallback: string) => argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback;
+
+const QUICK = flag('quick');
+const PLAN: PhasePlan = QUICK
+  ? { fixedRates: [10, 50], fixedDurationMs: 4_000, rampRates: rampRates(100, 2, 2), rampDurationMs: 3_000, drainTimeoutMs: 20_000 }
+  : { fixedRates: [10, 25, 50], fixedDurationMs: 15_000, rampRates: rampRates(75, 1.5, 8), rampDurationMs: 8_000, drainTimeoutMs: 45_000 };
+
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+/** Publishes one probe a second until one arrives (the listener is subscribed and the pipeline works), then 20 more. */
+async function warmUp(env: BenchEnvironment, receiver: ReceiverHandle, channel: string, system: string): Promise<void> {
+  const deadline = Date.now() + 180_000;
+  for (let probe = 0; ; probe += 1) {
+    const prefix = `${env.runId}-${system}-probe${probe}`;
+    await publishPhase(env.redis, channel, env.accountId, { prefix, rate: 1, durationMs: 1_000 });
+    if ((await waitForReceipts(receiver, `${env.runId}-${system}-probe`, 1, 1_000)) > 0) break;
+    if (Date.now() > deadline) throw new Error(`${system} delivered nothing within 180 s of starting`);
+  }
+  const prefix = `${env.runId}-${system}-warm`;
+  const warm = await publishPhase(env.redis, channel, env.accountId, { prefix, rate: 10, durationMs: 2_000 });
+  const got = await waitForReceipts(receiver, `${prefix}-`, warm.ids.length, 60_000);
+  if (got < warm.ids.length) throw new Error(`${system} delivered ${got} of ${warm.ids.length} warm-up events`);
+}
+
+async function runSystem(system: SystemUnderTest, env: BenchEnvironment, receiver: ReceiverHandle, profile: boolean): Promise<SystemResult> {
+  const channel = `bench:${env.runId}:${system.name}`;
+  const profileDir = path.join(env.logDir, `profile-${system.name}`);
+  mkdirSync(profileDir, { recursive: true });
+  const monitor = new ProcMonitor();
+  monitor.add('postgres-backends', () => env.postgresBackendPids());
+  monitor.add('redis-server', () => env.redisServerPids());
+  if (system.name === 'engine') monitor.add('temporal-server', () => withDescendants(env.temporal.process.pid as number));
+  const databaseBefore = await env.databaseCounters();
+  const result: SystemResult = {
+    name: system.name,
+    describe: system.describe,
+    phases: [],
+    ownGroups: [],
+    memory: [],
+    recorded: { success: 0, published: 0 },
+    database: { ...databaseBefore, deliveries: 0 },
+  };
+  log(`\n== ${system.name}: ${system.describe}`);
+  const running = await system.start({ env, channel, workerNodeArgs: profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [] });
+  try {
+    for (const child of running.processes) monitor.add(child.name, () => (child.exited() ? [] : [child.pid]));
+    result.ownGroups = running.processes.map((c) => c.name);
+    monitor.start(500);
+    await warmUp(env, receiver, channel, system.name);
+    log(`  ready (warm-up delivered)`);
+    result.phases = await runPlan({ env, receiver, monitor, channel, log }, system.name, PLAN);
+    await monitor.snapshot();
+  } catch (error) {
+    result.error = error instanceof Error ? error.message : String(error);
+    log(`  ${system.name} failed: ${result.error} (logs in ${env.logDir})`);
+  } finally {
+    monitor.stop();
+    await running.stop();
+  }
+  result.memory = [...result.ownGroups, 'temporal-server', 'postgres-backends', 'redis-server']
+    .map((name) => ({ name, m: monitor.memory(name) }))
+    .filter((x) => x.m && x.m.processes > 0)
+    .map(({ name, m }) => ({ name, peakRssMb: (m?.peakRssKbMax ?? 0) / 1024, processes: m?.processes ?? 0 }));
+  const published = result.phases.reduce((n, p) => n + p.outcome.published, 0);
+  result.recorded = { success: await countRecorded(env, system.name, published), published };
+  const databaseAfter = await env.databaseCounters();
+  result.database = {
+    xactCommit: databaseAfter.xactCommit - databaseBefore.xactCommit,
+    tupInserted: databaseAfter.tupInserted - databaseBefore.tupInserted,
+    tupUpdated: databaseAfter.tupUpdated - databaseBefore.tupUpdated,
+    tupFetched: databaseAfter.tupFetched - databaseBefore.tupFetched,
+    deliveries: await countAllDelivered(env, system.name),
+  };
+  if (profile) result.profile = readProfile(profileDir);
+  if (system.name === 'engine' && !result.error) result.history = await collectEngineDetails(env, result).catch(() => undefined);
+  if (system.name === 'bullmq') await obliterateQueue(env).catch((e: unknown) => log(`  could not remove the BullMQ queue: ${String(e)}`));
+  return result;
+}
+
+/** SUCCESS rows of the measured phases' events; waits briefly for outcomes recorded after the receipt. */
+async function countRecorded(env: BenchEnvironment, system: string, expected: number): Promise<number> {
+  const pattern = `^${env.runId}-${system}-[rs][0-9]+-`;
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const rows: Array<{ n: string }> = await env.dataSource.query(
+      `SELECT count(*) AS n FROM webhook_deliveries WHERE event_id ~ $1 AND status = 'SUCCESS'`,
+      [pattern],
+    );
+    const n = Number(rows[0]?.n ?? 0);
+    if (n >= expected || Date.now() > deadline) return n;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
+
+async function countAllDelivered(env: BenchEnvironment, system: string): Promise<number> {
+  const rows: Array<{ n: string }> = await env.dataSource.query(`SELECT count(*) AS n FROM webhook_deliveries WHERE event_id LIKE $1`, [
+    `${env.runId}-${system}-%`,
+  ]);
+  return Number(rows[0]?.n ?? 0);
+}
+
+async function obliterateQueue(env: BenchEnvironment): Promise<void> {
+  const queue = new Queue(`bench-${env.runId}`, { connection: { host: '127.0.0.1', port: 6379, maxRetriesPerRequest: null }, prefix: 'bench' });
+  try {
+    await queue.obliterate({ force: true });
+  } finally {
+    await queue.close();
+  }
+}
+
+async function main(): Promise<void> {
+  const names = option('systems', 'direct,bullmq,engine').split(',').map((s) => s.trim()) as Array<SystemUnderTest['name']>;
+  for (const name of names) if (!SYSTEMS[name]) throw new Error(`unknown system "${name}" (direct, bullmq, engine)`);
+  const runId = `${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
+  const logDir = mkdtempSync(path.join(os.tmpdir(), `webhooks-bench-${runId}-`));
+  log(`bench run ${runId}; logs in ${logDir}`);
+  const startedAt = Date.now();
+  const env = await setUpEnvironment(runId, logDir);
+  activeEnv = env;
+  try {
+    const receiver = await startReceiverProcess(logDir, env.signingSecret);
+    await setSubscriptionUrl(env, receiver.url);
+    const results: SystemResult[] = [];
+    for (const name of names) results.push(await runSystem(SYSTEMS[name], env, receiver, !flag('no-profile')));
+    await receiver.child.stop();
+
+    process.stdout.write(`\n${summaryTable(results)}\n`);
+    for (const r of results) {
+      process.stdout.write(`\n### ${r.name}\n${phaseTable(r)}\n\n${resourceTable(r)}\n\n${databaseLine(r)}\n`);
+    }
+    if (!flag('no-docs')) {
+      const written = writeDocs({ results, env, plan: PLAN, machine: await machineInfo(env), durationMs: Date.now() - startedAt, quick: QUICK });
+      log(`wrote ${written.map((f) => path.relative(PROJECT_ROOT, f)).join(', ')}`);
+    }
+    process.stdout.write(`${summaryLine(results)}\n`);
+  } finally {
+    await env.close();
+    await stopAll();
+  }
+}
+
+/** Set once the environment exists, so that a signal or the time limit also drops the database. */
+let activeEnv: BenchEnvironment | undefined;
+const abandon = (code: number) => {
+  void Promise.allSettled([stopAll(2_000), activeEnv?.close()]).finally(() => process.exit(code));
+};
+
+const hardLimit = setTimeout(() => {
+  log(`bench: exceeded ${HARD_LIMIT_MS / 60_000} minutes; stopping everything`);
+  abandon(2);
+}, HARD_LIMIT_MS);
+hardLimit.unref();
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    log(`bench: ${signal}; stopping every child process`);
+    abandon(130);
+  });
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    log(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    abandon(1);
+  },
+);

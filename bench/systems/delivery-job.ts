@@ -1,0 +1,92 @@
+/**
+ * The work of one delivery without an orchestrator, for the two baselines: the same steps, in the same order,
+ * through the same engine modules as the delivery workflow and its activities (recordDeliveryStarted, then
+ * sendWebhook: load subscription and event, open the live secrets, sign the stored bytes, POST through the guarded
+ * client, classify, record the attempt; then recordDeliveryOutcome). Only who calls it and who retries differs.
+ */
+import { randomUUID } from 'node:crypto';
+import type { DataSource } from 'typeorm';
+import type { ActivityDeps } from '../../activities';
+import type { Config } from '../../src/config';
+import { DeliveryStatus } from '../../src/deliveries/delivery.entity';
+import { createDeliveryRepository } from '../../src/deliveries/delivery.repository';
+import type { DeliveryStart } from '../../src/events/dispatcher';
+import { WebhookEvent } from '../../src/events/event.entity';
+import { classifyOutcome } from '../../src/http/outcome';
+import { signHeaders, webhookIdFor } from '../../src/http/signer';
+import type { Logger } from '../../src/logger';
+import { openLiveSecrets } from '../../src/subscriptions/signing-secrets';
+import { WebhookSubscription } from '../../src/subscriptions/subscription.entity';
+import { deliveryWorkflowId } from '../../src/temporal/contract';
+import { buildActivityDeps } from '../../src/worker/activity-deps';
+
+export type DeliveryJobDeps = Pick<ActivityDeps, 'dataSource' | 'secretBox' | 'http' | 'retryAfterCapMs'>;
+
+/** What a failed attempt means for the caller's retry loop. */
+export class DeliveryJobError extends Error {
+  constructor(
+    message: string,
+    readonly retryable: boolean,
+    readonly retryDelayMs?: number,
+  ) {
+    super(message);
+    this.name = 'DeliveryJobError';
+  }
+}
+
+/** Exactly the collaborators the engine's worker builds from its configuration (src/worker/activity-deps.ts). */
+export function deliveryJobDepsFrom(config: Config, dataSource: DataSource, logger: Logger): DeliveryJobDeps {
+  return buildActivityDeps({ config, dataSource, logger });
+}
+
+export interface DeliveryJob {
+  /** Upserts the delivery row as PENDING; returns its id (the engine's recordDeliveryStarted). */
+  start(start: DeliveryStart): Promise<string>;
+  /** One attempt (the engine's sendWebhook); `attemptNumber` plays the role of the activity attempt. */
+  attempt(deliveryId: string, start: DeliveryStart, runId: string, attemptNumber: number): Promise<void>;
+  /** The final status (the engine's recordDeliveryOutcome). */
+  finish(deliveryId: string, status: 'SUCCESS' | 'FAILURE', error?: string): Promise<void>;
+}
+
+export function createDeliveryJob(deps: DeliveryJobDeps): DeliveryJob {
+  const deliveries = createDeliveryRepository(deps.dataSource);
+  const subscriptions = deps.dataSource.getRepository(WebhookSubscription);
+  const events = deps.dataSource.getRepository(WebhookEvent);
+  return {
+    start: (start) =>
+      deliveries.recordStarted({ ...start, workflowId: deliveryWorkflowId(start.eventId, start.subscriptionId) }),
+
+    async attempt(deliveryId, start, runId, attemptNumber) {
+      const subscription = await subscriptions.findOneBy({ id: start.subscriptionId });
+      if (!subscription || !subscription.isActive) throw new DeliveryJobError(`subscription ${start.subscriptionId} is gone or inactive`, false);
+      const event = await events.findOneBy({ id: start.eventId });
+      if (!event) throw new DeliveryJobError(`event ${start.eventId} is not stored`, false);
+      const signedAt = new Date();
+      const secrets = openLiveSecrets(deps.secretBox, subscription.id, subscription.secrets, signedAt);
+      if (secrets.length === 0) throw new DeliveryJobError(`subscription ${subscription.id} has no live signing secret`, false);
+      const webhookId = webhookIdFor(deliveryId);
+      const headers = signHeaders({ body: event.body, webhookId, timestamp: Math.floor(signedAt.getTime() / 1000), eventType: event.type, secrets });
+      const sent = await deps.http.post({ url: subscription.url, body: event.body, headers });
+      const outcome = classifyOutcome(sent.result, { retryAfterCapMs: deps.retryAfterCapMs, now: new Date() });
+      const statusCode = sent.result.kind === 'response' ? sent.result.statusCode : null;
+      const error = outcome.kind === 'success' ? null : outcome.reason;
+      await deliveries.recordAttempt(deliveryId, {
+        runId,
+        activityAttempt: attemptNumber,
+        startedAt: signedAt,
+        durationMs: sent.durationMs,
+        statusCode,
+        error,
+        responseBody: sent.responseExcerpt?.slice(0, 1024) ?? null,
+      });
+      if (outcome.kind === 'stop') throw new DeliveryJobError(outcome.reason, false);
+      if (outcome.kind === 'retry') throw new DeliveryJobError(outcome.reason, true, outcome.nextRetryDelayMs);
+    },
+
+    finish: (deliveryId, status, error) =>
+      deliveries.recordOutcome(deliveryId, status === 'SUCCESS' ? DeliveryStatus.SUCCESS : DeliveryStatus.FAILURE, error),
+  };
+}
+
+/** A run id for the attempt log, as a workflow run id would be (one per delivery run). */
+export const newRunId = (): string => randomUUID();

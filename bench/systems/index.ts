@@ -1,0 +1,64 @@
+/** The three systems under test, each started as real processes with the engine's configuration. */
+import { startNodeChild } from '../children';
+import { engineEnv, type RunningSystem, type SystemContext, type SystemUnderTest } from './system';
+
+/** The engine worker's default activity slots (Temporal's maxConcurrentActivityTaskExecutions): the baselines get the same. */
+export const BASELINE_CONCURRENCY = 100;
+/** The engine's processes each use a pool of 10 Postgres connections; so do the baselines'. */
+export const BASELINE_POOL_SIZE = 10;
+
+function stopAllOf(children: RunningSystem['processes']): () => Promise<void> {
+  return async () => {
+    await Promise.all(children.map((child) => child.stop(15_000)));
+  };
+}
+
+export const engine: SystemUnderTest = {
+  name: 'engine',
+  describe: 'the engine: src/main-listener.ts + src/main-worker.ts on Temporal (workflow per delivery, 3 activities)',
+  async start(context: SystemContext) {
+    const env = engineEnv(context);
+    const logDir = context.env.logDir;
+    const worker = startNodeChild('engine-worker', 'src/main-worker.ts', { env, logDir, nodeArgs: context.workerNodeArgs });
+    const listener = startNodeChild('engine-listener', 'src/main-listener.ts', { env, logDir });
+    const processes = [listener, worker];
+    return { processes, stop: stopAllOf(processes) };
+  },
+};
+
+export const bullmq: SystemUnderTest = {
+  name: 'bullmq',
+  describe: `BullMQ: the engine's intake enqueues a job per delivery; a BullMQ worker (concurrency ${BASELINE_CONCURRENCY}) runs the same delivery job`,
+  async start(context: SystemContext) {
+    const env = engineEnv(context);
+    const logDir = context.env.logDir;
+    const queue = `--queue=bench-${context.env.runId}`;
+    const pool = `--pool-size=${BASELINE_POOL_SIZE}`;
+    const worker = startNodeChild('bullmq-worker', 'bench/systems/bullmq-process.ts', {
+      env,
+      logDir,
+      nodeArgs: context.workerNodeArgs,
+      args: ['--role=worker', queue, pool, `--concurrency=${BASELINE_CONCURRENCY}`],
+    });
+    const listener = startNodeChild('bullmq-listener', 'bench/systems/bullmq-process.ts', { env, logDir, args: ['--role=listener', queue, pool] });
+    const processes = [listener, worker];
+    return { processes, stop: stopAllOf(processes) };
+  },
+};
+
+export const direct: SystemUnderTest = {
+  name: 'direct',
+  describe: `direct loop: the engine's intake calls the same delivery job inline, at most ${BASELINE_CONCURRENCY} at once`,
+  async start(context: SystemContext) {
+    const env = engineEnv(context);
+    const child = startNodeChild('direct', 'bench/systems/direct-process.ts', {
+      env,
+      logDir: context.env.logDir,
+      nodeArgs: context.workerNodeArgs,
+      args: [`--concurrency=${BASELINE_CONCURRENCY}`, `--pool-size=${BASELINE_POOL_SIZE}`],
+    });
+    return { processes: [child], stop: stopAllOf([child]) };
+  },
+};
+
+export const SYSTEMS: Record<SystemUnderTest['name'], SystemUnderTest> = { engine, bullmq, direct };

@@ -1,0 +1,43 @@
+/** A system under test: started fresh for its phases, as one or more processes, then stopped. */
+import type { Child } from '../children';
+import type { BenchEnvironment } from '../environment';
+
+export interface SystemContext {
+  env: BenchEnvironment;
+  /** The Redis channel this system's listener subscribes to (unique per run and system). */
+  channel: string;
+  /** Extra node flags for the main worker process (e.g. --cpu-prof). */
+  workerNodeArgs: string[];
+}
+
+export interface RunningSystem {
+  /** Its processes, by role (e.g. listener, worker). */
+  processes: Child[];
+  stop(): Promise<void>;
+}
+
+export interface SystemUnderTest {
+  name: 'engine' | 'bullmq' | 'direct';
+  describe: string;
+  start(context: SystemContext): Promise<RunningSystem>;
+}
+
+/** The environment every engine-side process gets: the engine's own variables (src/config.ts), nothing else. */
+export function engineEnv(context: SystemContext, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const { env } = context;
+  return {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    DATABASE_URL: env.databaseUrl,
+    REDIS_URL: env.redisUrl,
+    WEBHOOKS_REDIS_CHANNEL: context.channel,
+    TEMPORAL_ADDRESS: env.temporal.address,
+    TEMPORAL_NAMESPACE: env.temporal.namespace,
+    TEMPORAL_TASK_QUEUE: `bench-${env.runId}`,
+    WEBHOOKS_ENCRYPTION_KEY: env.encryptionKey,
+    // The receiver listens on loopback, which the SSRF guard refuses unless allowed.
+    SSRF_ALLOW_CIDRS: '127.0.0.1/32',
+    LOG_LEVEL: 'warn',
+    ...extra,
+  };
+}
