@@ -1,14 +1,22 @@
 /**
  * Every process the benchmark starts goes through here, so all of them are stopped on success, on error, on
- * Ctrl-C and on a crash of the benchmark itself. Node children run TypeScript through ts-node (transpile only),
- * the same way for the engine and both baselines, so start-up costs and memory are comparable.
+ * Ctrl-C and on a crash of the benchmark itself. Node children run the same way for the engine and both baselines
+ * (compiled JavaScript by default, or ts-node), so start-up costs and memory are comparable.
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { openSync } from 'node:fs';
 import path from 'node:path';
 
 export const PROJECT_ROOT = path.resolve(__dirname, '..');
+/** Where bench/build.ts puts the compiled project (dist/ is not tracked). */
+export const BUILD_ROOT = path.join(PROJECT_ROOT, 'dist', 'bench');
 const TS_NODE = ['-r', 'ts-node/register/transpile-only'];
+
+/** 'built': run the compiled JavaScript under BUILD_ROOT (default); 'ts-node': run the sources through ts-node. */
+let runMode: 'built' | 'ts-node' = 'built';
+export function setRunMode(mode: 'built' | 'ts-node'): void {
+  runMode = mode;
+}
 
 export interface Child {
   name: string;
@@ -72,13 +80,19 @@ export interface NodeChildOptions {
   ipc?: boolean;
 }
 
-/** Runs a TypeScript entry point of this project in its own Node process, output to `<logDir>/<name>.log`. */
+/**
+ * Runs an entry point of this project (named by its .ts path) in its own Node process, as compiled JavaScript or
+ * through ts-node (see setRunMode), output to `<logDir>/<name>.log`.
+ */
 export function startNodeChild(name: string, entry: string, options: NodeChildOptions): Child {
   const logFile = path.join(options.logDir, `${name}.log`);
   const out = openSync(logFile, 'a');
-  const file = path.resolve(PROJECT_ROOT, entry);
-  const execArgv = [...TS_NODE, ...(options.nodeArgs ?? [])];
-  const env = { ...options.env, TS_NODE_TRANSPILE_ONLY: 'true', TS_NODE_PROJECT: path.join(PROJECT_ROOT, 'tsconfig.json') };
+  const built = runMode === 'built';
+  const file = built ? path.join(BUILD_ROOT, entry.replace(/\.ts$/, '.js')) : path.resolve(PROJECT_ROOT, entry);
+  const execArgv = [...(built ? [] : TS_NODE), ...(options.nodeArgs ?? [])];
+  const env = built
+    ? { ...options.env }
+    : { ...options.env, TS_NODE_TRANSPILE_ONLY: 'true', TS_NODE_PROJECT: path.join(PROJECT_ROOT, 'tsconfig.json') };
   const child = options.ipc
     ? fork(file, options.args ?? [], { cwd: PROJECT_ROOT, env, execArgv, stdio: ['ignore', out, out, 'ipc'] })
     : spawn(process.execPath, [...execArgv, file, ...(options.args ?? [])], { cwd: PROJECT_ROOT, env, stdio: ['ignore', out, out] });

@@ -5,6 +5,11 @@ import type { ProfileSummary } from './cpu-profile';
 import { cpuPerThousand, formatRatio, sustainedRate } from './stats';
 import type { DatabaseCounters } from './environment';
 
+export interface ThreadProfile {
+  thread: string;
+  summary: ProfileSummary;
+}
+
 export interface ProcessMemory {
   name: string;
   peakRssMb: number;
@@ -22,7 +27,7 @@ export interface SystemResult {
   recorded: { success: number; published: number };
   database: DatabaseCounters & { deliveries: number };
   history?: HistorySample;
-  profile?: ProfileSummary;
+  profiles?: ThreadProfile[];
   error?: string;
 }
 

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { deliveryWorkflowId } from '../src/temporal/contract';
 import { PROJECT_ROOT } from './children';
-import { summarizeCpuProfile, type CpuProfile, type ProfileSummary } from './cpu-profile';
+import { summarizeCpuProfile, type CpuProfile } from './cpu-profile';
 import type { BenchEnvironment } from './environment';
 import type { PhasePlan } from './phases';
 import {
@@ -17,6 +17,7 @@ import {
   summaryLine,
   summaryTable,
   type SystemResult,
+  type ThreadProfile,
 } from './report';
 import { formatRatio } from './stats';
 import { renderLatencyPlot } from './svg-plot';
@@ -68,14 +69,21 @@ export async function collectEngineDetails(env: BenchEnvironment, engine: System
   return sampleHistories(env.temporal.address, env.temporal.namespace, ids);
 }
 
-/** Summarises the newest .cpuprofile written into the directory, if any. */
-export function readProfile(dir: string): ProfileSummary | undefined {
-  if (!existsSync(dir)) return undefined;
-  const files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).sort();
-  const newest = files[files.length - 1];
-  if (!newest) return undefined;
-  const profile = JSON.parse(readFileSync(path.join(dir, newest), 'utf8')) as CpuProfile;
-  return summarizeCpuProfile(profile, PROJECT_ROOT);
+/**
+ * Summarises every .cpuprofile in the directory: one per JS thread of the profiled process (the Temporal worker
+ * runs workflows in worker threads, which write their own profile). Labelled by thread number from the file name.
+ */
+export function readProfiles(dir: string): ThreadProfile[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.cpuprofile'))
+    .sort()
+    .map((file) => {
+      const thread = /\.(\d+)\.\d+\.cpuprofile$/.exec(file)?.[1] ?? '?';
+      const profile = JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as CpuProfile;
+      return { thread: thread === '0' ? 'main thread' : `worker thread ${thread}`, summary: summarizeCpuProfile(profile, PROJECT_ROOT) };
+    })
+    .filter((p) => p.summary.busyMs > 0);
 }
 
 const COLORS: Record<string, string> = { engine: '#1f77b4', bullmq: '#d62728', direct: '#2ca02c' };
@@ -90,25 +98,27 @@ export interface DocsInput {
 }
 
 function profileSection(result: SystemResult): string {
-  const p = result.profile;
-  if (!p) return '';
-  const groups = p.groups.slice(0, 10).map(([name, ms, share]) => `| ${name} | ${(ms / 1000).toFixed(2)} | ${(share * 100).toFixed(1)}% |`);
-  const functions = p.functions.slice(0, 10).map(([name, ms]) => `| \`${name.replace(/\|/g, '\\|')}\` | ${(ms / 1000).toFixed(2)} |`);
-  return [
-    `CPU profile of the ${result.name} delivery process (node --cpu-prof, whole run, ${(p.busyMs / 1000).toFixed(1)} s busy JS-thread time; native threads such as Temporal's Rust core are not sampled):`,
-    '',
-    '| where (self time) | s | share |',
-    '| --- | --- | --- |',
-    ...groups,
-    '',
-    '| costliest functions (self time) | s |',
-    '| --- | --- |',
-    ...functions,
-    '',
-  ].join('\n');
+  const out: string[] = [];
+  for (const { thread, summary: p } of result.profiles ?? []) {
+    const groups = p.groups.slice(0, 10).map(([name, ms, share]) => `| ${name} | ${(ms / 1000).toFixed(2)} | ${(share * 100).toFixed(1)}% |`);
+    const functions = p.functions.slice(0, 10).map(([name, ms]) => `| \`${name.replace(/\|/g, '\\|')}\` | ${(ms / 1000).toFixed(2)} |`);
+    out.push(
+      `CPU profile of the ${result.name} delivery process, ${thread} (node --cpu-prof over the whole run: ${(p.busyMs / 1000).toFixed(1)} s busy; native threads such as Temporal's Rust core are not sampled):`,
+      '',
+      '| where (self time) | s | share |',
+      '| --- | --- | --- |',
+      ...groups,
+      '',
+      '| costliest functions (self time) | s |',
+      '| --- | --- |',
+      ...functions,
+      '',
+    );
+  }
+  return out.join('\n');
 }
 
-function historySection(history: HistorySample | undefined): string {
+export function historySection(history: HistorySample | undefined): string {
   if (!history) return '';
   const types = Object.entries(history.byType)
     .sort((a, b) => b[1] - a[1])

@@ -5,13 +5,15 @@
  * and ends with the one-line summary. Every child process is stopped and the database dropped, also on error.
  *
  * Options: --systems=direct,bullmq,engine  --quick (short phases, for a smoke run)  --no-profile  --no-docs
+ *          --ts-node (run the systems through ts-node instead of compiled JavaScript)
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Queue } from 'bullmq';
-import { stopAll, PROJECT_ROOT } from './children';
+import { BUILD_ROOT, setRunMode, stopAll, PROJECT_ROOT } from './children';
+import { transpileProject } from './build';
 import { setSubscriptionUrl, setUpEnvironment, type BenchEnvironment } from './environment';
 import { runPlan, waitForReceipts, type PhasePlan } from './phases';
 import { ProcMonitor } from './proc-monitor';
@@ -22,7 +24,7 @@ import { rampRates } from './stats';
 import { SYSTEMS } from './systems';
 import type { SystemUnderTest } from './systems/system';
 import { withDescendants } from './proc-monitor';
-import { collectEngineDetails, readProfile, writeDocs, machineInfo } from './run-details';
+import { collectEngineDetails, historySection, readProfiles, writeDocs, machineInfo } from './run-details';
 
 const HARD_LIMIT_MS = 20 * 60 * 1000;
 const argv = process.argv.slice(2);
@@ -100,7 +102,7 @@ async function runSystem(system: SystemUnderTest, env: BenchEnvironment, receive
     tupFetched: databaseAfter.tupFetched - databaseBefore.tupFetched,
     deliveries: await countAllDelivered(env, system.name),
   };
-  if (profile) result.profile = readProfile(profileDir);
+  if (profile) result.profiles = readProfiles(profileDir);
   if (system.name === 'engine' && !result.error) result.history = await collectEngineDetails(env, result).catch(() => undefined);
   if (system.name === 'bullmq') await obliterateQueue(env).catch((e: unknown) => log(`  could not remove the BullMQ queue: ${String(e)}`));
   return result;
@@ -144,6 +146,8 @@ async function main(): Promise<void> {
   const logDir = mkdtempSync(path.join(os.tmpdir(), `webhooks-bench-${runId}-`));
   log(`bench run ${runId}; logs in ${logDir}`);
   const startedAt = Date.now();
+  if (flag('ts-node')) setRunMode('ts-node');
+  else log(`compiled ${transpileProject(PROJECT_ROOT, BUILD_ROOT)} files into ${path.relative(PROJECT_ROOT, BUILD_ROOT)} in ${Date.now() - startedAt} ms`);
   const env = await setUpEnvironment(runId, logDir);
   activeEnv = env;
   try {
@@ -156,6 +160,7 @@ async function main(): Promise<void> {
     process.stdout.write(`\n${summaryTable(results)}\n`);
     for (const r of results) {
       process.stdout.write(`\n### ${r.name}\n${phaseTable(r)}\n\n${resourceTable(r)}\n\n${databaseLine(r)}\n`);
+      if (r.history) process.stdout.write(historySection(r.history));
     }
     if (!flag('no-docs')) {
       const written = writeDocs({ results, env, plan: PLAN, machine: await machineInfo(env), durationMs: Date.now() - startedAt, quick: QUICK });
