@@ -26,6 +26,8 @@ export interface BenchEnvironment {
   temporal: RunningDevServer;
   /** The exact command line of the dev server. */
   temporalCommand: string;
+  /** The dev server's Prometheus port (request counters). */
+  temporalMetricsPort: number;
   databaseUrl: string;
   databaseName: string;
   dataSource: DataSource;
@@ -113,6 +115,7 @@ export async function setUpEnvironment(runId: string, logDir: string): Promise<B
       logDir,
       temporal,
       temporalCommand,
+      temporalMetricsPort: metricsPort,
       databaseUrl,
       databaseName,
       dataSource,

@@ -27,6 +27,8 @@ export interface SystemResult {
   recorded: { success: number; published: number };
   database: DatabaseCounters & { deliveries: number };
   history?: HistorySample;
+  /** Temporal frontend RPCs and persistence operations per delivery over the measured phases (engine only). */
+  temporalRequests?: { rpcs: Array<[string, number]>; rpcTotal: number; persistence: number };
   profiles?: ThreadProfile[];
   error?: string;
 }

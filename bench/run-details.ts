@@ -118,6 +118,13 @@ function profileSection(result: SystemResult): string {
   return out.join('\n');
 }
 
+export function temporalRequestsLine(result: SystemResult): string {
+  const t = result.temporalRequests;
+  if (!t) return '';
+  const rpcs = t.rpcs.map(([operation, n]) => `${operation} ${n.toFixed(2)}`).join(', ');
+  return `Temporal server requests per delivery (its Prometheus counters over the measured phases): **${t.rpcTotal.toFixed(1)} frontend RPCs** (${rpcs}); ${t.persistence.toFixed(1)} persistence operations.\n`;
+}
+
 export function historySection(history: HistorySample | undefined): string {
   if (!history) return '';
   const types = Object.entries(history.byType)
@@ -169,9 +176,8 @@ export function renderResults(input: DocsInput): string {
     lines.push('');
     lines.push(databaseLine(r));
     lines.push('');
-    if (r.history) {
-      lines.push(historySection(r.history));
-    }
+    if (r.history) lines.push(historySection(r.history));
+    if (r.temporalRequests) lines.push(temporalRequestsLine(r));
     const profile = profileSection(r);
     if (profile) lines.push(profile);
   }

@@ -14,6 +14,7 @@ import path from 'node:path';
 import { Queue } from 'bullmq';
 import { BUILD_ROOT, setRunMode, stopAll, PROJECT_ROOT } from './children';
 import { transpileProject } from './build';
+import { perDelivery, scrapeTemporalCounters } from './temporal-metrics';
 import { setSubscriptionUrl, setUpEnvironment, type BenchEnvironment } from './environment';
 import { runPlan, waitForReceipts, type PhasePlan } from './phases';
 import { ProcMonitor } from './proc-monitor';
@@ -24,7 +25,7 @@ import { rampRates } from './stats';
 import { SYSTEMS } from './systems';
 import type { SystemUnderTest } from './systems/system';
 import { withDescendants } from './proc-monitor';
-import { collectEngineDetails, historySection, readProfiles, writeDocs, machineInfo } from './run-details';
+import { collectEngineDetails, historySection, readProfiles, temporalRequestsLine, writeDocs, machineInfo } from './run-details';
 
 const HARD_LIMIT_MS = 20 * 60 * 1000;
 const argv = process.argv.slice(2);
@@ -79,7 +80,12 @@ async function runSystem(system: SystemUnderTest, env: BenchEnvironment, receive
     monitor.start(500);
     await warmUp(env, receiver, channel, system.name);
     log(`  ready (warm-up delivered)`);
+    const countersBefore = system.name === 'engine' ? await scrapeTemporalCounters(env.temporalMetricsPort) : undefined;
     result.phases = await runPlan({ env, receiver, monitor, channel, log }, system.name, PLAN);
+    if (countersBefore) {
+      const delivered = result.phases.reduce((n, p) => n + p.outcome.delivered, 0);
+      result.temporalRequests = perDelivery(countersBefore, await scrapeTemporalCounters(env.temporalMetricsPort), delivered);
+    }
     await monitor.snapshot();
   } catch (error) {
     result.error = error instanceof Error ? error.message : String(error);
@@ -161,6 +167,7 @@ async function main(): Promise<void> {
     for (const r of results) {
       process.stdout.write(`\n### ${r.name}\n${phaseTable(r)}\n\n${resourceTable(r)}\n\n${databaseLine(r)}\n`);
       if (r.history) process.stdout.write(historySection(r.history));
+      if (r.temporalRequests) process.stdout.write(temporalRequestsLine(r));
     }
     if (!flag('no-docs')) {
       const written = writeDocs({ results, env, plan: PLAN, machine: await machineInfo(env), durationMs: Date.now() - startedAt, quick: QUICK });
