@@ -63,8 +63,8 @@ export function createDeliveryRepository(dataSource: DataSource): DeliveryReposi
         const inserted: Array<{ attempt: number }> = await manager.query(
           `INSERT INTO webhook_delivery_attempts
              (delivery_id, run_id, activity_attempt, attempt, started_at, duration_ms, status_code, error, response_body)
-           SELECT $1, $2, $3, COALESCE(MAX(attempt), 0) + 1, $4, $5, $6, $7, $8
-             FROM webhook_delivery_attempts WHERE delivery_id = $1
+           SELECT $1::uuid, $2::varchar, $3::int, COALESCE(MAX(attempt), 0) + 1, $4::timestamptz, $5::int, $6::int, $7::text, $8::text
+             FROM webhook_delivery_attempts WHERE delivery_id = $1::uuid
            RETURNING attempt`,
           [deliveryId, record.runId, record.activityAttempt, record.startedAt, record.durationMs, record.statusCode, record.error, record.responseBody],
         );
@@ -83,7 +83,7 @@ export function createDeliveryRepository(dataSource: DataSource): DeliveryReposi
     async recordOutcome(deliveryId, status, error) {
       await dataSource.query(
         `UPDATE webhook_deliveries
-            SET status = $2, last_error = CASE WHEN $2 = 'SUCCESS' THEN NULL ELSE COALESCE($3, last_error) END,
+            SET status = $2::varchar, last_error = CASE WHEN $2::varchar = 'SUCCESS' THEN NULL ELSE COALESCE($3::text, last_error) END,
                 updated_at = now()
           WHERE id = $1`,
         [deliveryId, status, error ?? null],

@@ -1,0 +1,43 @@
+/**
+ * Composition root of the delivery worker: config, Postgres, one Temporal connection, the activities with their
+ * real collaborators (guarded HTTP client, secret box), and a graceful shutdown on SIGINT/SIGTERM (in-flight
+ * attempts get the worker's grace time; anything cut short is retried by Temporal on another worker).
+ */
+import { createActivities } from '../activities';
+import { describeConfig, loadConfig } from './config';
+import { createDataSource } from './db/data-source';
+import { createLogger } from './logger';
+import { buildActivityDeps } from './worker/activity-deps';
+import { connectWorker, createWorker } from './worker/create-worker';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger('webhooks-worker', config.logLevel);
+  logger.info({ config: describeConfig(config) }, 'starting');
+
+  const dataSource = createDataSource(config.databaseUrl, { poolSize: 10 });
+  await dataSource.initialize();
+  const connection = await connectWorker(config);
+  const activities = createActivities(buildActivityDeps({ config, dataSource, logger }));
+  const worker = await createWorker({ config, connection, activities });
+
+  const shutdown = (signal: string) => {
+    logger.info({ signal }, 'shutting down');
+    worker.shutdown();
+  };
+  process.once('SIGINT', () => shutdown('SIGINT'));
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+
+  logger.info({ taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace }, 'worker started');
+  try {
+    await worker.run();
+  } finally {
+    await Promise.allSettled([dataSource.destroy(), connection.close()]);
+    logger.info('stopped');
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`webhooks-worker failed: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

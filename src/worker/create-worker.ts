@@ -1,0 +1,39 @@
+/**
+ * The delivery worker: workflows from workflows/ (bundled from source, or a prebuilt bundle) and the injected
+ * activities, on the configured task queue.
+ */
+import path from 'node:path';
+import { NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worker';
+import type { DeliveryActivities } from '../../activities';
+import type { Config } from '../config';
+
+/** workflows/index.ts under ts-node and Jest, workflows/index.js in the built output. */
+export const WORKFLOWS_PATH = require.resolve(path.join(__dirname, '..', '..', 'workflows'));
+
+export interface CreateWorkerOptions {
+  readonly config: Pick<Config, 'temporal'>;
+  readonly connection: NativeConnection;
+  readonly activities: DeliveryActivities;
+  /** Defaults to config.temporal.taskQueue (tests pass a unique one). */
+  readonly taskQueue?: string;
+  /** A bundle made once with bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH }) (tests: once per file). */
+  readonly workflowBundle?: WorkflowBundle;
+  /** How long running activities get to finish on shutdown before they are cancelled. */
+  readonly shutdownGraceTime?: number | string;
+}
+
+export function connectWorker(config: Pick<Config, 'temporal'>): Promise<NativeConnection> {
+  return NativeConnection.connect({ address: config.temporal.address });
+}
+
+export function createWorker(options: CreateWorkerOptions): Promise<Worker> {
+  const code = options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH };
+  return Worker.create({
+    connection: options.connection,
+    namespace: options.config.temporal.namespace,
+    taskQueue: options.taskQueue ?? options.config.temporal.taskQueue,
+    activities: options.activities,
+    shutdownGraceTime: options.shutdownGraceTime ?? '10 seconds',
+    ...code,
+  });
+}

@@ -1,0 +1,68 @@
+/**
+ * An in-process delivery worker for integration tests, wired exactly like src/main-worker.ts (buildActivityDeps)
+ * on a unique task queue. Bundle the workflows once per test file with `bundleWorkflows()`: it costs seconds.
+ */
+import { bundleWorkflowCode, Runtime, type WorkflowBundle, type Worker } from '@temporalio/worker';
+import type { DataSource } from 'typeorm';
+import { createActivities } from '../../activities';
+import type { Config } from '../../src/config';
+import type { Resolver } from '../../src/http/ssrf';
+import { createLogger } from '../../src/logger';
+import { buildActivityDeps } from '../../src/worker/activity-deps';
+import { connectWorker, createWorker, WORKFLOWS_PATH } from '../../src/worker/create-worker';
+
+let runtimeQuieted = false;
+
+/** Keeps the SDK's own log lines out of test output unless LOG_LEVEL asks for them. */
+function quietRuntime(): void {
+  if (runtimeQuieted) return;
+  runtimeQuieted = true;
+  if ((process.env.LOG_LEVEL ?? 'silent') !== 'silent') return;
+  try {
+    Runtime.install({ logger: { log: () => undefined, trace: () => undefined, debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined } });
+  } catch {
+    // Already installed by an earlier worker in this process: keep it.
+  }
+}
+
+export function bundleWorkflows(): Promise<WorkflowBundle> {
+  quietRuntime();
+  return bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: { log: () => undefined, trace: () => undefined, debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined } });
+}
+
+export interface TestWorker {
+  readonly worker: Worker;
+  readonly taskQueue: string;
+  stop(): Promise<void>;
+}
+
+export async function startTestWorker(options: {
+  config: Config;
+  dataSource: DataSource;
+  taskQueue: string;
+  bundle: WorkflowBundle;
+  resolver?: Resolver;
+}): Promise<TestWorker> {
+  quietRuntime();
+  const connection = await connectWorker(options.config);
+  const logger = createLogger('test-worker', options.config.logLevel);
+  const activities = createActivities(buildActivityDeps({ config: options.config, dataSource: options.dataSource, logger, resolver: options.resolver }));
+  const worker = await createWorker({
+    config: options.config,
+    connection,
+    activities,
+    taskQueue: options.taskQueue,
+    workflowBundle: options.bundle,
+    shutdownGraceTime: '1 second',
+  });
+  const running = worker.run();
+  return {
+    worker,
+    taskQueue: options.taskQueue,
+    async stop() {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await running;
+      await connection.close();
+    },
+  };
+}
