@@ -21,7 +21,10 @@ async function main(): Promise<void> {
   const activities = createActivities(buildActivityDeps({ config, dataSource, logger }));
   const worker = await createWorker({ config, connection, activities });
 
+  let stopping = false;
   const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
     logger.info({ signal }, 'shutting down');
     worker.shutdown();
   };
