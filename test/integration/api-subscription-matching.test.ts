@@ -49,8 +49,8 @@ describe('finding the active subscriptions an event goes to', () => {
     await api.dataSource.query(
       `INSERT INTO webhook_subscriptions (account_id, url, events)
        SELECT $1, 'https://hooks.example.com/' || g,
-              CASE WHEN g % 500 = 0 THEN ARRAY['CONVERSATION_CLOSED'] ELSE ARRAY['NEW_MESSAGE_FROM_VISITOR'] END
-       FROM generate_series(1, 5000) g`,
+              CASE WHEN g % 2000 = 0 THEN ARRAY['CONVERSATION_CLOSED'] ELSE ARRAY['NEW_MESSAGE_FROM_VISITOR'] END
+       FROM generate_series(1, 20000) g`,
       [big],
     );
     await api.dataSource.query('ANALYZE webhook_subscriptions');
