@@ -1,0 +1,58 @@
+import { loadConfig } from '../../src/config';
+import { SearchAttributes } from '../../src/temporal/contract';
+import { deliveryStartRequest, targetHostOf } from '../../src/temporal/delivery-start';
+import { deliveryRetryPolicy } from '../../src/temporal/retry-policy';
+
+const config = loadConfig({ TEMPORAL_TASK_QUEUE: 'q-test', WEBHOOKS_RETRY_MAX_ATTEMPTS: '4' });
+const fields = {
+  eventId: 'evt_1',
+  subscriptionId: '0b6f1c9e-6f7a-4c1e-9d41-3f0c2a1b5e77',
+  accountId: 'acct_1',
+  eventType: 'CONVERSATION_CREATED',
+  targetUrl: 'https://hooks.example.com:8443/in?token=abc',
+};
+
+describe('deliveryStartRequest', () => {
+  it('starts deliverWebhookWorkflow with the deterministic id on the configured task queue', () => {
+    const { workflowType, options } = deliveryStartRequest(config, fields);
+    expect(workflowType).toBe('deliverWebhookWorkflow');
+    expect(options.workflowId).toBe('delivery:evt_1:0b6f1c9e-6f7a-4c1e-9d41-3f0c2a1b5e77');
+    expect(options.taskQueue).toBe('q-test');
+  });
+
+  it('refuses to start a second workflow for the same event and subscription', () => {
+    const { options } = deliveryStartRequest(config, fields);
+    expect(options.workflowIdReusePolicy).toBe('REJECT_DUPLICATE');
+    expect(options.workflowIdConflictPolicy).toBe('FAIL');
+  });
+
+  it('passes the retry policy from config in the input so the workflow never reads config', () => {
+    const { options } = deliveryStartRequest(config, fields);
+    expect(options.args).toEqual([
+      {
+        eventId: 'evt_1',
+        subscriptionId: fields.subscriptionId,
+        accountId: 'acct_1',
+        eventType: 'CONVERSATION_CREATED',
+        targetHost: 'hooks.example.com:8443',
+        retry: deliveryRetryPolicy(config),
+      },
+    ]);
+  });
+
+  it('sets every search attribute of the contract, status PENDING, and no URL path or query', () => {
+    const { options } = deliveryStartRequest(config, fields);
+    expect(options.typedSearchAttributes).toEqual([
+      { key: SearchAttributes.subscriptionId, value: fields.subscriptionId },
+      { key: SearchAttributes.accountId, value: 'acct_1' },
+      { key: SearchAttributes.eventType, value: 'CONVERSATION_CREATED' },
+      { key: SearchAttributes.targetHost, value: 'hooks.example.com:8443' },
+      { key: SearchAttributes.deliveryStatus, value: 'PENDING' },
+    ]);
+    expect(JSON.stringify(options.typedSearchAttributes)).not.toContain('token=abc');
+  });
+
+  it('uses an empty target host for a value that is not a URL', () => {
+    expect(targetHostOf('not a url')).toBe('');
+  });
+});
