@@ -6,13 +6,16 @@
 import { publishPhase } from './publisher';
 import type { ReceiverHandle } from './receiver-client';
 import { ProcMonitor } from './proc-monitor';
-import { isSustained, summarizeStep, type StepOutcome } from './stats';
+import { isSustained, rampRates, rampStart, summarizeStep, type EventReceipt, type StepOutcome } from './stats';
+import type { CollectedEvent } from './receiver-protocol';
 import type { BenchEnvironment } from './environment';
 
 export interface PhasePlan {
   fixedRates: number[];
   fixedDurationMs: number;
-  rampRates: number[];
+  /** Each ramp step offers this factor more than the previous one (see rampStart for the first). */
+  rampFactor: number;
+  rampSteps: number;
   rampDurationMs: number;
   /** Longest wait for the last events of a phase after publishing ends. */
   drainTimeoutMs: number;
@@ -30,6 +33,8 @@ export interface PhaseResult {
   maxPublishLagMs: number;
   badSignatures: number;
   prefix: string;
+  /** What was published, kept to re-check events that arrive after the drain deadline. */
+  published: { ids: string[]; startedAt: number; endedAt: number };
 }
 
 export interface PhaseRunner {
@@ -50,6 +55,13 @@ export async function waitForReceipts(receiver: ReceiverHandle, prefix: string, 
   }
 }
 
+/** Receipts in publish order; an event never received keeps its due time (recovered from its sequence number). */
+function receiptsOf(published: { ids: string[]; startedAt: number }, rate: number, events: CollectedEvent[]): EventReceipt[] {
+  const byId = new Map(events.map(([id, scheduledAt, receivedAt]) => [id, { scheduledAt, receivedAt }]));
+  const interval = 1000 / rate;
+  return published.ids.map((id, seq) => byId.get(id) ?? { scheduledAt: Math.round(published.startedAt + seq * interval), receivedAt: [] });
+}
+
 export async function runPhase(
   runner: PhaseRunner,
   prefix: string,
@@ -66,11 +78,7 @@ export async function runPhase(
   const after = await runner.monitor.snapshot();
   const wallMs = Date.now() - started;
   const collected = await runner.receiver.collect(`${prefix}-`);
-  const byId = new Map(collected.events.map(([id, scheduledAt, receivedAt]) => [id, { scheduledAt, receivedAt }]));
-  // An event never received still has a due time: recover it from its sequence number.
-  const interval = 1000 / rate;
-  const receipts = published.ids.map((id, seq) => byId.get(id) ?? { scheduledAt: Math.round(published.startedAt + seq * interval), receivedAt: [] });
-  const outcome = summarizeStep(receipts, published.endedAt);
+  const outcome = summarizeStep(receiptsOf(published, rate, collected.events), published.endedAt);
   const result: PhaseResult = {
     label,
     kind,
@@ -82,6 +90,7 @@ export async function runPhase(
     maxPublishLagMs: published.maxPublishLagMs,
     badSignatures: collected.badSignatures,
     prefix,
+    published: { ids: published.ids, startedAt: published.startedAt, endedAt: published.endedAt },
   };
   runner.log(
     `  ${label.padEnd(12)} offered ${outcome.offeredRate.toFixed(1)}/s achieved ${outcome.achievedRate.toFixed(1)}/s ` +
@@ -97,11 +106,33 @@ export async function runPlan(runner: PhaseRunner, system: string, plan: PhasePl
     const prefix = `${runner.env.runId}-${system}-r${rate}`;
     results.push(await runPhase(runner, prefix, `${rate}/s`, 'fixed', rate, plan.fixedDurationMs, plan.drainTimeoutMs));
   }
-  for (const rate of plan.rampRates) {
+  const start = rampStart(results, plan.rampFactor);
+  for (const rate of rampRates(start, plan.rampFactor, plan.rampSteps)) {
     const prefix = `${runner.env.runId}-${system}-s${rate}`;
     const result = await runPhase(runner, prefix, `ramp ${rate}/s`, 'ramp', rate, plan.rampDurationMs, plan.drainTimeoutMs);
     results.push(result);
     if (!result.sustained) break;
   }
   return results;
+}
+
+/**
+ * Events still missing at a phase's drain deadline are not lost yet: before the system is stopped, wait once more
+ * (up to `timeoutMs` for all phases together) and summarise those phases again with every late arrival.
+ */
+export async function recheckLateArrivals(runner: PhaseRunner, results: PhaseResult[], timeoutMs: number): Promise<PhaseResult[]> {
+  const deadline = Date.now() + timeoutMs;
+  const out: PhaseResult[] = [];
+  for (const phase of results) {
+    if (phase.outcome.lost === 0) {
+      out.push(phase);
+      continue;
+    }
+    await waitForReceipts(runner.receiver, `${phase.prefix}-`, phase.published.ids.length, Math.max(0, deadline - Date.now()));
+    const collected = await runner.receiver.collect(`${phase.prefix}-`);
+    const outcome = summarizeStep(receiptsOf(phase.published, phase.rate, collected.events), phase.published.endedAt);
+    runner.log(`  ${phase.label}: ${phase.outcome.lost - outcome.lost} late arrival(s) after the drain deadline; lost now ${outcome.lost}`);
+    out.push({ ...phase, outcome, sustained: isSustained(outcome), badSignatures: collected.badSignatures });
+  }
+  return out;
 }

@@ -30,6 +30,8 @@ export interface SystemResult {
   /** Temporal frontend RPCs and persistence operations per delivery over the measured phases (engine only). */
   temporalRequests?: { rpcs: Array<[string, number]>; rpcTotal: number; persistence: number };
   profiles?: ThreadProfile[];
+  /** 1-minute load average of the machine when the system started and when it stopped (other work shows here). */
+  loadAverage: { start: number; end: number };
   error?: string;
 }
 

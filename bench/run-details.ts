@@ -149,7 +149,7 @@ export function renderResults(input: DocsInput): string {
   lines.push(env.temporalCommand);
   lines.push('```');
   lines.push('');
-  lines.push(`Phases per system: warm-up (not measured); fixed rates ${plan.fixedRates.join(', ')}/s for ${plan.fixedDurationMs / 1000} s each; then a ramp ${plan.rampRates.join(', ')}/s, ${plan.rampDurationMs / 1000} s each, stopping at the first rate not sustained.`);
+  lines.push(`Phases per system: warm-up (not measured); fixed rates ${plan.fixedRates.join(', ')}/s for ${plan.fixedDurationMs / 1000} s each; then a saturation ramp of ${plan.rampDurationMs / 1000} s steps, each x${plan.rampFactor} the previous, starting one step above the highest sustained fixed rate and stopping at the first rate not sustained (at most ${plan.rampSteps} steps).`);
   lines.push('');
   lines.push('### Summary');
   lines.push('');
@@ -168,7 +168,7 @@ export function renderResults(input: DocsInput): string {
   for (const r of results) {
     lines.push(`### ${r.name}`);
     lines.push('');
-    lines.push(`${r.describe}.${r.error ? ` **Error: ${r.error}**` : ''}`);
+    lines.push(`${r.describe}. Machine load average (1 min) ${r.loadAverage.start.toFixed(1)} at its start, ${r.loadAverage.end.toFixed(1)} at its end.${r.error ? ` **Error: ${r.error}**` : ''}`);
     lines.push('');
     lines.push(phaseTable(r));
     lines.push('');

@@ -156,6 +156,17 @@ export function formatRatio(numerator: number, denominator: number): string {
   return (numerator / denominator).toFixed(2);
 }
 
+/**
+ * Where the saturation ramp starts: one step above the highest fixed rate that was sustained, so the ramp
+ * narrows down the limit of a slow system as well as a fast one; one step below the lowest fixed rate when
+ * none was sustained.
+ */
+export function rampStart(fixed: ReadonlyArray<{ rate: number; sustained: boolean }>, factor: number): number {
+  const sustained = fixed.filter((f) => f.sustained).map((f) => f.rate);
+  if (sustained.length > 0) return Math.max(...sustained) * factor;
+  return Math.min(...fixed.map((f) => f.rate)) / factor;
+}
+
 /** Offered rates of the saturation ramp: geometric steps from `start`, at most `count` of them. */
 export function rampRates(start: number, factor: number, count: number): number[] {
   const rates: number[] = [];

@@ -7,6 +7,7 @@ import {
   parseStatusKb,
   percentile,
   rampRates,
+  rampStart,
   summarizeLatencies,
   summarizeStep,
   sustainedRate,
@@ -157,6 +158,14 @@ describe('summary numbers', () => {
     expect(formatRatio(50, 200)).toBe('0.25');
     expect(formatRatio(50, 0)).toBe('n/a');
     expect(formatRatio(Number.NaN, 3)).toBe('n/a');
+  });
+
+  it('starts the ramp one step above the highest sustained fixed rate, or below the lowest when none was', () => {
+    const fixed = (sustained: boolean[]) => [10, 25, 50].map((rate, i) => ({ rate, sustained: sustained[i] as boolean }));
+    expect(rampStart(fixed([true, true, true]), 1.5)).toBe(75);
+    expect(rampStart(fixed([true, false, true]), 1.5)).toBe(75);
+    expect(rampStart(fixed([true, false, false]), 1.5)).toBe(15);
+    expect(rampStart(fixed([false, false, false]), 2)).toBe(5);
   });
 
   it('builds a geometric ramp of rounded rates', () => {
