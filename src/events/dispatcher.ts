@@ -53,8 +53,8 @@ export interface Dispatcher {
   accept(envelope: EventEnvelope, body: string): Promise<AcceptOutcome>;
   /** Re-dispatches stored events that are still undispatched; returns how many were dispatched. */
   sweep(): Promise<number>;
-  /** Number of events waiting for a background retry. */
-  pendingRetries(): number;
+  /** Events this dispatcher holds that are not dispatched yet: being dispatched now or waiting for a retry. */
+  pending(): number;
   /** Cancels background retries (the events stay stored for the next sweep) and waits for dispatches in flight. */
   stop(): Promise<void>;
 }
@@ -168,13 +168,14 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
         })(),
       ),
 
-    pendingRetries: () => retryTimers.size,
+    pending: () => busy.size,
 
     async stop() {
       stopped = true;
       retryTimers.forEach((timer) => clearTimeout(timer));
       retryTimers.clear();
       await Promise.allSettled([...inFlight]);
+      busy.clear();
     },
   };
 }

@@ -116,9 +116,9 @@ describe('dispatcher', () => {
     });
     await expect(dispatcher.accept(envelope('e1'), '{}')).resolves.toBe('deferred');
     expect(events.rows.get('e1')?.dispatchedAt).toBeNull();
-    expect(dispatcher.pendingRetries()).toBe(1);
+    expect(dispatcher.pending()).toBe(1);
     await waitUntil(() => events.rows.get('e1')?.dispatchedAt instanceof Date);
-    expect(dispatcher.pendingRetries()).toBe(0);
+    expect(dispatcher.pending()).toBe(0);
     expect(new Set(started.map((s) => s.subscriptionId))).toEqual(new Set(['sub-a', 'sub-b']));
   });
 
@@ -176,7 +176,7 @@ describe('dispatcher', () => {
     });
     await dispatcher.accept(envelope('e1'), '{}');
     await dispatcher.stop();
-    expect(dispatcher.pendingRetries()).toBe(0);
+    expect(dispatcher.pending()).toBe(0);
     expect(events.rows.get('e1')?.dispatchedAt).toBeNull();
   });
 });
