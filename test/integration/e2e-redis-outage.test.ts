@@ -1,0 +1,123 @@
+/**
+ * Redis stopped under the real listener PROCESS (src/main-listener.ts, spawned as `npm run start:listener` would
+ * run it, here through ts-node): a PRIVATE redis-server on a free port is killed and restarted on the same port
+ * (the machine's shared Redis is never touched). The process logs the outage, stays up, re-subscribes, and the
+ * next event is delivered end to end.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import type { WorkflowBundle } from '@temporalio/worker';
+import { stopProcess } from '../../src/dev/temporal-dev-server';
+import { newEvent, startEngine, testConfig, waitFor, type Engine } from '../helpers/engine';
+import { startReceiver, type Receiver } from '../helpers/receiver';
+import { publishWhenSubscribed, startPrivateRedis, type PrivateRedis } from '../helpers/redis';
+import { bundleWorkflows, startTestWorker } from '../helpers/worker';
+
+jest.setTimeout(120_000);
+
+const ROOT = path.resolve(__dirname, '..', '..');
+
+/** The listener process with its JSON log lines collected. */
+function spawnListener(env: NodeJS.ProcessEnv) {
+  const lines: Array<Record<string, unknown>> = [];
+  const stderr: string[] = [];
+  const child: ChildProcess = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/main-listener.ts'], {
+    cwd: ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let partial = '';
+  child.stdout!.on('data', (chunk: Buffer) => {
+    const text = partial + chunk.toString('utf8');
+    const parts = text.split('\n');
+    partial = parts.pop() ?? '';
+    for (const line of parts) {
+      if (!line.trim()) continue;
+      try {
+        lines.push(JSON.parse(line));
+      } catch {
+        lines.push({ msg: line });
+      }
+    }
+  });
+  child.stderr!.on('data', (chunk: Buffer) => stderr.push(chunk.toString('utf8')));
+  const logLine = (predicate: (line: Record<string, unknown>) => boolean, after = 0, timeoutMs = 30_000) =>
+    waitFor(() => {
+      if (child.exitCode !== null) throw new Error(`listener exited with ${child.exitCode}: ${stderr.join('')}`);
+      return lines.slice(after).find(predicate);
+    }, timeoutMs, 'listener log line');
+  return { child, lines, stderr, logLine };
+}
+
+describe('Redis stopped under the listener process', () => {
+  let redis: PrivateRedis;
+  let engine: Engine;
+  let receiver: Receiver;
+  let bundle: WorkflowBundle;
+  let listener: ReturnType<typeof spawnListener> | undefined;
+
+  beforeAll(async () => {
+    bundle = await bundleWorkflows();
+    redis = await startPrivateRedis();
+    receiver = await startReceiver();
+    engine = await startEngine(testConfig('redis-outage', { REDIS_URL: redis.url }), {
+      listener: false,
+      startWorker: (config, dataSource) => startTestWorker({ config, dataSource, taskQueue: config.temporal.taskQueue, bundle }),
+    });
+  });
+  afterAll(async () => {
+    if (listener && listener.child.exitCode === null) await stopProcess(listener.child, 5_000);
+    await engine?.close();
+    await receiver?.close();
+    await redis?.stop();
+  });
+
+  it('logs the outage, stays up, re-subscribes when Redis is back, delivers again, and shuts down cleanly', async () => {
+    const { accountId, key } = await engine.newAccount('redis-outage');
+    const created = await engine.request('POST', '/webhooks/subscriptions', key, { url: receiver.url, events: ['NEW_MESSAGE_FROM_VISITOR'] });
+    expect(created.status).toBe(201);
+
+    listener = spawnListener({
+      ...process.env,
+      REDIS_URL: redis.url,
+      WEBHOOKS_REDIS_CHANNEL: engine.config.redisChannel,
+      TEMPORAL_TASK_QUEUE: engine.config.temporal.taskQueue,
+      SSRF_ALLOW_CIDRS: '127.0.0.1/32',
+      LOG_LEVEL: 'info',
+    });
+    await listener.logLine((l) => l.msg === 'redis listener subscribed', 0, 60_000);
+
+    const before = newEvent(accountId);
+    await publishWhenSubscribed(engine.publisher, engine.config.redisChannel, before);
+    await receiver.waitForRequests(1, 20_000);
+
+    // Outage.
+    const mark = listener.lines.length;
+    await redis.kill();
+    const errorLine = await listener.logLine((l) => l.msg === 'redis connection error; the listener stays up and reconnects', mark);
+    expect(errorLine).toMatchObject({ level: 50, channel: engine.config.redisChannel });
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    expect(listener.child.exitCode).toBeNull();
+    expect(listener.child.signalCode).toBeNull();
+
+    // Back on the same port: the process re-subscribes by itself and the next event is delivered.
+    const beforeRestart = listener.lines.length;
+    await redis.start();
+    await listener.logLine((l) => l.msg === 'redis listener subscribed', beforeRestart);
+    const after = newEvent(accountId);
+    await publishWhenSubscribed(engine.publisher, engine.config.redisChannel, after);
+    const requests = await receiver.waitForRequests(2, 20_000);
+    expect(requests[1].json()).toEqual(after);
+    await waitFor(async () => {
+      const rows = await engine.dataSource.query(`SELECT status FROM webhook_deliveries WHERE event_id = $1`, [after.id]);
+      return rows[0]?.status === 'SUCCESS';
+    }, 15_000, 'SUCCESS after the outage');
+
+    // SIGTERM: graceful shutdown, exit code 0.
+    const exited = new Promise<number | null>((resolve) => listener!.child.once('exit', (code) => resolve(code)));
+    listener.child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(listener.lines.some((l) => l.msg === 'stopped')).toBe(true);
+    expect(listener.stderr.join('')).toBe('');
+  });
+});
