@@ -153,6 +153,67 @@ describe('end to end: Redis event to signed delivery', () => {
     expect(closed.typedSearchAttributes.get(SearchAttributes.deliveryStatus)).toBe('FAILURE');
   });
 
+  it('fails an attempt with a timeout error when the receiver hangs past 5 s, and succeeds on the next attempt', async () => {
+    expect(engine.config.delivery.requestTimeoutMs).toBe(5_000);
+    const { accountId, key } = await engine.newAccount('hang');
+    const subscription = await subscribe(key);
+    receiver.enqueue({ hang: true }, { status: 204 });
+    const event = newEvent(accountId);
+    const publishedAt = Date.now();
+    await engine.publish(event);
+
+    await waitFor(async () => (await deliveryRow(event.id, subscription.id))?.status === 'SUCCESS', 30_000, 'SUCCESS after a timeout');
+    const deliveries = await engine.request('GET', `/webhooks/subscriptions/${subscription.id}/deliveries`, key);
+    const detail = await engine.request('GET', `/webhooks/deliveries/${deliveries.body.data[0].id}`, key);
+    const [timedOut, succeeded] = detail.body.attemptLog;
+    expect(timedOut).toMatchObject({ attempt: 1, statusCode: null, error: expect.stringMatching(/timeout|timed out/i) });
+    expect(timedOut.durationMs).toBeGreaterThanOrEqual(4_900);
+    expect(timedOut.durationMs).toBeLessThan(7_000);
+    expect(succeeded).toMatchObject({ attempt: 2, statusCode: 204, error: null });
+    expect(Date.now() - publishedAt).toBeGreaterThanOrEqual(5_000);
+    const [first, second] = requestsTo(subscription.url);
+    expect(second.headers['webhook-id']).toBe(first.headers['webhook-id']);
+  });
+
+  it('stops at a 410, records FAILURE and deactivates the subscription as the API shows', async () => {
+    const { accountId, key } = await engine.newAccount('gone');
+    const subscription = await subscribe(key);
+    receiver.setDefault((r) => (`${receiver.origin}${r.path}` === subscription.url ? { status: 410 } : { status: 200 }));
+    const event = newEvent(accountId);
+    await engine.publish(event);
+    await waitFor(async () => (await deliveryRow(event.id, subscription.id))?.status === 'FAILURE', 20_000, 'FAILURE');
+    expect(requestsTo(subscription.url)).toHaveLength(1);
+    const read = await engine.request('GET', `/webhooks/subscriptions/${subscription.id}`, key);
+    expect(read.body.isActive).toBe(false);
+
+    const next = newEvent(accountId);
+    await engine.publish(next);
+    await dispatched(next.id);
+    expect(await deliveryRow(next.id, subscription.id)).toBeUndefined();
+  });
+
+  it('signs with both secrets during a rotation done through the API, and each verifies', async () => {
+    const { accountId, key } = await engine.newAccount('rotate');
+    const subscription = await subscribe(key);
+    const rotated = await engine.request('POST', `/webhooks/subscriptions/${subscription.id}/secret/rotate`, key, { graceSeconds: 3600 });
+    expect(rotated.status).toBe(200);
+    const event = newEvent(accountId);
+    await engine.publish(event);
+    await waitFor(() => requestsTo(subscription.url).length === 1, 20_000, 'delivery');
+    const [request] = requestsTo(subscription.url);
+
+    const headers = {
+      'webhook-id': String(request.headers['webhook-id']),
+      'webhook-timestamp': String(request.headers['webhook-timestamp']),
+      'webhook-signature': String(request.headers['webhook-signature']),
+    };
+    expect(headers['webhook-signature'].split(' ')).toHaveLength(2);
+    for (const secret of [subscription.secret, rotated.body.secret]) {
+      expect(new Webhook(secret).verify(request.body.toString('utf8'), headers)).toEqual(event);
+    }
+    expect(request.headers['x-hub-signature-256']).toBe(`sha256=${createHmac('sha256', rotated.body.secret).update(request.body).digest('hex')}`);
+  });
+
   it('delivers once when the same event is published twice', async () => {
     const { accountId, key } = await engine.newAccount('twice');
     const subscription = await subscribe(key);
