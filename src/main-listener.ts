@@ -10,7 +10,7 @@ const SHUTDOWN_GRACE_MS = 15_000;
 /**
  * Composition root of the Redis listener process: config, Postgres, Temporal client (lazy: Temporal may be down),
  * the Redis subscriber with intake and dispatcher, the periodic sweep, and a graceful shutdown. Redis and Temporal
- * outages are logged and survived; only a Postgres that cannot be reached at start-up stops the process.
+ * outages are logged and survived; at start-up it waits for Postgres. Only invalid configuration stops it.
  */
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -18,7 +18,16 @@ async function main(): Promise<void> {
   logger.info({ config: describeConfig(config) }, 'starting');
 
   const dataSource = createDataSource(config.databaseUrl, { poolSize: 10 });
-  await dataSource.initialize();
+  // Postgres may come up after the listener (compose, a restart): wait for it rather than exit.
+  for (let attempt = 1; !dataSource.isInitialized; attempt += 1) {
+    try {
+      await dataSource.initialize();
+    } catch (error) {
+      const retryInMs = Math.min(10_000, 500 * 2 ** (attempt - 1));
+      logger.error({ err: error instanceof Error ? error.message : String(error), attempt, retryInMs }, 'postgres unreachable; retrying');
+      await new Promise((resolve) => setTimeout(resolve, retryInMs));
+    }
+  }
   const { connection, client } = createListenerTemporalClient(config);
 
   const service = startEventListenerService({ config, dataSource, temporal: client, logger });
