@@ -146,7 +146,7 @@ export function renderResults(input: DocsInput): string {
   lines.push('Temporal dev server (started by the benchmark, headless, in memory, free ports):');
   lines.push('');
   lines.push('```');
-  lines.push(env.temporalCommand);
+  lines.push(env.temporalCommand.split(`${PROJECT_ROOT}/`).join('./'));
   lines.push('```');
   lines.push('');
   lines.push(`Phases per system: warm-up (not measured); fixed rates ${plan.fixedRates.join(', ')}/s for ${plan.fixedDurationMs / 1000} s each; then a saturation ramp of ${plan.rampDurationMs / 1000} s steps, each x${plan.rampFactor} the previous, starting one step above the highest sustained fixed rate and stopping at the first rate not sustained (at most ${plan.rampSteps} steps).`);
