@@ -16,20 +16,15 @@ export async function startReceiverProcess(logDir: string, signingSecret: string
   const child = startNodeChild('receiver', 'bench/receiver.ts', {
     ipc: true,
     logDir,
-    env: { PATH: process.env.PATH, BENCH_SIGNING_SECRET: signingSecret },
+    env: {},
   });
   const pending = new Map<number, (reply: ReceiverReply) => void>();
   let nextId = 1;
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`receiver did not start in time (see ${child.logFile})`)), 30_000);
-    child.process.on('message', (message: ReceiverReply) => {
-      if (message.type === 'ready') {
-        clearTimeout(timer);
-        resolve(message.port);
-      } else pending.get(message.requestId)?.(message);
-    });
-    child.process.once('exit', (code) => reject(new Error(`receiver exited with ${code} (see ${child.logFile})`)));
-  });
+  child.process.on('message', (message: ReceiverReply) => pending.get(message.requestId)?.(message));
+  const exited = new Promise<never>((_, reject) =>
+    child.process.once('exit', (code) => reject(new Error(`receiver exited with ${code} (see ${child.logFile})`))),
+  );
+  exited.catch(() => undefined);
   const ask = <R extends ReceiverReply>(request: WithoutId<ReceiverRequest>): Promise<R> =>
     new Promise((resolve, reject) => {
       const requestId = nextId++;
@@ -44,6 +39,8 @@ export async function startReceiverProcess(logDir: string, signingSecret: string
       });
       child.process.send({ ...request, requestId } as ReceiverRequest);
     });
+  const ready = await Promise.race([ask<Extract<ReceiverReply, { type: 'ready' }>>({ type: 'configure', signingSecret }), exited]);
+  const port = ready.port;
   return {
     child,
     url: `http://127.0.0.1:${port}/hook`,

@@ -1,6 +1,7 @@
 /** Messages between the benchmark and its receiver process (bench/receiver.ts) over the IPC channel. */
 
 export type ReceiverRequest =
+  | { type: 'configure'; requestId: number; signingSecret: string }
   | { type: 'collect'; requestId: number; prefix: string }
   | { type: 'count'; requestId: number; prefix: string }
   | { type: 'forget'; requestId: number; prefix: string };
@@ -9,7 +10,7 @@ export type ReceiverRequest =
 export type CollectedEvent = [string, number, number[]];
 
 export type ReceiverReply =
-  | { type: 'ready'; port: number }
+  | { type: 'ready'; requestId: number; port: number }
   | { type: 'collected'; requestId: number; events: CollectedEvent[]; badSignatures: number; malformed: number }
   | { type: 'counted'; requestId: number; distinct: number; receipts: number }
   | { type: 'forgotten'; requestId: number };

@@ -1,16 +1,16 @@
 /**
  * The benchmark's webhook receiver, in its own process so its work is not charged to any system under test.
  * Listens on 127.0.0.1 port 0, answers every POST with 200, and records per event id when each copy arrived.
- * Every request's X-Hub-Signature-256 is checked against BENCH_SIGNING_SECRET: a wrong signature is counted
- * (the benchmark fails on any), so all three systems are proven to send correctly signed requests.
+ * Every request's X-Hub-Signature-256 is checked against the subscription's secret (sent over IPC by the
+ * benchmark, never through the environment): a wrong signature is counted and shown in the summary, so all three
+ * systems are shown to send correctly signed requests.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { CollectedEvent, ReceiverReply, ReceiverRequest } from './receiver-protocol';
 
-const secret = process.env.BENCH_SIGNING_SECRET ?? '';
-if (!secret) throw new Error('BENCH_SIGNING_SECRET is required');
+let secret = '';
 
 interface Seen {
   scheduledAt: number;
@@ -52,7 +52,13 @@ function reply(message: ReceiverReply): void {
 }
 
 process.on('message', (message: ReceiverRequest) => {
-  if (message.type === 'collect') {
+  if (message.type === 'configure') {
+    secret = message.signingSecret;
+    if (server.listening) return;
+    server.listen(0, '127.0.0.1', () =>
+      reply({ type: 'ready', requestId: message.requestId, port: (server.address() as AddressInfo).port }),
+    );
+  } else if (message.type === 'collect') {
     const out: CollectedEvent[] = [];
     for (const [id, seen] of events) if (id.startsWith(message.prefix)) out.push([id, seen.scheduledAt, seen.receivedAt]);
     reply({ type: 'collected', requestId: message.requestId, events: out, badSignatures, malformed });
@@ -78,5 +84,3 @@ process.on('SIGTERM', () => {
   server.closeAllConnections();
   process.exit(0);
 });
-
-server.listen(0, '127.0.0.1', () => reply({ type: 'ready', port: (server.address() as AddressInfo).port }));

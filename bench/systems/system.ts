@@ -22,12 +22,10 @@ export interface SystemUnderTest {
   start(context: SystemContext): Promise<RunningSystem>;
 }
 
-/** The environment every engine-side process gets: the engine's own variables (src/config.ts), nothing else. */
+/** The whole environment of every system process: the engine's own variables (src/config.ts), nothing inherited. */
 export function engineEnv(context: SystemContext, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const { env } = context;
   return {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
     DATABASE_URL: env.databaseUrl,
     REDIS_URL: env.redisUrl,
     WEBHOOKS_REDIS_CHANNEL: context.channel,
