@@ -1,6 +1,7 @@
 /**
  * The delivery activities, built once per worker from injected dependencies. Their names are wire contracts
- * (the workflow schedules them by name): recordDeliveryStarted, sendWebhook, recordDeliveryOutcome.
+ * (the workflow schedules them by name): sendWebhook (one per delivery on the success path) and
+ * recordDeliveryFailure (only when sendWebhook finally fails).
  */
 import type { ActivityDeps } from './activity-deps';
 import { createRecordDeliveryActivities } from './record-delivery.activity';

@@ -1,21 +1,20 @@
 import { createDeliveryRepository } from '../src/deliveries/delivery.repository';
-import type { RecordDeliveryOutcomeInput, RecordDeliveryStartedInput } from '../workflows/deliver-webhook.types';
+import type { RecordDeliveryFailureInput } from '../workflows/deliver-webhook.types';
 import type { ActivityDeps } from './activity-deps';
+import { currentExecution } from './workflow-execution';
 
 export function createRecordDeliveryActivities(deps: ActivityDeps) {
   const deliveries = createDeliveryRepository(deps.dataSource);
   return {
-    /** Upserts the delivery row as PENDING (idempotent on (event, subscription)) and returns its id. */
-    async recordDeliveryStarted(input: RecordDeliveryStartedInput): Promise<{ deliveryId: string }> {
-      const deliveryId = await deliveries.recordStarted(input);
-      deps.logger.info({ deliveryId, workflowId: input.workflowId }, 'delivery pending');
+    /**
+     * Sets the delivery to FAILURE with the reason, upserting on (event, subscription) so it works even when no
+     * attempt created the row (deleted or inactive subscription). Idempotent: a second call changes nothing visible.
+     */
+    async recordDeliveryFailure(input: RecordDeliveryFailureInput): Promise<{ deliveryId: string }> {
+      const { workflowId } = currentExecution();
+      const deliveryId = await deliveries.recordFailure({ ...input, workflowId }, input.error);
+      deps.logger.info({ deliveryId, workflowId, status: 'FAILURE', error: input.error }, 'delivery finished');
       return { deliveryId };
-    },
-
-    /** Sets the final status. Idempotent: writing the same status twice changes nothing visible. */
-    async recordDeliveryOutcome(input: RecordDeliveryOutcomeInput): Promise<void> {
-      await deliveries.recordOutcome(input.deliveryId, input.status, input.error);
-      deps.logger.info({ deliveryId: input.deliveryId, status: input.status, error: input.error }, 'delivery finished');
     },
   };
 }

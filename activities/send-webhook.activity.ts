@@ -1,9 +1,10 @@
 /**
- * One delivery attempt: load the subscription and the event, sign the exact stored bytes with the live secrets,
- * POST them through the guarded client, record the attempt, then tell Temporal what to do next by the kind of
+ * One delivery attempt: upsert the delivery row (PENDING; its id gives the webhook-id), load the subscription and
+ * the event, sign the exact stored bytes with the live secrets, POST them through the guarded client, record the
+ * attempt (and SUCCESS on a 2xx, in the same statement), then tell Temporal what to do next by the kind of
  * ApplicationFailure thrown (retryable, non-retryable, or retryable after a receiver's Retry-After).
  */
-import { ApplicationFailure, Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/activity';
 import { WebhookEvent } from '../src/events/event.entity';
 import { createDeliveryRepository } from '../src/deliveries/delivery.repository';
 import { classifyOutcome, type AttemptResult } from '../src/http/outcome';
@@ -12,6 +13,7 @@ import { openLiveSecrets } from '../src/subscriptions/signing-secrets';
 import { WebhookSubscription } from '../src/subscriptions/subscription.entity';
 import type { SendWebhookInput, SendWebhookResult } from '../workflows/deliver-webhook.types';
 import type { ActivityDeps } from './activity-deps';
+import { currentExecution } from './workflow-execution';
 
 /** ApplicationFailure types raised by sendWebhook (visible in the Temporal UI). */
 export const SendFailure = {
@@ -31,17 +33,20 @@ export function createSendWebhookActivity(deps: ActivityDeps) {
   const events = deps.dataSource.getRepository(WebhookEvent);
 
   return async function sendWebhook(input: SendWebhookInput): Promise<SendWebhookResult> {
-    const info = Context.current().info;
-    const runId = info.workflowExecution?.runId;
-    if (!runId) throw ApplicationFailure.nonRetryable('sendWebhook runs only inside a delivery workflow', 'NotInWorkflow');
-    const subscription = await subscriptions.findOneBy({ id: input.subscriptionId });
+    const { workflowId, runId, activityAttempt } = currentExecution();
+    // The three are independent; the row is upserted even when the subscription turns out to be gone, as the
+    // failure is then recorded on it.
+    const [deliveryId, subscription, event] = await Promise.all([
+      deliveries.recordStarted({ ...input, workflowId }),
+      subscriptions.findOneBy({ id: input.subscriptionId }),
+      events.findOneBy({ id: input.eventId }),
+    ]);
     if (!subscription) {
       throw ApplicationFailure.nonRetryable(`subscription ${input.subscriptionId} was deleted`, SendFailure.SUBSCRIPTION_GONE);
     }
     if (!subscription.isActive) {
       throw ApplicationFailure.nonRetryable(`subscription ${subscription.id} is inactive`, SendFailure.SUBSCRIPTION_INACTIVE);
     }
-    const event = await events.findOneBy({ id: input.eventId });
     if (!event) throw ApplicationFailure.nonRetryable(`event ${input.eventId} is not stored`, SendFailure.EVENT_MISSING);
 
     const signedAt = deps.clock();
@@ -49,7 +54,7 @@ export function createSendWebhookActivity(deps: ActivityDeps) {
     if (secrets.length === 0) {
       throw ApplicationFailure.nonRetryable(`subscription ${subscription.id} has no live signing secret`, SendFailure.NO_LIVE_SECRET);
     }
-    const webhookId = webhookIdFor(input.deliveryId);
+    const webhookId = webhookIdFor(deliveryId);
     const headers = signHeaders({
       body: event.body,
       webhookId,
@@ -62,20 +67,20 @@ export function createSendWebhookActivity(deps: ActivityDeps) {
     const outcome = classifyOutcome(sent.result, { retryAfterCapMs: deps.retryAfterCapMs, now: deps.clock() });
     const statusCode = sent.result.kind === 'response' ? sent.result.statusCode : null;
     const error = outcome.kind === 'success' ? null : outcome.reason;
-    const { attempt } = await deliveries.recordAttempt(input.deliveryId, {
+    const { attempt } = await deliveries.recordAttempt(deliveryId, {
       runId,
-      activityAttempt: info.attempt,
+      activityAttempt,
       startedAt: signedAt,
       durationMs: sent.durationMs,
       statusCode,
       error,
       responseBody: sent.responseExcerpt?.slice(0, RESPONSE_BODY_COLUMN_CHARS) ?? null,
-    });
-    const log = { deliveryId: input.deliveryId, webhookId, attempt, activityAttempt: info.attempt, statusCode, durationMs: sent.durationMs };
+    }, { succeeded: outcome.kind === 'success' });
+    const log = { deliveryId, webhookId, attempt, activityAttempt, statusCode, durationMs: sent.durationMs };
 
     if (outcome.kind === 'success') {
       deps.logger.info(log, 'delivery attempt succeeded');
-      return { statusCode: statusCode as number, attempt };
+      return { deliveryId, statusCode: statusCode as number, attempt };
     }
     if (outcome.kind === 'stop') {
       if (outcome.deactivateSubscription) {

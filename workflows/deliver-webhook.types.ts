@@ -28,29 +28,24 @@ export interface DeliverWebhookResult {
   readonly status: 'SUCCESS';
 }
 
-export interface RecordDeliveryStartedInput {
+/** What sendWebhook needs: the delivery is keyed by (event, subscription); the row is upserted by the activity. */
+export interface SendWebhookInput {
   readonly eventId: string;
   readonly subscriptionId: string;
   readonly accountId: string;
   readonly eventType: string;
-  readonly workflowId: string;
-}
-
-export interface SendWebhookInput {
-  readonly deliveryId: string;
-  readonly eventId: string;
-  readonly subscriptionId: string;
 }
 
 export interface SendWebhookResult {
+  /** The delivery row (its id is the webhook-id's source). */
+  readonly deliveryId: string;
   readonly statusCode: number;
   /** Delivery-wide sequence number of the successful attempt. */
   readonly attempt: number;
 }
 
-export interface RecordDeliveryOutcomeInput {
-  readonly deliveryId: string;
-  readonly status: 'SUCCESS' | 'FAILURE';
+/** Records FAILURE on the delivery keyed by (event, subscription), creating the row if no attempt ever did. */
+export interface RecordDeliveryFailureInput extends SendWebhookInput {
   /** Why the delivery failed (no secrets; the message of the last failure). */
-  readonly error?: string;
+  readonly error: string;
 }

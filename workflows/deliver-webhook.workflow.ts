@@ -2,8 +2,10 @@
  * deliverWebhookWorkflow: one event to one subscription. Deterministic, no I/O: imports only types and pure
  * constants. The retry policy arrives in the input (computed by the starter from config).
  *
- * PENDING row + search attribute -> sendWebhook under the retry policy -> SUCCESS, or FAILURE and the workflow
- * fails (so the Temporal UI's Failed filter shows it; resetting it re-delivers and appends attempts).
+ * sendWebhook under the retry policy (it upserts the PENDING row, makes the attempt and, on a 2xx, records SUCCESS
+ * with the attempt) -> SUCCESS search attribute. Or, once it finally fails: recordDeliveryFailure -> FAILURE search
+ * attribute, and the workflow fails (so the Temporal UI's Failed filter shows it; resetting it re-delivers and
+ * appends attempts). The start request sets the PENDING search attribute, and a reset keeps it.
  */
 import {
   ActivityFailure,
@@ -12,22 +14,21 @@ import {
   isCancellation,
   proxyActivities,
   upsertSearchAttributes,
-  workflowInfo,
 } from '@temporalio/workflow';
 import type { DeliveryActivities } from '../activities';
 import { SearchAttributes } from '../src/temporal/contract';
 import { toActivityRetryPolicy } from '../src/temporal/retry-policy';
-import type { DeliverWebhookInput, DeliverWebhookResult } from './deliver-webhook.types';
+import type { DeliverWebhookInput, DeliverWebhookResult, SendWebhookInput, SendWebhookResult } from './deliver-webhook.types';
 
-/** Bookkeeping writes retry (bounded backoff) until the database answers: a fault must not lose the outcome. */
-const bookkeeping = proxyActivities<Pick<DeliveryActivities, 'recordDeliveryStarted' | 'recordDeliveryOutcome'>>({
+/** The failure write retries (bounded backoff) until the database answers: a fault must not lose the outcome. */
+const bookkeeping = proxyActivities<Pick<DeliveryActivities, 'recordDeliveryFailure'>>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
 
 export const DELIVERY_FAILED = 'DeliveryFailed';
 
-function setStatus(status: 'PENDING' | 'SUCCESS' | 'FAILURE'): void {
+function setStatus(status: 'SUCCESS' | 'FAILURE'): void {
   upsertSearchAttributes([{ key: SearchAttributes.deliveryStatus, value: status }]);
 }
 
@@ -39,31 +40,27 @@ function reasonOf(error: unknown): string {
 }
 
 export async function deliverWebhookWorkflow(input: DeliverWebhookInput): Promise<DeliverWebhookResult> {
-  const { workflowId } = workflowInfo();
-  const { deliveryId } = await bookkeeping.recordDeliveryStarted({
+  const delivery: SendWebhookInput = {
     eventId: input.eventId,
     subscriptionId: input.subscriptionId,
     accountId: input.accountId,
     eventType: input.eventType,
-    workflowId,
-  });
-  setStatus('PENDING');
-
+  };
   const sender = proxyActivities<Pick<DeliveryActivities, 'sendWebhook'>>({
     startToCloseTimeout: input.retry.startToCloseTimeoutMs,
     retry: toActivityRetryPolicy(input.retry),
   });
+  let sent: SendWebhookResult;
   try {
-    await sender.sendWebhook({ deliveryId, eventId: input.eventId, subscriptionId: input.subscriptionId });
+    sent = await sender.sendWebhook(delivery);
   } catch (error) {
     const reason = reasonOf(error);
     // Record the failure even when the workflow is being cancelled, then end as Failed (or Cancelled).
-    await CancellationScope.nonCancellable(() => bookkeeping.recordDeliveryOutcome({ deliveryId, status: 'FAILURE', error: reason }));
+    await CancellationScope.nonCancellable(() => bookkeeping.recordDeliveryFailure({ ...delivery, error: reason }));
     setStatus('FAILURE');
     if (isCancellation(error)) throw error;
     throw ApplicationFailure.create({ message: `delivery failed: ${reason}`, type: DELIVERY_FAILED, nonRetryable: true, cause: error as Error });
   }
-  await bookkeeping.recordDeliveryOutcome({ deliveryId, status: 'SUCCESS' });
   setStatus('SUCCESS');
-  return { deliveryId, status: 'SUCCESS' };
+  return { deliveryId: sent.deliveryId, status: 'SUCCESS' };
 }

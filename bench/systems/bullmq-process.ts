@@ -60,20 +60,18 @@ async function main(): Promise<void> {
     queueName,
     async (bullJob) => {
       const start = bullJob.data;
-      const deliveryId = await job.start(start);
       const attempt = bullJob.attemptsMade + 1;
       try {
-        await job.attempt(deliveryId, start, `bullmq-${bullJob.id}`, attempt);
+        await job.attempt(start, `bullmq-${bullJob.id}`, attempt);
       } catch (error) {
         const failure = error instanceof DeliveryJobError ? error : new DeliveryJobError(String(error), true);
         logger.warn({ eventId: start.eventId, attempt, err: failure.message }, 'delivery attempt failed');
         if (!failure.retryable || attempt >= retry.maximumAttempts) {
-          await job.finish(deliveryId, 'FAILURE', failure.message);
+          await job.fail(start, failure.message);
           throw new UnrecoverableError(failure.message);
         }
         throw failure;
       }
-      await job.finish(deliveryId, 'SUCCESS');
     },
     { connection, prefix: 'bench', concurrency: Number(argValue('concurrency')) },
   );

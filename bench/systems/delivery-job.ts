@@ -1,14 +1,14 @@
 /**
  * The work of one delivery without an orchestrator, for the two baselines: the same steps, in the same order,
- * through the same engine modules as the delivery workflow and its activities (recordDeliveryStarted, then
- * sendWebhook: load subscription and event, open the live secrets, sign the stored bytes, POST through the guarded
- * client, classify, record the attempt; then recordDeliveryOutcome). Only who calls it and who retries differs.
+ * through the same engine modules as the delivery workflow and its activities (sendWebhook: upsert the PENDING row
+ * while loading subscription and event, open the live secrets, sign the stored bytes, POST through the guarded
+ * client, classify, record the attempt with SUCCESS on a 2xx; recordDeliveryFailure once the attempts are
+ * exhausted or refused). Only who calls it and who retries differs.
  */
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import type { ActivityDeps } from '../../activities';
 import type { Config } from '../../src/config';
-import { DeliveryStatus } from '../../src/deliveries/delivery.entity';
 import { createDeliveryRepository } from '../../src/deliveries/delivery.repository';
 import type { DeliveryStart } from '../../src/events/dispatcher';
 import { WebhookEvent } from '../../src/events/event.entity';
@@ -40,12 +40,10 @@ export function deliveryJobDepsFrom(config: Config, dataSource: DataSource, logg
 }
 
 export interface DeliveryJob {
-  /** Upserts the delivery row as PENDING; returns its id (the engine's recordDeliveryStarted). */
-  start(start: DeliveryStart): Promise<string>;
-  /** One attempt (the engine's sendWebhook); `attemptNumber` plays the role of the activity attempt. */
-  attempt(deliveryId: string, start: DeliveryStart, runId: string, attemptNumber: number): Promise<void>;
-  /** The final status (the engine's recordDeliveryOutcome). */
-  finish(deliveryId: string, status: 'SUCCESS' | 'FAILURE', error?: string): Promise<void>;
+  /** One attempt, SUCCESS recorded with it (the engine's sendWebhook); `attemptNumber` plays the activity attempt. */
+  attempt(start: DeliveryStart, runId: string, attemptNumber: number): Promise<void>;
+  /** FAILURE with the reason, upserting the row (the engine's recordDeliveryFailure). */
+  fail(start: DeliveryStart, error: string): Promise<void>;
 }
 
 export function createDeliveryJob(deps: DeliveryJobDeps): DeliveryJob {
@@ -53,13 +51,13 @@ export function createDeliveryJob(deps: DeliveryJobDeps): DeliveryJob {
   const subscriptions = deps.dataSource.getRepository(WebhookSubscription);
   const events = deps.dataSource.getRepository(WebhookEvent);
   return {
-    start: (start) =>
-      deliveries.recordStarted({ ...start, workflowId: deliveryWorkflowId(start.eventId, start.subscriptionId) }),
-
-    async attempt(deliveryId, start, runId, attemptNumber) {
-      const subscription = await subscriptions.findOneBy({ id: start.subscriptionId });
+    async attempt(start, runId, attemptNumber) {
+      const [deliveryId, subscription, event] = await Promise.all([
+        deliveries.recordStarted({ ...start, workflowId: workflowIdOf(start) }),
+        subscriptions.findOneBy({ id: start.subscriptionId }),
+        events.findOneBy({ id: start.eventId }),
+      ]);
       if (!subscription || !subscription.isActive) throw new DeliveryJobError(`subscription ${start.subscriptionId} is gone or inactive`, false);
-      const event = await events.findOneBy({ id: start.eventId });
       if (!event) throw new DeliveryJobError(`event ${start.eventId} is not stored`, false);
       const signedAt = new Date();
       const secrets = openLiveSecrets(deps.secretBox, subscription.id, subscription.secrets, signedAt);
@@ -78,15 +76,18 @@ export function createDeliveryJob(deps: DeliveryJobDeps): DeliveryJob {
         statusCode,
         error,
         responseBody: sent.responseExcerpt?.slice(0, 1024) ?? null,
-      });
+      }, { succeeded: outcome.kind === 'success' });
       if (outcome.kind === 'stop') throw new DeliveryJobError(outcome.reason, false);
       if (outcome.kind === 'retry') throw new DeliveryJobError(outcome.reason, true, outcome.nextRetryDelayMs);
     },
 
-    finish: (deliveryId, status, error) =>
-      deliveries.recordOutcome(deliveryId, status === 'SUCCESS' ? DeliveryStatus.SUCCESS : DeliveryStatus.FAILURE, error),
+    async fail(start, error) {
+      await deliveries.recordFailure({ ...start, workflowId: workflowIdOf(start) }, error);
+    },
   };
 }
+
+const workflowIdOf = (start: DeliveryStart): string => deliveryWorkflowId(start.eventId, start.subscriptionId);
 
 /** A run id for the attempt log, as a workflow run id would be (one per delivery run). */
 export const newRunId = (): string => randomUUID();

@@ -55,15 +55,12 @@ async function main(): Promise<void> {
     config,
     dataSource,
     async (start) => {
-      const deliveryId = await step('recordStarted', start.eventId, () => job.start(start));
       const runId = newRunId();
       try {
-        await step('send', start.eventId, (attempt) => job.attempt(deliveryId, start, runId, attempt));
+        await step('send', start.eventId, (attempt) => job.attempt(start, runId, attempt));
       } catch (error) {
-        await step('recordOutcome', start.eventId, () => job.finish(deliveryId, 'FAILURE', (error as Error).message));
-        return 'started';
+        await step('recordFailure', start.eventId, () => job.fail(start, (error as Error).message));
       }
-      await step('recordOutcome', start.eventId, () => job.finish(deliveryId, 'SUCCESS'));
       return 'started';
     },
     logger,

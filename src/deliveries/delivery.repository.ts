@@ -1,9 +1,10 @@
 /**
  * Delivery rows and their attempt log. Every write is idempotent so Temporal may replay or retry the activity
  * that makes it: the delivery is upserted on (event, subscription), an attempt on (delivery, run, activity attempt).
+ * Each write is one statement (one round trip, its own transaction).
  */
-import type { DataSource, EntityManager } from 'typeorm';
-import { DeliveryStatus, WebhookDelivery } from './delivery.entity';
+import type { DataSource } from 'typeorm';
+import { WebhookDelivery } from './delivery.entity';
 import { WebhookDeliveryAttempt } from './delivery-attempt.entity';
 
 export interface DeliveryStart {
@@ -27,14 +28,39 @@ export interface AttemptRecord {
 export interface DeliveryRepository {
   /** Creates the row as PENDING, or sets an existing one back to PENDING (a reset or a re-delivery). Returns its id. */
   recordStarted(start: DeliveryStart): Promise<string>;
-  /** Appends an attempt with the next delivery-wide number; a second call for the same key changes nothing. */
-  recordAttempt(deliveryId: string, attempt: AttemptRecord): Promise<{ attempt: number; inserted: boolean }>;
-  recordOutcome(deliveryId: string, status: DeliveryStatus, error?: string): Promise<void>;
+  /**
+   * Appends an attempt with the next delivery-wide number and updates the row's counters, in one statement; with
+   * `succeeded` the row becomes SUCCESS in the same statement. A second call for the same key appends nothing.
+   */
+  recordAttempt(deliveryId: string, attempt: AttemptRecord, options?: { succeeded?: boolean }): Promise<{ attempt: number; inserted: boolean }>;
+  /** Sets FAILURE with the reason, creating the row when no attempt did (upsert on (event, subscription)). Returns its id. */
+  recordFailure(start: DeliveryStart, error: string): Promise<string>;
   findById(id: string): Promise<WebhookDelivery | null>;
   findByEventAndSubscription(eventId: string, subscriptionId: string): Promise<WebhookDelivery | null>;
   /** The attempt log, oldest first. */
   listAttempts(deliveryId: string): Promise<WebhookDeliveryAttempt[]>;
 }
+
+/**
+ * One round trip per attempt. The UPDATE takes the delivery's row lock and numbers the attempt from the row's counter;
+ * a concurrent writer of the same delivery waits for that lock and, under READ COMMITTED, recomputes `attempts + 1`
+ * from the committed row, so numbers stay gap-free and unique. An attempt already recorded (same run and activity
+ * attempt) updates and inserts nothing (and the unique index rejects a racing duplicate).
+ */
+const RECORD_ATTEMPT_SQL = `
+  WITH bumped AS (
+    UPDATE webhook_deliveries
+       SET attempts = attempts + 1, last_status_code = $6::int, last_error = $7::text, updated_at = now(),
+           status = CASE WHEN $9::boolean THEN 'SUCCESS' ELSE status END
+     WHERE id = $1::uuid
+       AND NOT EXISTS (SELECT 1 FROM webhook_delivery_attempts
+                        WHERE delivery_id = $1::uuid AND run_id = $2::varchar AND activity_attempt = $3::int)
+     RETURNING attempts
+  )
+  INSERT INTO webhook_delivery_attempts
+    (delivery_id, run_id, activity_attempt, attempt, started_at, duration_ms, status_code, error, response_body)
+  SELECT $1::uuid, $2::varchar, $3::int, bumped.attempts, $4::timestamptz, $5::int, $6::int, $7::text, $8::text FROM bumped
+  RETURNING attempt`;
 
 export function createDeliveryRepository(dataSource: DataSource): DeliveryRepository {
   const deliveries = dataSource.getRepository(WebhookDelivery);
@@ -53,41 +79,32 @@ export function createDeliveryRepository(dataSource: DataSource): DeliveryReposi
       return (rows[0] as { id: string }).id;
     },
 
-    recordAttempt(deliveryId, record) {
-      return dataSource.transaction(async (manager) => {
-        // The row lock serialises concurrent writers of one delivery, so attempt numbers stay gap-free and unique.
-        const locked: unknown[] = await manager.query(`SELECT id FROM webhook_deliveries WHERE id = $1 FOR UPDATE`, [deliveryId]);
-        if (locked.length === 0) throw new Error(`delivery ${deliveryId} does not exist`);
-        const existing = await findAttempt(manager, deliveryId, record);
-        if (existing !== undefined) return { attempt: existing, inserted: false };
-        const inserted: Array<{ attempt: number }> = await manager.query(
-          `INSERT INTO webhook_delivery_attempts
-             (delivery_id, run_id, activity_attempt, attempt, started_at, duration_ms, status_code, error, response_body)
-           SELECT $1::uuid, $2::varchar, $3::int, COALESCE(MAX(attempt), 0) + 1, $4::timestamptz, $5::int, $6::int, $7::text, $8::text
-             FROM webhook_delivery_attempts WHERE delivery_id = $1::uuid
-           RETURNING attempt`,
-          [deliveryId, record.runId, record.activityAttempt, record.startedAt, record.durationMs, record.statusCode, record.error, record.responseBody],
-        );
-        const attempt = (inserted[0] as { attempt: number }).attempt;
-        await manager.query(
-          `UPDATE webhook_deliveries
-              SET attempts = (SELECT COUNT(*) FROM webhook_delivery_attempts WHERE delivery_id = $1),
-                  last_status_code = $2, last_error = $3, updated_at = now()
-            WHERE id = $1`,
-          [deliveryId, record.statusCode, record.error],
-        );
-        return { attempt, inserted: true };
-      });
+    async recordAttempt(deliveryId, record, options = {}) {
+      const succeeded = options.succeeded === true;
+      const inserted: Array<{ attempt: number }> = await dataSource.query(RECORD_ATTEMPT_SQL, [
+        deliveryId, record.runId, record.activityAttempt, record.startedAt, record.durationMs,
+        record.statusCode, record.error, record.responseBody, succeeded,
+      ]);
+      if (inserted[0]) return { attempt: inserted[0].attempt, inserted: true };
+      // Nothing appended: the attempt is already on record (a repeated call), or the delivery does not exist.
+      const existing = await findAttempt(dataSource, deliveryId, record);
+      if (existing === undefined) throw new Error(`delivery ${deliveryId} does not exist`);
+      if (succeeded) {
+        await dataSource.query(`UPDATE webhook_deliveries SET status = 'SUCCESS', last_error = NULL, updated_at = now() WHERE id = $1`, [deliveryId]);
+      }
+      return { attempt: existing, inserted: false };
     },
 
-    async recordOutcome(deliveryId, status, error) {
-      await dataSource.query(
-        `UPDATE webhook_deliveries
-            SET status = $2::varchar, last_error = CASE WHEN $2::varchar = 'SUCCESS' THEN NULL ELSE COALESCE($3::text, last_error) END,
-                updated_at = now()
-          WHERE id = $1`,
-        [deliveryId, status, error ?? null],
+    async recordFailure(start, error) {
+      const rows: Array<{ id: string }> = await dataSource.query(
+        `INSERT INTO webhook_deliveries (subscription_id, account_id, event_id, event_type, workflow_id, status, last_error)
+         VALUES ($1, $2, $3, $4, $5, 'FAILURE', $6)
+         ON CONFLICT (event_id, subscription_id)
+         DO UPDATE SET status = 'FAILURE', last_error = EXCLUDED.last_error, workflow_id = EXCLUDED.workflow_id, updated_at = now()
+         RETURNING id`,
+        [start.subscriptionId, start.accountId, start.eventId, start.eventType, start.workflowId, error],
       );
+      return (rows[0] as { id: string }).id;
     },
 
     findById: (id) => deliveries.findOneBy({ id }),
@@ -96,8 +113,8 @@ export function createDeliveryRepository(dataSource: DataSource): DeliveryReposi
   };
 }
 
-async function findAttempt(manager: EntityManager, deliveryId: string, record: AttemptRecord): Promise<number | undefined> {
-  const rows: Array<{ attempt: number }> = await manager.query(
+async function findAttempt(dataSource: DataSource, deliveryId: string, record: AttemptRecord): Promise<number | undefined> {
+  const rows: Array<{ attempt: number }> = await dataSource.query(
     `SELECT attempt FROM webhook_delivery_attempts WHERE delivery_id = $1 AND run_id = $2 AND activity_attempt = $3`,
     [deliveryId, record.runId, record.activityAttempt],
   );

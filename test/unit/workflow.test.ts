@@ -1,13 +1,13 @@
 /**
  * The workflow's own logic with stub activities (no Postgres, no HTTP), on the run's Temporal dev server:
- * the order of bookkeeping, how failures end the workflow, search attributes, and replay determinism.
+ * one activity on the success path, how failures end the workflow, search attributes, and replay determinism.
  */
 import { randomUUID } from 'node:crypto';
 import { ApplicationFailure, Client, Connection, WorkflowFailedError } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worker';
 import type { DeliveryActivities } from '../../activities';
 import { SearchAttributes, WORKFLOW_TYPE } from '../../src/temporal/contract';
-import type { DeliverWebhookInput, RecordDeliveryOutcomeInput } from '../../workflows/deliver-webhook.types';
+import type { DeliverWebhookInput, RecordDeliveryFailureInput, SendWebhookInput } from '../../workflows/deliver-webhook.types';
 import { bundleWorkflows } from '../helpers/worker';
 import { uniqueTaskQueue } from '../helpers/temporal';
 
@@ -31,34 +31,37 @@ afterAll(async () => {
 });
 
 interface Calls {
-  sends: number;
-  outcomes: RecordDeliveryOutcomeInput[];
-  started: string[];
+  sends: SendWebhookInput[];
+  failures: RecordDeliveryFailureInput[];
 }
 
-function stubActivities(send: (call: number) => Promise<void>, options: { failOutcomeOnce?: boolean } = {}) {
-  const calls: Calls = { sends: 0, outcomes: [], started: [] };
-  let outcomeFailures = options.failOutcomeOnce ? 1 : 0;
+function stubActivities(send: (call: number) => Promise<void>, options: { failFailureWriteOnce?: boolean } = {}) {
+  const calls: Calls = { sends: [], failures: [] };
+  let failureWriteErrors = options.failFailureWriteOnce ? 1 : 0;
   const activities: DeliveryActivities = {
-    async recordDeliveryStarted(input) {
-      calls.started.push(input.workflowId);
-      return { deliveryId: 'delivery-1' };
-    },
     async sendWebhook(input) {
-      calls.sends += 1;
-      expect(input.deliveryId).toBe('delivery-1');
-      await send(calls.sends);
-      return { statusCode: 200, attempt: calls.sends };
+      calls.sends.push(input);
+      await send(calls.sends.length);
+      return { deliveryId: 'delivery-1', statusCode: 200, attempt: calls.sends.length };
     },
-    async recordDeliveryOutcome(input) {
-      if (outcomeFailures > 0) {
-        outcomeFailures -= 1;
+    async recordDeliveryFailure(input) {
+      if (failureWriteErrors > 0) {
+        failureWriteErrors -= 1;
         throw new Error('database briefly unavailable');
       }
-      calls.outcomes.push(input);
+      calls.failures.push(input);
+      return { deliveryId: 'delivery-1' };
     },
   };
   return { activities, calls };
+}
+
+function activityTypesOf(history: { events?: Array<{ activityTaskScheduledEventAttributes?: { activityType?: { name?: string | null } | null } | null }> | null }) {
+  return (history.events ?? []).flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
+}
+
+function searchAttributeUpserts(history: { events?: Array<{ upsertWorkflowSearchAttributesEventAttributes?: unknown }> | null }) {
+  return (history.events ?? []).filter((e) => e.upsertWorkflowSearchAttributesEventAttributes).length;
 }
 
 async function run(activities: DeliveryActivities) {
@@ -84,18 +87,20 @@ async function run(activities: DeliveryActivities) {
     }
     const description = await handle.describe();
     const history = await handle.fetchHistory();
-    return { workflowId, failure, status: description.typedSearchAttributes.get(SearchAttributes.deliveryStatus), history };
+    return { input, workflowId, failure, status: description.typedSearchAttributes.get(SearchAttributes.deliveryStatus), history };
   });
 }
 
 describe('deliverWebhookWorkflow (stub activities)', () => {
-  it('records PENDING, sends once and records SUCCESS', async () => {
+  it('delivers with one activity and one search attribute update on success', async () => {
     const { activities, calls } = stubActivities(async () => undefined);
     const result = await run(activities);
     expect(result.failure).toBeUndefined();
-    expect(calls.started).toEqual([result.workflowId]);
-    expect(calls.sends).toBe(1);
-    expect(calls.outcomes).toEqual([{ deliveryId: 'delivery-1', status: 'SUCCESS' }]);
+    const { eventId, subscriptionId, accountId, eventType } = result.input;
+    expect(calls.sends).toEqual([{ eventId, subscriptionId, accountId, eventType }]);
+    expect(calls.failures).toEqual([]);
+    expect(activityTypesOf(result.history)).toEqual(['sendWebhook']);
+    expect(searchAttributeUpserts(result.history)).toBe(1);
     expect(result.status).toBe('SUCCESS');
   });
 
@@ -104,10 +109,12 @@ describe('deliverWebhookWorkflow (stub activities)', () => {
       throw ApplicationFailure.nonRetryable('HTTP 410 Gone: subscription deactivated', 'DeliveryRefused');
     });
     const result = await run(activities);
-    expect(calls.sends).toBe(1);
-    expect(calls.outcomes).toEqual([{ deliveryId: 'delivery-1', status: 'FAILURE', error: 'HTTP 410 Gone: subscription deactivated' }]);
+    const { eventId, subscriptionId, accountId, eventType } = result.input;
+    expect(calls.sends).toHaveLength(1);
+    expect(calls.failures).toEqual([{ eventId, subscriptionId, accountId, eventType, error: 'HTTP 410 Gone: subscription deactivated' }]);
     expect(result.failure?.cause).toBeInstanceOf(ApplicationFailure);
     expect((result.failure?.cause as ApplicationFailure).type).toBe('DeliveryFailed');
+    expect(activityTypesOf(result.history)).toEqual(['sendWebhook', 'recordDeliveryFailure']);
     expect(result.status).toBe('FAILURE');
   });
 
@@ -116,8 +123,8 @@ describe('deliverWebhookWorkflow (stub activities)', () => {
       throw ApplicationFailure.retryable('HTTP 503', 'DeliveryAttemptFailed');
     });
     const result = await run(activities);
-    expect(calls.sends).toBe(retry.maximumAttempts);
-    expect(calls.outcomes).toEqual([{ deliveryId: 'delivery-1', status: 'FAILURE', error: 'HTTP 503' }]);
+    expect(calls.sends).toHaveLength(retry.maximumAttempts);
+    expect(calls.failures.map((f) => f.error)).toEqual(['HTTP 503']);
     expect(result.failure).toBeDefined();
   });
 
@@ -126,16 +133,19 @@ describe('deliverWebhookWorkflow (stub activities)', () => {
       if (call === 1) throw ApplicationFailure.retryable('HTTP 500', 'DeliveryAttemptFailed');
     });
     const result = await run(activities);
-    expect(calls.sends).toBe(2);
-    expect(calls.outcomes).toEqual([{ deliveryId: 'delivery-1', status: 'SUCCESS' }]);
+    expect(calls.sends).toHaveLength(2);
+    expect(calls.failures).toEqual([]);
     expect(result.failure).toBeUndefined();
+    expect(result.status).toBe('SUCCESS');
   });
 
-  it('keeps retrying the outcome write until it is recorded', async () => {
-    const { activities, calls } = stubActivities(async () => undefined, { failOutcomeOnce: true });
+  it('keeps retrying the failure write until it is recorded', async () => {
+    const { activities, calls } = stubActivities(async () => {
+      throw ApplicationFailure.nonRetryable('subscription s was deleted', 'SubscriptionGone');
+    }, { failFailureWriteOnce: true });
     const result = await run(activities);
-    expect(result.failure).toBeUndefined();
-    expect(calls.outcomes).toEqual([{ deliveryId: 'delivery-1', status: 'SUCCESS' }]);
+    expect(calls.failures.map((f) => f.error)).toEqual(['subscription s was deleted']);
+    expect(result.status).toBe('FAILURE');
   });
 
   it('replays its own history deterministically', async () => {
