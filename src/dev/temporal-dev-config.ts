@@ -14,6 +14,8 @@ export interface TemporalDevConfig {
   dbFilename: string | null;
   logLevel: string;
   searchAttributes: Record<string, string>;
+  /** Dynamic config values (`--dynamic-config-value KEY=VALUE`, VALUE as YAML/JSON); empty when absent. */
+  dynamicConfig: Record<string, string | number | boolean>;
 }
 
 export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
@@ -32,6 +34,12 @@ export function readTemporalDevConfig(file = TEMPORAL_DEV_YAML): TemporalDevConf
       throw new Error(`${file}: search attribute ${name}: ${String(type)} is not valid`);
     }
   }
+  const dynamicConfig = (raw.dynamicConfig ?? {}) as Record<string, unknown>;
+  for (const [key, value] of Object.entries(dynamicConfig)) {
+    if (!/^[A-Za-z][A-Za-z0-9_.]*$/.test(key) || !['string', 'number', 'boolean'].includes(typeof value)) {
+      throw new Error(`${file}: dynamic config ${key}: ${String(value)} is not valid`);
+    }
+  }
   const dbFilename = raw.dbFilename ? path.resolve(PROJECT_ROOT, String(raw.dbFilename)) : null;
   return {
     namespace: String(need('namespace')),
@@ -43,6 +51,7 @@ export function readTemporalDevConfig(file = TEMPORAL_DEV_YAML): TemporalDevConf
     dbFilename,
     logLevel: String(raw.logLevel ?? 'warn'),
     searchAttributes: attributes,
+    dynamicConfig: dynamicConfig as Record<string, string | number | boolean>,
   };
 }
 
@@ -66,5 +75,8 @@ export function startDevArgs(config: TemporalDevConfig, options: { headless?: bo
   if (config.metricsPort) args.push('--metrics-port', String(config.metricsPort));
   if (config.dbFilename) args.push('--db-filename', config.dbFilename);
   for (const [name, type] of Object.entries(config.searchAttributes)) args.push('--search-attribute', `${name}=${type}`);
+  for (const [key, value] of Object.entries(config.dynamicConfig ?? {})) {
+    args.push('--dynamic-config-value', `${key}=${typeof value === 'string' ? JSON.stringify(value) : String(value)}`);
+  }
   return args;
 }

@@ -1,0 +1,32 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { readTemporalDevConfig, startDevArgs } from '../../src/dev/temporal-dev-config';
+
+function configFile(extra: string): string {
+  const file = path.join(mkdtempSync(path.join(tmpdir(), 'temporal-dev-')), 'temporal-dev.yaml');
+  writeFileSync(file, `namespace: default\nip: 127.0.0.1\nport: 7233\nuiPort: 8233\nsearchAttributes:\n  WebhookDeliveryStatus: Keyword\n${extra}`);
+  return file;
+}
+
+describe('temporal-dev.yaml reader', () => {
+  it('passes each dynamic config entry to the dev server as --dynamic-config-value KEY=VALUE', () => {
+    const config = readTemporalDevConfig(configFile('dynamicConfig:\n  system.enableActivityEagerExecution: true\n  limit.x: 5\n  name.y: abc\n'));
+    const args = startDevArgs(config, { headless: true });
+    const values = args.flatMap((arg, i) => (args[i - 1] === '--dynamic-config-value' ? [arg] : []));
+    expect(values).toEqual(['system.enableActivityEagerExecution=true', 'limit.x=5', 'name.y="abc"']);
+  });
+
+  it('passes no dynamic config when the file declares none', () => {
+    const args = startDevArgs(readTemporalDevConfig(configFile('')));
+    expect(args).not.toContain('--dynamic-config-value');
+  });
+
+  it('rejects a dynamic config value that is not a scalar', () => {
+    expect(() => readTemporalDevConfig(configFile('dynamicConfig:\n  system.x:\n    nested: 1\n'))).toThrow(/dynamic config system.x/);
+  });
+
+  it('enables eager activity execution in the project file', () => {
+    expect(readTemporalDevConfig().dynamicConfig['system.enableActivityEagerExecution']).toBe(true);
+  });
+});
