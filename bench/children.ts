@@ -6,6 +6,7 @@
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { openSync } from 'node:fs';
 import path from 'node:path';
+import { stopProcess as stopChild } from '../src/dev/temporal-dev-server';
 
 export const PROJECT_ROOT = path.resolve(__dirname, '..');
 /** Where bench/build.ts puts the compiled project (dist/ is not tracked). */
@@ -55,19 +56,6 @@ function wrap(name: string, child: ChildProcess, logFile: string): Child {
     exited: () => child.exitCode !== null || child.signalCode !== null,
     stop: (graceMs = 10_000) => stopChild(child, graceMs),
   };
-}
-
-/** SIGTERM, SIGKILL after the grace period; resolves once the process has exited. */
-export function stopChild(child: ChildProcess, graceMs = 10_000): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    child.kill('SIGTERM');
-  });
 }
 
 export interface NodeChildOptions {

@@ -7,7 +7,7 @@ import type { WebhookSubscription } from '../subscriptions/subscription.entity';
 import { ApiError, notFound } from './api-error';
 import { accountIdOf } from './auth.middleware';
 import { decodeCursor, encodeCursor } from './cursor';
-import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './subscriptions.schemas';
+import { DEFAULT_PAGE_SIZE, pageQueryFields } from './subscriptions.schemas';
 import { parseOrThrow } from './validation';
 
 /**
@@ -28,13 +28,7 @@ export interface DeliveriesRouterDeps {
 
 const listQuerySchema = z.strictObject({
   status: z.enum(Object.values(DeliveryStatus), { message: 'must be PENDING, SUCCESS or FAILURE' }).optional(),
-  limit: z
-    .string()
-    .regex(/^\d+$/, 'must be a whole number')
-    .transform(Number)
-    .pipe(z.number().int().min(1, 'must be at least 1').max(MAX_PAGE_SIZE, `must be at most ${MAX_PAGE_SIZE}`))
-    .optional(),
-  cursor: z.string().min(1).max(1000).optional(),
+  ...pageQueryFields,
 });
 
 const uuid = z.uuid();

@@ -54,7 +54,8 @@ export const rotateSecretSchema = z.strictObject({
     .optional(),
 });
 
-export const listSubscriptionsQuerySchema = z.strictObject({
+/** `limit` and `cursor` of every paginated list (query strings). */
+export const pageQueryFields = {
   limit: z
     .string()
     .regex(/^\d+$/, 'must be a whole number')
@@ -62,6 +63,10 @@ export const listSubscriptionsQuerySchema = z.strictObject({
     .pipe(z.number().int().min(1, 'must be at least 1').max(MAX_PAGE_SIZE, `must be at most ${MAX_PAGE_SIZE}`))
     .optional(),
   cursor: z.string().min(1).max(1000).optional(),
+};
+
+export const listSubscriptionsQuerySchema = z.strictObject({
+  ...pageQueryFields,
   isActive: z.enum(['true', 'false'], { message: 'must be true or false' }).transform((v) => v === 'true').optional(),
   event: eventName.optional(),
 });
