@@ -15,7 +15,7 @@ function stopAllOf(children: RunningSystem['processes']): () => Promise<void> {
 
 export const engine: SystemUnderTest = {
   name: 'engine',
-  describe: 'the engine: src/main-listener.ts + src/main-worker.ts on Temporal (workflow per delivery, 3 activities)',
+  describe: 'the engine: src/main-listener.ts + src/main-worker.ts on Temporal (workflow per delivery: one activity on success, a second to record a failure)',
   async start(context: SystemContext) {
     const env = engineEnv(context);
     const logDir = context.env.logDir;

@@ -1,0 +1,83 @@
+/**
+ * The delivery repository's writes on a real Postgres: attempt numbering under concurrent writers, idempotent
+ * repeats, SUCCESS recorded with the attempt, and FAILURE recorded on a delivery no attempt created.
+ */
+import { randomUUID } from 'node:crypto';
+import type { DataSource } from 'typeorm';
+import { loadConfig } from '../../src/config';
+import { createDataSource } from '../../src/db/data-source';
+import { createDeliveryRepository, type AttemptRecord, type DeliveryRepository } from '../../src/deliveries/delivery.repository';
+
+let dataSource: DataSource;
+let deliveries: DeliveryRepository;
+
+beforeAll(async () => {
+  const config = loadConfig({ ...process.env });
+  dataSource = createDataSource(config.databaseUrl, { poolSize: 8 });
+  await dataSource.initialize();
+  deliveries = createDeliveryRepository(dataSource);
+});
+
+afterAll(async () => {
+  await dataSource?.destroy();
+});
+
+function start() {
+  const eventId = `evt_${randomUUID()}`;
+  const subscriptionId = randomUUID();
+  return { eventId, subscriptionId, accountId: 'acct_repo', eventType: 'CONVERSATION_CREATED', workflowId: `delivery:${eventId}:${subscriptionId}` };
+}
+
+function attempt(runId: string, activityAttempt: number, statusCode: number | null): AttemptRecord {
+  return { runId, activityAttempt, startedAt: new Date(), durationMs: 12, statusCode, error: statusCode === 200 ? null : `HTTP ${statusCode}`, responseBody: null };
+}
+
+describe('delivery repository', () => {
+  it('numbers attempts from concurrent writers of one delivery 1..n without gaps and counts them on the row', async () => {
+    const id = await deliveries.recordStarted(start());
+    const runId = randomUUID();
+    const results = await Promise.all(Array.from({ length: 8 }, (_, i) => deliveries.recordAttempt(id, attempt(runId, i + 1, 500))));
+
+    expect(results.map((r) => r.attempt).sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect((await deliveries.listAttempts(id)).map((a) => a.attempt)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(await deliveries.findById(id)).toMatchObject({ status: 'PENDING', attempts: 8 });
+  });
+
+  it('records SUCCESS with the successful attempt, and a repeated call appends nothing', async () => {
+    const id = await deliveries.recordStarted(start());
+    const runId = randomUUID();
+    await deliveries.recordAttempt(id, attempt(runId, 1, 500));
+    const first = await deliveries.recordAttempt(id, attempt(runId, 2, 200), { succeeded: true });
+    const again = await deliveries.recordAttempt(id, attempt(runId, 2, 200), { succeeded: true });
+
+    expect(first).toEqual({ attempt: 2, inserted: true });
+    expect(again).toEqual({ attempt: 2, inserted: false });
+    expect(await deliveries.listAttempts(id)).toHaveLength(2);
+    expect(await deliveries.findById(id)).toMatchObject({ status: 'SUCCESS', attempts: 2, lastStatusCode: 200, lastError: null });
+  });
+
+  it('refuses an attempt for a delivery that does not exist', async () => {
+    await expect(deliveries.recordAttempt(randomUUID(), attempt(randomUUID(), 1, 200))).rejects.toThrow(/does not exist/);
+  });
+
+  it('records FAILURE on a delivery no attempt created, and on an existing one keeps its attempts', async () => {
+    const never = start();
+    const createdId = await deliveries.recordFailure(never, 'subscription was deleted');
+    expect(await deliveries.findByEventAndSubscription(never.eventId, never.subscriptionId)).toMatchObject({
+      id: createdId, status: 'FAILURE', attempts: 0, lastError: 'subscription was deleted', workflowId: never.workflowId,
+    });
+
+    const tried = start();
+    const id = await deliveries.recordStarted(tried);
+    await deliveries.recordAttempt(id, attempt(randomUUID(), 1, 503));
+    expect(await deliveries.recordFailure(tried, 'HTTP 503')).toBe(id);
+    expect(await deliveries.findById(id)).toMatchObject({ status: 'FAILURE', attempts: 1, lastStatusCode: 503, lastError: 'HTTP 503' });
+  });
+
+  it('sets a finished delivery back to PENDING when it is started again, keeping its id', async () => {
+    const fields = start();
+    const id = await deliveries.recordFailure(fields, 'HTTP 500');
+    expect(await deliveries.recordStarted(fields)).toBe(id);
+    expect(await deliveries.findById(id)).toMatchObject({ status: 'PENDING' });
+  });
+});
