@@ -32,6 +32,15 @@ describe('docker-compose.yml', () => {
     expect(() => loadConfig(resolved)).not.toThrow();
   });
 
+  it('gives its Temporal server the dynamic config declared in temporal-dev.yaml', () => {
+    const temporal = compose.services.temporal as { environment?: Record<string, string>; volumes?: string[] };
+    const mount = (temporal.volumes ?? []).find((volume) => volume.endsWith(`${temporal.environment?.DYNAMIC_CONFIG_FILE_PATH}:ro`));
+    expect(mount).toBeDefined();
+    const file = parse(readFileSync(path.join(root, (mount as string).split(':')[0]), 'utf8')) as Record<string, Array<{ value: unknown }>>;
+    const served = Object.fromEntries(Object.entries(file).map(([key, entries]) => [key, entries[0].value]));
+    expect(served).toEqual(readTemporalDevConfig().dynamicConfig);
+  });
+
   it('registers exactly the search attributes declared in temporal-dev.yaml', () => {
     const command = String(compose.services['temporal-search-attributes'].command);
     const listed = /for name in ([\w\s]+?);/.exec(command)?.[1].trim().split(/\s+/) ?? [];
