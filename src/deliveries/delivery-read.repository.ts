@@ -3,7 +3,7 @@
  * like a missing one. Pagination is keyset over (createdAt, id), newest first, like the subscriptions list.
  */
 import type { DataSource } from 'typeorm';
-import { cursorTimestampSql, type KeysetPosition } from '../subscriptions/subscription.repository';
+import { newestFirstPage, type KeysetPage, type KeysetPosition } from '../db/keyset-page';
 import { WebhookDeliveryAttempt } from './delivery-attempt.entity';
 import { WebhookDelivery, type DeliveryStatus } from './delivery.entity';
 
@@ -18,7 +18,7 @@ export interface DeliveryReadRepository {
     accountId: string,
     subscriptionId: string,
     options: DeliveryListOptions,
-  ): Promise<{ rows: WebhookDelivery[]; next: KeysetPosition | null }>;
+  ): Promise<KeysetPage<WebhookDelivery>>;
   findForAccount(accountId: string, id: string): Promise<WebhookDelivery | null>;
   /** The attempt log, in attempt order. */
   listAttempts(deliveryId: string): Promise<WebhookDeliveryAttempt[]>;
@@ -31,23 +31,10 @@ export function createDeliveryReadRepository(dataSource: DataSource): DeliveryRe
     async listForSubscription(accountId, subscriptionId, options) {
       const query = deliveries
         .createQueryBuilder('d')
-        .addSelect(cursorTimestampSql('d.created_at'), 'd_position')
         .where('d.account_id = :accountId', { accountId })
         .andWhere('d.subscription_id = :subscriptionId', { subscriptionId });
       if (options.status) query.andWhere('d.status = :status', { status: options.status });
-      if (options.after) {
-        query.andWhere('(d.created_at, d.id) < (CAST(:afterCreatedAt AS timestamptz), CAST(:afterId AS uuid))', {
-          afterCreatedAt: options.after.createdAt,
-          afterId: options.after.id,
-        });
-      }
-      query.orderBy('d.created_at', 'DESC').addOrderBy('d.id', 'DESC').limit(options.limit + 1);
-      const { entities, raw } = await query.getRawAndEntities<{ d_id: string; d_position: string }>();
-      const rows = entities.slice(0, options.limit);
-      const last = rows[rows.length - 1];
-      const lastRaw = last ? raw.find((r) => r.d_id === last.id) : undefined;
-      const hasMore = entities.length > options.limit;
-      return { rows, next: hasMore && lastRaw ? { createdAt: lastRaw.d_position, id: last.id } : null };
+      return newestFirstPage(query, 'd', options);
     },
 
     findForAccount(accountId, id) {

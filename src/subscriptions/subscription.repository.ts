@@ -1,12 +1,9 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { WILDCARD_EVENT } from '../events/event-catalog';
+import { newestFirstPage, type KeysetPage, type KeysetPosition } from '../db/keyset-page';
 import { WebhookSubscription, type StoredSecret } from './subscription.entity';
 
-/** A place in the (createdAt, id) order; createdAt is ISO text with microseconds (see cursorTimestampSql). */
-export interface KeysetPosition {
-  createdAt: string;
-  id: string;
-}
+export type { KeysetPosition };
 
 export interface ListOptions {
   limit: number;
@@ -28,16 +25,12 @@ export interface NewSubscription {
 
 export type SubscriptionPatch = Partial<Pick<WebhookSubscription, 'url' | 'events' | 'description' | 'isActive'>>;
 
-/** SQL rendering a timestamptz column as ISO text in UTC with microseconds (a lossless keyset position). */
-export const cursorTimestampSql = (column: string): string =>
-  `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
-
 /** Every method is scoped by account: another account's id behaves exactly like a missing one. */
 export interface SubscriptionRepository {
   insert(subscription: NewSubscription): Promise<WebhookSubscription>;
   findForAccount(accountId: string, id: string): Promise<WebhookSubscription | null>;
   /** Newest first. `next` is the position to continue after, or null on the last page. */
-  list(accountId: string, options: ListOptions): Promise<{ rows: WebhookSubscription[]; next: KeysetPosition | null }>;
+  list(accountId: string, options: ListOptions): Promise<KeysetPage<WebhookSubscription>>;
   update(accountId: string, id: string, patch: SubscriptionPatch): Promise<WebhookSubscription | null>;
   remove(accountId: string, id: string): Promise<boolean>;
   /** Replaces the secrets under a row lock, so concurrent rotations do not lose one another's secrets. */
@@ -63,26 +56,13 @@ export function createSubscriptionRepository(dataSource: DataSource): Subscripti
     async list(accountId, options) {
       const query = repo
         .createQueryBuilder('s')
-        .addSelect(cursorTimestampSql('s.created_at'), 's_position')
         .where('s.account_id = :accountId', { accountId });
       if (options.isActive !== undefined) query.andWhere('s.is_active = :isActive', { isActive: options.isActive });
       if (options.event !== undefined) {
         const wanted = options.event === WILDCARD_EVENT ? [WILDCARD_EVENT] : [options.event, WILDCARD_EVENT];
         query.andWhere('s.events && CAST(:wanted AS text[])', { wanted });
       }
-      if (options.after) {
-        query.andWhere('(s.created_at, s.id) < (CAST(:afterCreatedAt AS timestamptz), CAST(:afterId AS uuid))', {
-          afterCreatedAt: options.after.createdAt,
-          afterId: options.after.id,
-        });
-      }
-      query.orderBy('s.created_at', 'DESC').addOrderBy('s.id', 'DESC').limit(options.limit + 1);
-      const { entities, raw } = await query.getRawAndEntities<{ s_id: string; s_position: string }>();
-      const rows = entities.slice(0, options.limit);
-      const last = rows[rows.length - 1];
-      const hasMore = entities.length > options.limit;
-      const lastRaw = last ? raw.find((r) => r.s_id === last.id) : undefined;
-      return { rows, next: hasMore && lastRaw ? { createdAt: lastRaw.s_position, id: last.id } : null };
+      return newestFirstPage(query, 's', options);
     },
 
     async update(accountId, id, patch) {
