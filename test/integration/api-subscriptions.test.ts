@@ -117,6 +117,17 @@ describe('subscriptions API', () => {
     expect(await countSubscriptions(api.dataSource, account.accountId)).toBe(before);
   });
 
+  it('refuses a 6to4 target (2002::/16) even when the IPv4 it carries is public, writing nothing', async () => {
+    const before = await countSubscriptions(api.dataSource, account.accountId);
+    for (const url of ['https://[2002:808:808::1]/hook', 'http://[2002:a00:1::1]/hook']) {
+      const res = await create({ url, events: ['*'] });
+      expect(res.status).toBe(400);
+      expect(res.body.error.code).toBe('target_not_allowed');
+      expect(res.body.error.message).toContain('6to4');
+    }
+    expect(await countSubscriptions(api.dataSource, account.accountId)).toBe(before);
+  });
+
   it('refuses a blocked URL on PATCH and keeps the old one', async () => {
     const created = await create({ url: `https://${PUBLIC_HOST}/keep`, events: ['*'] });
     const res = await api.request('PATCH', `/webhooks/subscriptions/${created.body.id}`, {
