@@ -7,10 +7,11 @@ import { RejectedMessage } from '../events/rejected-message.entity';
 import { WebhookDelivery } from '../deliveries/delivery.entity';
 import { WebhookDeliveryAttempt } from '../deliveries/delivery-attempt.entity';
 import { InitialSchema1764300000000 } from './migrations/1764300000000-initial-schema';
+import { SubscriptionHealth1764900000000 } from './migrations/1764900000000-subscription-health';
 
 export const ENTITIES = [ApiKey, WebhookSubscription, WebhookEvent, RejectedMessage, WebhookDelivery, WebhookDeliveryAttempt];
 /** Listed explicitly (not globbed) so the same list works under ts-node, Jest and built JavaScript. */
-export const MIGRATIONS = [InitialSchema1764300000000];
+export const MIGRATIONS = [InitialSchema1764300000000, SubscriptionHealth1764900000000];
 
 export interface DataSourceOptions {
   /** Pool size; each process sizes it for its own concurrency. */
