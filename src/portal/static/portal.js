@@ -57,7 +57,7 @@ async function endpointsView() {
     ),
   );
   const url = el('input', { name: 'url', placeholder: 'https://…', required: '' });
-  const events = el('input', { name: 'events', placeholder: 'message.created, …', required: '' });
+  const events = el('input', { name: 'events', placeholder: 'MESSAGE_CREATED, … or *', required: '' });
   const description = el('input', { name: 'description', placeholder: 'description' });
   const form = el('form', { id: 'create', onsubmit: (e) => {
     e.preventDefault();
@@ -92,7 +92,7 @@ async function deliveriesView(subscription, status = '', cursor = '') {
       el('tbody', {}, ...page.data.map((d) => el('tr', { 'data-id': d.id },
         el('td', {}, d.eventType ?? d.eventId ?? ''),
         el('td', { class: 'status' }, d.status),
-        el('td', {}, d.attemptCount ?? ''),
+        el('td', {}, typeof d.attempts === 'number' ? d.attempts : ''),
         el('td', {}, d.createdAt ?? ''),
         el('td', {},
           el('button', { onclick: () => attemptsView(subscription, d.id).catch(fail) }, 'Attempts'),
@@ -110,12 +110,12 @@ async function attemptsView(subscription, deliveryId) {
     el('button', { onclick: () => api('POST', `/deliveries/${deliveryId}/retry`).then(() => attemptsView(subscription, deliveryId)).catch(fail) }, 'Retry'),
     el('table', { id: 'attempts' },
       el('thead', {}, el('tr', {}, ...['#', 'Status', 'Duration (ms)', 'Error', 'Response excerpt'].map((h) => el('th', {}, h)))),
-      el('tbody', {}, ...(delivery.attempts ?? []).map((a) => el('tr', {},
-        el('td', {}, a.attemptNumber ?? ''),
-        el('td', {}, a.responseStatus ?? a.status ?? ''),
+      el('tbody', {}, ...(delivery.attemptLog ?? delivery.attemptHistory ?? []).map((a) => el('tr', {},
+        el('td', {}, a.attempt ?? ''),
+        el('td', {}, a.statusCode ?? ''),
         el('td', {}, a.durationMs ?? ''),
         el('td', {}, a.error ?? ''),
-        el('td', {}, el('pre', {}, a.responseBodyExcerpt ?? a.responseExcerpt ?? '')),
+        el('td', {}, el('pre', {}, a.responseBody ?? '')),
       )))),
   );
 }
