@@ -76,6 +76,11 @@ const envSchema = z.object({
   API_RATE_LIMIT_PER_MINUTE: intFrom(1, 1_000_000).default(600),
   /** Where portal links point; default http://HOST:PORT. */
   WEBHOOKS_PORTAL_BASE_URL: z.url({ protocol: /^https?$/ }).optional(),
+  // Prometheus /metrics of the listener and the worker on their own ports (bound to HOST; 0: a free port, logged).
+  WEBHOOKS_LISTENER_METRICS_PORT: intFrom(0, 65535).default(9464),
+  WEBHOOKS_WORKER_METRICS_PORT: intFrom(0, 65535).default(9465),
+  // The Temporal SDK's own worker metrics (its Rust core's Prometheus exporter) in the worker process; 0: off.
+  WEBHOOKS_WORKER_SDK_METRICS_PORT: intFrom(0, 65535).default(9466),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -102,6 +107,8 @@ export type Config = Readonly<{
   /** Base of portal links (no trailing slash). */
   portalBaseUrl: string;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
+  /** Ports of the Prometheus endpoints (the API serves /metrics on its own port). */
+  metrics: Readonly<{ listenerPort: number; workerPort: number; workerSdkPort: number | null }>;
 }>;
 
 export class ConfigError extends Error {
@@ -150,6 +157,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     apiRateLimitPerMinute: e.API_RATE_LIMIT_PER_MINUTE,
     portalBaseUrl: (e.WEBHOOKS_PORTAL_BASE_URL ?? `http://${e.HOST}:${e.PORT}`).replace(/\/+$/, ''),
     logLevel: e.LOG_LEVEL,
+    metrics: Object.freeze({
+      listenerPort: e.WEBHOOKS_LISTENER_METRICS_PORT,
+      workerPort: e.WEBHOOKS_WORKER_METRICS_PORT,
+      workerSdkPort: e.WEBHOOKS_WORKER_SDK_METRICS_PORT === 0 ? null : e.WEBHOOKS_WORKER_SDK_METRICS_PORT,
+    }),
   });
 }
 
@@ -170,6 +182,7 @@ export function describeConfig(config: Config): Record<string, unknown> {
     delivery: config.delivery,
     ssrfAllowCidrs: config.ssrfAllowCidrs,
     encryptionKey: config.encryptionKey ? 'set' : 'missing',
+    metrics: config.metrics,
   };
 }
 

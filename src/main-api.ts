@@ -13,6 +13,7 @@ import { createRedeliverer } from './events/delivery-starter';
 import { createReadinessCheck } from './health/readiness';
 import { systemResolver } from './http/ssrf';
 import { createLogger } from './logger';
+import { createMetricsRegistry } from './metrics/registry';
 import { createSubscriptionRepository } from './subscriptions/subscription.repository';
 
 /** How long in-flight requests get to finish on SIGINT/SIGTERM before connections are cut. */
@@ -49,6 +50,7 @@ async function main(): Promise<void> {
       resolver: systemResolver,
     }),
     readiness: createReadinessCheck({ dataSource, redis, temporal }),
+    metrics: createMetricsRegistry('api'),
     deliveries: createDeliveriesRouter({
       deliveries: createDeliveryReadRepository(dataSource),
       findSubscription: (accountId, id) => subscriptions.findForAccount(accountId, id),

@@ -3,6 +3,9 @@ import { createDataSource } from './db/data-source';
 import { startEventListenerService } from './events/event-listener.service';
 import { createListenerTemporalClient } from './events/temporal-connection';
 import { createLogger } from './logger';
+import { registerListenerMetrics } from './metrics/listener-metrics';
+import { startMetricsServer } from './metrics/metrics-server';
+import { createMetricsRegistry } from './metrics/registry';
 
 /** How long messages in hand get to finish on SIGINT/SIGTERM. */
 const SHUTDOWN_GRACE_MS = 15_000;
@@ -31,6 +34,9 @@ async function main(): Promise<void> {
   const { connection, client } = createListenerTemporalClient(config);
 
   const service = startEventListenerService({ config, dataSource, temporal: client, logger });
+  const registry = createMetricsRegistry('listener');
+  registerListenerMetrics(registry, service);
+  const metricsServer = await startMetricsServer({ registry, host: config.host, port: config.metrics.listenerPort, logger });
   logger.info({ channel: config.redisChannel, taskQueue: config.temporal.taskQueue }, 'listener started');
 
   let stopping = false;
@@ -44,7 +50,7 @@ async function main(): Promise<void> {
     }, SHUTDOWN_GRACE_MS);
     force.unref();
     await service.stop();
-    await Promise.allSettled([dataSource.destroy(), connection.close()]);
+    await Promise.allSettled([dataSource.destroy(), connection.close(), metricsServer.close()]);
     clearTimeout(force);
     logger.info('stopped');
   };

@@ -7,6 +7,10 @@ import { createActivities } from '../activities';
 import { describeConfig, loadConfig } from './config';
 import { createDataSource } from './db/data-source';
 import { createLogger } from './logger';
+import { defineWorkerMetrics } from './metrics/metric-definitions';
+import { startMetricsServer } from './metrics/metrics-server';
+import { createMetricsRegistry } from './metrics/registry';
+import { installTemporalRuntime } from './worker/temporal-runtime';
 import { buildActivityDeps } from './worker/activity-deps';
 import { connectWorker, createWorker } from './worker/create-worker';
 
@@ -15,11 +19,20 @@ async function main(): Promise<void> {
   const logger = createLogger('webhooks-worker', config.logLevel);
   logger.info({ config: describeConfig(config) }, 'starting');
 
+  // Before any connection: the SDK's own metrics are exported from its core on their own port.
+  installTemporalRuntime({ host: config.host, sdkMetricsPort: config.metrics.workerSdkPort });
+  if (config.metrics.workerSdkPort !== null) {
+    logger.info({ host: config.host, port: config.metrics.workerSdkPort }, 'Temporal SDK metrics listening on /metrics');
+  }
+  const registry = createMetricsRegistry('worker');
+  const metrics = defineWorkerMetrics(registry);
+  const metricsServer = await startMetricsServer({ registry, host: config.host, port: config.metrics.workerPort, logger });
+
   const dataSource = createDataSource(config.databaseUrl, { poolSize: 10 });
   await dataSource.initialize();
   const connection = await connectWorker(config);
-  const activities = createActivities(buildActivityDeps({ config, dataSource, logger }));
-  const worker = await createWorker({ config, connection, activities });
+  const activities = createActivities(buildActivityDeps({ config, dataSource, logger, metrics }));
+  const worker = await createWorker({ config, connection, activities, metrics });
 
   let stopping = false;
   const shutdown = (signal: string) => {
@@ -35,7 +48,7 @@ async function main(): Promise<void> {
   try {
     await worker.run();
   } finally {
-    await Promise.allSettled([dataSource.destroy(), connection.close()]);
+    await Promise.allSettled([dataSource.destroy(), connection.close(), metricsServer.close()]);
     logger.info('stopped');
   }
 }

@@ -17,6 +17,10 @@ import { createPortalSessionRepository } from '../portal/portal-session.reposito
 import { createPortalPageRouter, portalSecurityHeaders } from './portal-page.router';
 import { createPortalSessionsRouter } from './portal-sessions.router';
 import type { UrlGuard } from './url-guard';
+import type { Registry } from 'prom-client';
+import { defineApiMetrics } from '../metrics/metric-definitions';
+import { createMetricsRegistry } from '../metrics/registry';
+import { createMetricsHandler, createRequestMetricsMiddleware, rememberMountPath } from './metrics.middleware';
 
 /** Largest JSON body accepted on any route; a larger one answers 413. */
 export const BODY_LIMIT = '64kb';
@@ -36,6 +40,8 @@ export interface AppDeps {
    * auth, rate limit and JSON parsing as the subscription routes: handlers read `res.locals.accountId`.
    */
   deliveries?: Router;
+  /** The process's metrics registry served at GET /metrics (a fresh one when absent). */
+  metrics?: Registry;
   /** The clock (rate-limit windows, lastUsedAt, secret rotation). Defaults to the system clock. */
   now?: () => Date;
 }
@@ -46,10 +52,14 @@ export function createApp(deps: AppDeps): Express {
   const subscriptions = createSubscriptionRepository(deps.dataSource);
   const apiKeys = createApiKeyRepository(deps.dataSource, now);
 
+  const registry = deps.metrics ?? createMetricsRegistry('api');
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
+  app.use(createRequestMetricsMiddleware(defineApiMetrics(registry)));
   app.use(createHealthRouter(deps.readiness));
+  // Prometheus text format, no key (like /healthz): counts and latencies only, no ids, URLs or account names.
+  app.get('/metrics', createMetricsHandler(registry));
 
   const portalSessions = createPortalSessionRepository(deps.dataSource, now);
   const service = createSubscriptionService(subscriptions, deps.secretBox, now);
@@ -67,6 +77,7 @@ export function createApp(deps: AppDeps): Express {
   };
 
   const webhooks = express.Router();
+  webhooks.use(rememberMountPath);
   webhooks.use(createAuthMiddleware((key) => apiKeys.authenticate(key)));
   webhooks.use(express.json({ limit: BODY_LIMIT, strict: true }));
   webhooks.use(createPortalSessionsRouter({ sessions: portalSessions, portalBaseUrl: deps.config.portalBaseUrl }));
@@ -75,6 +86,7 @@ export function createApp(deps: AppDeps): Express {
 
   // Portal tokens open /portal/api only; API keys are refused there (and portal tokens under /webhooks).
   const portalApi = express.Router();
+  portalApi.use(rememberMountPath);
   portalApi.use(portalSecurityHeaders);
   portalApi.use(
     createAuthMiddleware(async (token) => {

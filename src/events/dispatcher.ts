@@ -55,8 +55,17 @@ export interface Dispatcher {
   sweep(): Promise<number>;
   /** Events this dispatcher holds that are not dispatched yet: being dispatched now or waiting for a retry. */
   pending(): number;
+  /** Totals since start: delivery workflows started (by event type) and background retries scheduled. */
+  counters(): DispatcherCounters;
   /** Cancels background retries (the events stay stored for the next sweep) and waits for dispatches in flight. */
   stop(): Promise<void>;
+}
+
+export interface DispatcherCounters {
+  /** Workflows this dispatcher started (an `already-started` re-publish is not counted), by event type. */
+  readonly started: Readonly<Record<string, number>>;
+  /** Background retries scheduled after a dispatch failed. */
+  readonly retries: number;
 }
 
 export function createDispatcher(deps: DispatcherDeps): Dispatcher {
@@ -71,6 +80,8 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
   const retryTimers = new Map<string, NodeJS.Timeout>();
   const inFlight = new Set<Promise<unknown>>();
   let stopped = false;
+  const startedByType = new Map<string, number>();
+  let retries = 0;
 
   const track = <T>(promise: Promise<T>): Promise<T> => {
     inFlight.add(promise);
@@ -92,14 +103,16 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
         }),
       ),
     );
+    // Counted before a failure is raised: the starts that did succeed are `already-started` on the retry.
+    const startedNow = results.filter((r) => r.status === 'fulfilled' && r.value === 'started').length;
+    if (startedNow > 0) startedByType.set(event.type, (startedByType.get(event.type) ?? 0) + startedNow);
     const failures = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failures.length > 0) {
       throw new DispatchError(event.id, failures.length, subscriptions.length, failures[0].reason);
     }
     await events.markDispatched(event.id);
-    const started = results.filter((r) => r.status === 'fulfilled' && r.value === 'started').length;
     logger.info(
-      { eventId: event.id, eventType: event.type, subscriptions: subscriptions.length, started },
+      { eventId: event.id, eventType: event.type, subscriptions: subscriptions.length, started: startedNow },
       subscriptions.length === 0 ? 'event matched no active subscription' : 'event dispatched',
     );
   }
@@ -110,6 +123,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       return;
     }
     const delay = Math.min(retryMaxDelayMs, retryInitialDelayMs * 2 ** (attempt - 1));
+    retries += 1;
     const timer = setTimeout(() => {
       retryTimers.delete(event.id);
       void track(
@@ -169,6 +183,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       ),
 
     pending: () => busy.size,
+    counters: () => ({ started: Object.fromEntries(startedByType), retries }),
 
     async stop() {
       stopped = true;

@@ -20,8 +20,20 @@ export interface EventIntakeDeps {
   storeRetry?: { initialDelayMs: number; maxDelayMs: number };
 }
 
+/** Messages the intake finished with, by outcome, since start. */
+export interface IntakeCounters {
+  /** New events stored (dispatched, or kept for the background retry). */
+  readonly stored: number;
+  /** Events whose id was already stored (a re-publish). */
+  readonly duplicate: number;
+  readonly rejected: number;
+  /** Messages that could not be stored before the listener stopped. */
+  readonly lost: number;
+}
+
 export interface EventIntake {
   handle(raw: string): Promise<IntakeOutcome>;
+  counters(): IntakeCounters;
   /** Ends store retries (messages still unstored are logged as lost) and waits for messages in hand. */
   stop(): Promise<void>;
 }
@@ -33,6 +45,12 @@ export function createEventIntake(deps: EventIntakeDeps): EventIntake {
   const inHand = new Set<Promise<IntakeOutcome>>();
   const wakeUps = new Set<() => void>();
   let stopped = false;
+  const counts = { stored: 0, duplicate: 0, rejected: 0, lost: 0 };
+  const count = (outcome: IntakeOutcome): IntakeOutcome => {
+    if (outcome === 'dispatched' || outcome === 'deferred') counts.stored += 1;
+    else counts[outcome] += 1;
+    return outcome;
+  };
 
   const pause = (ms: number) =>
     new Promise<void>((resolve) => {
@@ -84,11 +102,12 @@ export function createEventIntake(deps: EventIntakeDeps): EventIntake {
 
   return {
     handle(raw) {
-      const promise = process(raw);
+      const promise = process(raw).then(count);
       inHand.add(promise);
       void promise.finally(() => inHand.delete(promise));
       return promise;
     },
+    counters: () => ({ ...counts }),
     async stop() {
       stopped = true;
       wakeUps.forEach((wake) => wake());

@@ -6,6 +6,8 @@ import { createSecretBox } from '../crypto/secret-box';
 import { createAllowList, createGuardedLookup, systemResolver, type Resolver } from '../http/ssrf';
 import { createWebhookClient } from '../http/webhook-client';
 import type { Logger } from '../logger';
+import { instrumentWebhookClient } from '../metrics/instrumented-webhook-client';
+import type { WorkerMetrics } from '../metrics/metric-definitions';
 
 export interface ActivityDepsOptions {
   readonly config: Config;
@@ -14,21 +16,24 @@ export interface ActivityDepsOptions {
   /** DNS resolver for the SSRF guard (the system resolver unless a test injects one). */
   readonly resolver?: Resolver;
   readonly clock?: () => Date;
+  /** Counts and times every HTTP attempt by outcome class; none when absent. */
+  readonly metrics?: WorkerMetrics;
 }
 
 export function buildActivityDeps(options: ActivityDepsOptions): ActivityDeps {
   const { config } = options;
   const allowList = createAllowList(config.ssrfAllowCidrs);
   const lookup = createGuardedLookup({ resolver: options.resolver ?? systemResolver, allowList });
+  const http = createWebhookClient({
+    timeoutMs: config.delivery.requestTimeoutMs,
+    lookup,
+    allowList,
+    requireHttps: config.delivery.requireHttps,
+  });
   return {
     dataSource: options.dataSource,
     secretBox: createSecretBox(requireEncryptionKey(config)),
-    http: createWebhookClient({
-      timeoutMs: config.delivery.requestTimeoutMs,
-      lookup,
-      allowList,
-      requireHttps: config.delivery.requireHttps,
-    }),
+    http: options.metrics ? instrumentWebhookClient(http, options.metrics) : http,
     clock: options.clock ?? (() => new Date()),
     logger: options.logger,
     retryAfterCapMs: config.delivery.retryAfterCapMs,

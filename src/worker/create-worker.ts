@@ -6,6 +6,8 @@ import path from 'node:path';
 import { NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worker';
 import type { DeliveryActivities } from '../../activities';
 import type { Config } from '../config';
+import type { WorkerMetrics } from '../metrics/metric-definitions';
+import { deliveryMetricsInterceptor } from './delivery-metrics.interceptor';
 
 /** workflows/index.ts under ts-node and Jest, workflows/index.js in the built output. */
 export const WORKFLOWS_PATH = require.resolve(path.join(__dirname, '..', '..', 'workflows'));
@@ -20,6 +22,8 @@ export interface CreateWorkerOptions {
   readonly workflowBundle?: WorkflowBundle;
   /** How long running activities get to finish on shutdown before they are cancelled. */
   readonly shutdownGraceTime?: number | string;
+  /** Counts succeeded and failed deliveries (the process's worker metrics); none when absent. */
+  readonly metrics?: WorkerMetrics;
 }
 
 export function connectWorker(config: Pick<Config, 'temporal'>): Promise<NativeConnection> {
@@ -34,6 +38,7 @@ export function createWorker(options: CreateWorkerOptions): Promise<Worker> {
     taskQueue: options.taskQueue ?? options.config.temporal.taskQueue,
     activities: options.activities,
     shutdownGraceTime: options.shutdownGraceTime ?? '10 seconds',
+    interceptors: options.metrics ? { activity: [deliveryMetricsInterceptor(options.metrics)] } : undefined,
     ...code,
   });
 }

@@ -11,6 +11,12 @@ describe('loadConfig', () => {
     expect(config.temporal).toEqual({ address: '127.0.0.1:7233', namespace: 'default', taskQueue: 'webhooks-queue' });
     expect(config.delivery.requestTimeoutMs).toBe(5000);
     expect(config.ssrfAllowCidrs).toEqual([]);
+    expect(config.metrics).toEqual({ listenerPort: 9464, workerPort: 9465, workerSdkPort: 9466 });
+  });
+
+  it('reads the metrics ports; 0 is a free port for ours and off for the SDK exporter', () => {
+    const config = loadConfig({ WEBHOOKS_LISTENER_METRICS_PORT: '0', WEBHOOKS_WORKER_METRICS_PORT: '19465', WEBHOOKS_WORKER_SDK_METRICS_PORT: '0' });
+    expect(config.metrics).toEqual({ listenerPort: 0, workerPort: 19465, workerSdkPort: null });
   });
 
   it('spreads the default retry schedule over about a day', () => {
@@ -42,6 +48,9 @@ describe('loadConfig', () => {
     ['SSRF_ALLOW_CIDRS', '10.0.0.0/99', 'SSRF_ALLOW_CIDRS'],
     ['WEBHOOKS_ENCRYPTION_KEY', 'c2hvcnQ=', 'WEBHOOKS_ENCRYPTION_KEY'],
     ['LOG_LEVEL', 'loud', 'LOG_LEVEL'],
+    ['WEBHOOKS_LISTENER_METRICS_PORT', '65536', 'WEBHOOKS_LISTENER_METRICS_PORT'],
+    ['WEBHOOKS_WORKER_METRICS_PORT', 'nine', 'WEBHOOKS_WORKER_METRICS_PORT'],
+    ['WEBHOOKS_WORKER_SDK_METRICS_PORT', '-1', 'WEBHOOKS_WORKER_SDK_METRICS_PORT'],
   ])('refuses %s=%s with a message naming the variable', (name, value, named) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(named));

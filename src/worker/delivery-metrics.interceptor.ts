@@ -1,0 +1,31 @@
+/**
+ * Counts finished deliveries from the activities' own calls, without touching them: a `sendWebhook` that returns is
+ * a delivery that got its 2xx; a `recordDeliveryFailure` that returns is a delivery recorded as FAILURE. The same
+ * for regular and local activities (both pass through the worker's activity interceptors).
+ */
+import type { ActivityInterceptorsFactory } from '@temporalio/worker';
+import { eventTypeLabel } from '../metrics/labels';
+import type { WorkerMetrics } from '../metrics/metric-definitions';
+
+/** Activity names (wire contracts, see activities/index.ts). */
+const SEND = 'sendWebhook';
+const RECORD_FAILURE = 'recordDeliveryFailure';
+
+const eventTypeOf = (args: readonly unknown[]): string => {
+  const input = args[0] as { eventType?: unknown } | undefined;
+  return eventTypeLabel(typeof input?.eventType === 'string' ? input.eventType : '');
+};
+
+export function deliveryMetricsInterceptor(metrics: Pick<WorkerMetrics, 'deliveriesSucceeded' | 'deliveriesFailed'>): ActivityInterceptorsFactory {
+  return (ctx) => ({
+    inbound: {
+      async execute(input, next) {
+        const result = await next(input);
+        const type = ctx.info.activityType;
+        if (type === SEND) metrics.deliveriesSucceeded.inc({ event_type: eventTypeOf(input.args) });
+        else if (type === RECORD_FAILURE) metrics.deliveriesFailed.inc({ event_type: eventTypeOf(input.args) });
+        return result;
+      },
+    },
+  });
+}

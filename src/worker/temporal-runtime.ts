@@ -1,0 +1,20 @@
+/**
+ * The Temporal SDK's process-wide Runtime, installed once before the first NativeConnection: with a Prometheus
+ * exporter for the SDK's own worker metrics (task slots, poll and schedule-to-start latencies, sticky cache, ...)
+ * served by the SDK's core on its own port. Metric names stay the SDK's defaults, so Temporal's published
+ * dashboards and alerts apply unchanged.
+ */
+import { Runtime } from '@temporalio/worker';
+
+/** `host:port` as the SDK's exporter wants it (IPv6 hosts in brackets). */
+export function bindAddressOf(host: string, port: number): string {
+  return host.includes(':') && !host.startsWith('[') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/** Installs the Runtime with the SDK metrics on `host:port`, or leaves the default Runtime when `port` is null. */
+export function installTemporalRuntime(options: { host: string; sdkMetricsPort: number | null }): void {
+  if (options.sdkMetricsPort === null) return;
+  Runtime.install({
+    telemetryOptions: { metrics: { prometheus: { bindAddress: bindAddressOf(options.host, options.sdkMetricsPort) } } },
+  });
+}

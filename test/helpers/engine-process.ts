@@ -1,0 +1,59 @@
+/**
+ * One of the engine's real processes (src/main-api.ts, main-listener.ts, main-worker.ts), spawned as
+ * `npm run start:*` runs them, here through ts-node, with its JSON log lines collected for the test to wait on.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { stopProcess } from '../../src/dev/temporal-dev-server';
+import { waitFor } from './engine';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+
+export type EngineEntry = 'src/main-api.ts' | 'src/main-listener.ts' | 'src/main-worker.ts';
+
+export interface EngineProcess {
+  readonly child: ChildProcess;
+  readonly lines: Array<Record<string, unknown>>;
+  readonly stderr: string[];
+  /** The first log line after index `after` matching `predicate`; fails if the process exits first. */
+  logLine(predicate: (line: Record<string, unknown>) => boolean, after?: number, timeoutMs?: number): Promise<Record<string, unknown>>;
+  /** SIGTERM, then SIGKILL after the grace time. */
+  stop(): Promise<void>;
+}
+
+export function spawnEngineProcess(entry: EngineEntry, env: NodeJS.ProcessEnv): EngineProcess {
+  const lines: Array<Record<string, unknown>> = [];
+  const stderr: string[] = [];
+  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', entry], {
+    cwd: ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let partial = '';
+  child.stdout!.on('data', (chunk: Buffer) => {
+    const parts = (partial + chunk.toString('utf8')).split('\n');
+    partial = parts.pop() ?? '';
+    for (const line of parts) {
+      if (!line.trim()) continue;
+      try {
+        lines.push(JSON.parse(line));
+      } catch {
+        lines.push({ msg: line });
+      }
+    }
+  });
+  child.stderr!.on('data', (chunk: Buffer) => stderr.push(chunk.toString('utf8')));
+  return {
+    child,
+    lines,
+    stderr,
+    logLine: (predicate, after = 0, timeoutMs = 60_000) =>
+      waitFor(() => {
+        if (child.exitCode !== null) throw new Error(`${entry} exited with ${child.exitCode}: ${stderr.join('')}`);
+        return lines.slice(after).find(predicate);
+      }, timeoutMs, `${entry} log line`),
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) await stopProcess(child, 10_000);
+    },
+  };
+}
