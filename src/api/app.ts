@@ -1,3 +1,4 @@
+import packageJson from '../../package.json';
 import express, { type Express, type Router } from 'express';
 import type { DataSource } from 'typeorm';
 import type { Config } from '../config';
@@ -20,7 +21,15 @@ import type { UrlGuard } from './url-guard';
 import type { Registry } from 'prom-client';
 import { defineApiMetrics } from '../metrics/metric-definitions';
 import { createMetricsRegistry } from '../metrics/registry';
+import './app.openapi';
+import { buildOpenApiDocument } from './openapi/openapi-document';
 import { createMetricsHandler, createRequestMetricsMiddleware, rememberMountPath } from './metrics.middleware';
+
+const OPENAPI_INFO = {
+  title: 'webhooks-engine',
+  version: packageJson.version,
+  description: 'Outbound webhooks: subscriptions, signing secrets, event types and deliveries, per account behind API keys.',
+};
 
 /** Largest JSON body accepted on any route; a larger one answers 413. */
 export const BODY_LIMIT = '64kb';
@@ -60,6 +69,12 @@ export function createApp(deps: AppDeps): Express {
   app.use(createHealthRouter(deps.readiness));
   // Prometheus text format, no key (like /healthz): counts and latencies only, no ids, URLs or account names.
   app.get('/metrics', createMetricsHandler(registry));
+  // Built on first request, once every router module has registered its routes.
+  let openApi: Record<string, unknown> | undefined;
+  app.get('/openapi.json', (_req, res) => {
+    openApi ??= buildOpenApiDocument(OPENAPI_INFO);
+    res.json(openApi);
+  });
 
   const portalSessions = createPortalSessionRepository(deps.dataSource, now);
   const service = createSubscriptionService(subscriptions, deps.secretBox, now);

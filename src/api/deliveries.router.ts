@@ -7,7 +7,9 @@ import type { WebhookSubscription } from '../subscriptions/subscription.entity';
 import { ApiError, notFound } from './api-error';
 import { accountIdOf } from './auth.middleware';
 import { decodeCursor, encodeCursor } from './cursor';
-import { DEFAULT_PAGE_SIZE, pageQueryFields } from './subscriptions.schemas';
+import { listDeliveriesQuerySchema } from './deliveries.schemas';
+import './deliveries.openapi';
+import { DEFAULT_PAGE_SIZE } from './subscriptions.schemas';
 import { parseOrThrow } from './validation';
 
 /**
@@ -25,11 +27,6 @@ export interface DeliveriesRouterDeps {
   findSubscription: (accountId: string, id: string) => Promise<WebhookSubscription | null>;
   redeliver: RedeliverDelivery;
 }
-
-const listQuerySchema = z.strictObject({
-  status: z.enum(Object.values(DeliveryStatus), { message: 'must be PENDING, SUCCESS or FAILURE' }).optional(),
-  ...pageQueryFields,
-});
 
 const uuid = z.uuid();
 
@@ -72,7 +69,7 @@ export function createDeliveriesRouter({ deliveries, findSubscription, redeliver
   router.get('/subscriptions/:id/deliveries', async (req, res) => {
     const accountId = accountIdOf(res);
     const subscriptionId = pathId(req, 'subscription');
-    const query = parseOrThrow(listQuerySchema, req.query, 'query');
+    const query = parseOrThrow(listDeliveriesQuerySchema, req.query, 'query');
     const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
     if (!(await findSubscription(accountId, subscriptionId))) throw notFound('subscription');
     const page = await deliveries.listForSubscription(accountId, subscriptionId, {

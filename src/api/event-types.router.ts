@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import { EVENT_CATALOG, WILDCARD_EVENT } from '../events/event-catalog';
+import './event-types.openapi';
 
 /** GET /webhooks/event-types: the catalog a subscription's `events` may name, plus the wildcard. */
 export function createEventTypesRouter(): Router {

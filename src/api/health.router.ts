@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import type { ReadinessReport } from '../health/readiness';
+import './health.openapi';
 
 /**
  * GET /healthz: the process is alive (no dependency checked).

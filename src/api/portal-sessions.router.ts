@@ -2,6 +2,8 @@ import express, { type Router } from 'express';
 import { z } from 'zod';
 import type { PortalSessionRepository } from '../portal/portal-session.repository';
 import { notFound } from './api-error';
+import { EXAMPLE_TIME } from './openapi/examples';
+import { documentRoutes } from './openapi/route-docs';
 import { accountIdOf } from './auth.middleware';
 import { parseOrThrow } from './validation';
 
@@ -36,3 +38,40 @@ export function createPortalSessionsRouter(deps: { sessions: PortalSessionReposi
   });
   return router;
 }
+
+const portalSessionSchema = z.strictObject({
+  id: z.string(),
+  url: z.string().meta({ description: 'The portal page with the token in its fragment (never sent to a server or in Referer).' }),
+  expiresAt: z.iso.datetime({ offset: true }),
+});
+
+documentRoutes([
+  {
+    method: 'post',
+    path: '/webhooks/portal-sessions',
+    operationId: 'createPortalSession',
+    summary: 'A short-lived link to the account\'s portal page (default 1 h, at most 24 h)',
+    tag: 'Portal',
+    auth: 'apiKey',
+    body: { schema: createSchema, required: false, example: { expiresInSeconds: 3600 } },
+    responses: {
+      201: {
+        description: 'Created',
+        schema: portalSessionSchema,
+        example: { id: 'f3b1c2d4-5e6f-4a7b-8c9d-0e1f2a3b4c5d', url: 'http://127.0.0.1:3000/portal#token=whp_...', expiresAt: EXAMPLE_TIME },
+      },
+    },
+    errors: [400],
+  },
+  {
+    method: 'delete',
+    path: '/webhooks/portal-sessions/:id',
+    operationId: 'revokePortalSession',
+    summary: 'Revoke one of the account\'s portal sessions',
+    tag: 'Portal',
+    auth: 'apiKey',
+    params: { id: 'The portal session id' },
+    responses: { 204: { description: 'Revoked' } },
+    errors: [404],
+  },
+]);

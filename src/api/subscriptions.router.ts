@@ -18,6 +18,7 @@ import {
 } from './subscriptions.schemas';
 import type { UrlGuard } from './url-guard';
 import { parseOrThrow } from './validation';
+import './subscriptions.openapi';
 
 export interface SubscriptionsRouterDeps {
   repository: SubscriptionRepository;

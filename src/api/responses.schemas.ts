@@ -1,0 +1,95 @@
+/**
+ * The shapes the API answers with, as zod schemas: for the OpenAPI document (src/api/openapi) and for the tests
+ * that check real answers against it. The request schemas are the ones the routes validate with
+ * (subscriptions.schemas.ts and beside each router).
+ */
+import { z } from 'zod';
+import { documentComponent } from './openapi/route-docs';
+
+const isoDate = z.iso.datetime({ offset: true });
+
+export const errorBodySchema = documentComponent(
+  'Error',
+  z.strictObject({
+    error: z.strictObject({
+      code: z.string().meta({ description: 'Machine-readable: validation_failed, target_not_allowed, unauthorized, not_found, conflict, payload_too_large, rate_limited, internal_error, ...' }),
+      message: z.string(),
+      details: z.array(z.strictObject({ field: z.string().optional(), message: z.string() })),
+    }),
+  }),
+);
+
+export const subscriptionViewSchema = documentComponent(
+  'Subscription',
+  z.strictObject({
+    id: z.uuid(),
+    url: z.string(),
+    events: z.array(z.string()),
+    description: z.string().nullable(),
+    isActive: z.boolean(),
+    rateLimitPerSecond: z.number().int().nullable(),
+    disabledReason: z.enum(['gone', 'failing']).nullable().meta({ description: 'Why the engine switched it off (410 Gone, or failing for too long).' }),
+    disabledAt: isoDate.nullable(),
+    createdAt: isoDate,
+    updatedAt: isoDate,
+  }),
+);
+
+const secret = z.string().regex(/^whsec_[A-Za-z0-9+/]+={0,2}$/).meta({ description: 'whsec_ + base64 of 32 random bytes; shown only by create and rotate.' });
+
+export const createdSubscriptionSchema = documentComponent('SubscriptionWithSecret', subscriptionViewSchema.extend({ secret }));
+
+export const subscriptionPageSchema = z.strictObject({ data: z.array(subscriptionViewSchema), nextCursor: z.string().nullable() });
+
+export const rotatedSecretSchema = z.strictObject({ secret });
+
+export const eventTypesSchema = z.strictObject({
+  data: z.array(z.strictObject({ type: z.string(), description: z.string() })),
+  wildcard: z.strictObject({ type: z.literal('*'), description: z.string() }),
+});
+
+export const deliveryViewSchema = documentComponent(
+  'Delivery',
+  z.strictObject({
+    id: z.uuid(),
+    subscriptionId: z.uuid(),
+    eventId: z.string(),
+    eventType: z.string(),
+    status: z.enum(['PENDING', 'SUCCESS', 'FAILURE']),
+    attempts: z.number().int().min(0),
+    lastStatusCode: z.number().int().nullable(),
+    lastError: z.string().nullable(),
+    workflowId: z.string(),
+    createdAt: isoDate,
+    updatedAt: isoDate,
+  }),
+);
+
+export const deliveryPageSchema = z.strictObject({ data: z.array(deliveryViewSchema), nextCursor: z.string().nullable() });
+
+export const deliveryDetailSchema = deliveryViewSchema.extend({
+  attemptLog: z.array(
+    z.strictObject({
+      attempt: z.number().int().min(1),
+      startedAt: isoDate,
+      durationMs: z.number().int().min(0),
+      statusCode: z.number().int().nullable(),
+      error: z.string().nullable(),
+      responseBody: z.string().nullable().meta({ description: 'The first 1 KiB of the receiver\'s answer.' }),
+    }),
+  ),
+});
+
+export const retryAcceptedSchema = z.strictObject({
+  id: z.uuid(),
+  workflowId: z.string(),
+  runId: z.string(),
+  status: z.literal('PENDING'),
+});
+
+export const healthSchema = z.strictObject({ ok: z.literal(true) });
+
+export const readinessSchema = z.strictObject({
+  ok: z.boolean(),
+  checks: z.record(z.string(), z.strictObject({ ok: z.boolean(), error: z.string().optional() })),
+});
