@@ -76,6 +76,9 @@ const envSchema = z.object({
   API_RATE_LIMIT_PER_MINUTE: intFrom(1, 1_000_000).default(600),
   /** Where portal links point; default http://HOST:PORT. */
   WEBHOOKS_PORTAL_BASE_URL: z.url({ protocol: /^https?$/ }).optional(),
+  // Events, deliveries (with their attempts) and rejected messages older than this are deleted (never PENDING ones).
+  WEBHOOKS_RETENTION_DAYS: intFrom(1, 3650).default(30),
+  WEBHOOKS_RETENTION_BATCH_SIZE: intFrom(1, 100_000).default(1000),
   // Prometheus /metrics of the listener and the worker on their own ports (bound to HOST; 0: a free port, logged).
   WEBHOOKS_LISTENER_METRICS_PORT: intFrom(0, 65535).default(9464),
   WEBHOOKS_WORKER_METRICS_PORT: intFrom(0, 65535).default(9465),
@@ -107,6 +110,8 @@ export type Config = Readonly<{
   /** Base of portal links (no trailing slash). */
   portalBaseUrl: string;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
+  /** What the retention schedule deletes, and in batches of how many rows. */
+  retention: Readonly<{ days: number; batchSize: number }>;
   /** Ports of the Prometheus endpoints (the API serves /metrics on its own port). */
   metrics: Readonly<{ listenerPort: number; workerPort: number; workerSdkPort: number | null }>;
 }>;
@@ -157,6 +162,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     apiRateLimitPerMinute: e.API_RATE_LIMIT_PER_MINUTE,
     portalBaseUrl: (e.WEBHOOKS_PORTAL_BASE_URL ?? `http://${e.HOST}:${e.PORT}`).replace(/\/+$/, ''),
     logLevel: e.LOG_LEVEL,
+    retention: Object.freeze({ days: e.WEBHOOKS_RETENTION_DAYS, batchSize: e.WEBHOOKS_RETENTION_BATCH_SIZE }),
     metrics: Object.freeze({
       listenerPort: e.WEBHOOKS_LISTENER_METRICS_PORT,
       workerPort: e.WEBHOOKS_WORKER_METRICS_PORT,
@@ -182,6 +188,7 @@ export function describeConfig(config: Config): Record<string, unknown> {
     delivery: config.delivery,
     ssrfAllowCidrs: config.ssrfAllowCidrs,
     encryptionKey: config.encryptionKey ? 'set' : 'missing',
+    retention: config.retention,
     metrics: config.metrics,
   };
 }

@@ -10,6 +10,8 @@ import { createLogger } from './logger';
 import { defineWorkerMetrics } from './metrics/metric-definitions';
 import { startMetricsServer } from './metrics/metrics-server';
 import { createMetricsRegistry } from './metrics/registry';
+import { registerRetentionSchedule } from './retention/retention-schedule';
+import { connectTemporalClient } from './temporal/client';
 import { installTemporalRuntime } from './worker/temporal-runtime';
 import { buildActivityDeps } from './worker/activity-deps';
 import { connectWorker, createWorker } from './worker/create-worker';
@@ -33,12 +35,16 @@ async function main(): Promise<void> {
   const connection = await connectWorker(config);
   const activities = createActivities(buildActivityDeps({ config, dataSource, logger, metrics }));
   const worker = await createWorker({ config, connection, activities, metrics });
+  // The retention Schedule (hourly retentionWorkflow), registered once whatever the number of workers.
+  const temporal = await connectTemporalClient(config);
+  const retention = registerRetentionSchedule({ client: temporal.client, config, logger });
 
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down');
+    retention.stop();
     worker.shutdown();
   };
   process.once('SIGINT', () => shutdown('SIGINT'));
@@ -48,7 +54,9 @@ async function main(): Promise<void> {
   try {
     await worker.run();
   } finally {
-    await Promise.allSettled([dataSource.destroy(), connection.close(), metricsServer.close()]);
+    retention.stop();
+    await retention.done;
+    await Promise.allSettled([dataSource.destroy(), connection.close(), temporal.close(), metricsServer.close()]);
     logger.info('stopped');
   }
 }

@@ -16,6 +16,12 @@ export interface TemporalDevConfig {
   searchAttributes: Record<string, string>;
   /** Dynamic config values (`--dynamic-config-value KEY=VALUE`, VALUE as YAML/JSON); empty when absent. */
   dynamicConfig: Record<string, string | number | boolean>;
+  /**
+   * How long the namespace keeps closed workflows (their histories in the UI), in days. The dev server creates its
+   * namespace with 24 h; the dev command sets this after start. Equal to WEBHOOKS_RETENTION_DAYS' default, so a
+   * delivery's workflow is kept as long as its rows in Postgres.
+   */
+  namespaceRetentionDays: number;
 }
 
 export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
@@ -52,7 +58,14 @@ export function readTemporalDevConfig(file = TEMPORAL_DEV_YAML): TemporalDevConf
     logLevel: String(raw.logLevel ?? 'warn'),
     searchAttributes: attributes,
     dynamicConfig: dynamicConfig as Record<string, string | number | boolean>,
+    namespaceRetentionDays: retentionDaysOf(file, raw.namespaceRetentionDays ?? 1),
   };
+}
+
+function retentionDaysOf(file: string, value: unknown): number {
+  const days = Number(value);
+  if (!Number.isInteger(days) || days < 1 || days > 3650) throw new Error(`${file}: namespaceRetentionDays must be 1-3650 days`);
+  return days;
 }
 
 /** Arguments for `temporal server start-dev` from the config. `headless` drops the Web UI. */

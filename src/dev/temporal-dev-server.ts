@@ -2,6 +2,7 @@ import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
+import { msToTs } from '@temporalio/common/lib/time';
 import { PROJECT_ROOT, readTemporalDevConfig, startDevArgs, type TemporalDevConfig } from './temporal-dev-config';
 
 /** Path of the Temporal CLI: from PATH, TEMPORAL_CLI, or built into .tools/bin (scripts/ensure-temporal.sh). */
@@ -67,6 +68,7 @@ export async function startTemporalDevServer(options: StartOptions = {}): Promis
     }
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
+  await setNamespaceRetention(address, config.namespace, config.namespaceRetentionDays);
   return {
     address,
     uiAddress: options.headless ? null : `http://${config.ip}:${config.uiPort}`,
@@ -74,6 +76,21 @@ export async function startTemporalDevServer(options: StartOptions = {}): Promis
     process: child,
     stop: () => stopProcess(child),
   };
+}
+
+const DAY_SECONDS = 24 * 60 * 60;
+
+/** The namespace's retention of closed workflows (the dev server creates namespaces with 24 h). */
+export async function setNamespaceRetention(address: string, namespace: string, days: number): Promise<void> {
+  const connection = await Connection.connect({ address });
+  try {
+    await connection.workflowService.updateNamespace({
+      namespace,
+      config: { workflowExecutionRetentionTtl: msToTs(days * DAY_SECONDS * 1000) },
+    });
+  } finally {
+    await connection.close();
+  }
 }
 
 async function namespaceReady(address: string, namespace: string): Promise<boolean> {

@@ -35,6 +35,17 @@ describe('the Temporal dev server from temporal-dev.yaml', () => {
     }
   });
 
+  it('sets the namespace retention declared in temporal-dev.yaml (the dev server itself creates 24 h)', async () => {
+    const connection = await Connection.connect({ address: process.env.TEMPORAL_ADDRESS });
+    try {
+      const { config } = await connection.workflowService.describeNamespace({ namespace: process.env.TEMPORAL_NAMESPACE });
+      const seconds = Number(config?.workflowExecutionRetentionTtl?.seconds ?? 0);
+      expect(seconds).toBe(readTemporalDevConfig().namespaceRetentionDays * 24 * 60 * 60);
+    } finally {
+      await connection.close();
+    }
+  });
+
   it('keeps a workflow across a restart of the dev server', async () => {
     const dbFilename = path.join(dir, 'temporal.sqlite');
     const port = await freePort();

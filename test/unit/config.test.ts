@@ -14,6 +14,11 @@ describe('loadConfig', () => {
     expect(config.metrics).toEqual({ listenerPort: 9464, workerPort: 9465, workerSdkPort: 9466 });
   });
 
+  it('keeps 30 days by default and reads WEBHOOKS_RETENTION_DAYS and WEBHOOKS_RETENTION_BATCH_SIZE', () => {
+    expect(loadConfig({}).retention).toEqual({ days: 30, batchSize: 1000 });
+    expect(loadConfig({ WEBHOOKS_RETENTION_DAYS: '7', WEBHOOKS_RETENTION_BATCH_SIZE: '50' }).retention).toEqual({ days: 7, batchSize: 50 });
+  });
+
   it('reads the metrics ports; 0 is a free port for ours and off for the SDK exporter', () => {
     const config = loadConfig({ WEBHOOKS_LISTENER_METRICS_PORT: '0', WEBHOOKS_WORKER_METRICS_PORT: '19465', WEBHOOKS_WORKER_SDK_METRICS_PORT: '0' });
     expect(config.metrics).toEqual({ listenerPort: 0, workerPort: 19465, workerSdkPort: null });
@@ -48,6 +53,9 @@ describe('loadConfig', () => {
     ['SSRF_ALLOW_CIDRS', '10.0.0.0/99', 'SSRF_ALLOW_CIDRS'],
     ['WEBHOOKS_ENCRYPTION_KEY', 'c2hvcnQ=', 'WEBHOOKS_ENCRYPTION_KEY'],
     ['LOG_LEVEL', 'loud', 'LOG_LEVEL'],
+    ['WEBHOOKS_RETENTION_DAYS', '0', 'WEBHOOKS_RETENTION_DAYS'],
+    ['WEBHOOKS_RETENTION_DAYS', '3.5', 'WEBHOOKS_RETENTION_DAYS'],
+    ['WEBHOOKS_RETENTION_BATCH_SIZE', '0', 'WEBHOOKS_RETENTION_BATCH_SIZE'],
     ['WEBHOOKS_LISTENER_METRICS_PORT', '65536', 'WEBHOOKS_LISTENER_METRICS_PORT'],
     ['WEBHOOKS_WORKER_METRICS_PORT', 'nine', 'WEBHOOKS_WORKER_METRICS_PORT'],
     ['WEBHOOKS_WORKER_SDK_METRICS_PORT', '-1', 'WEBHOOKS_WORKER_SDK_METRICS_PORT'],

@@ -41,6 +41,12 @@ describe('docker-compose.yml', () => {
     expect(served).toEqual(readTemporalDevConfig().dynamicConfig);
   });
 
+  it('keeps closed workflows as long as temporal-dev.yaml does (and WEBHOOKS_RETENTION_DAYS keeps their rows)', () => {
+    const retention = compose.services.temporal.environment?.DEFAULT_NAMESPACE_RETENTION;
+    expect(retention).toBe(`${readTemporalDevConfig().namespaceRetentionDays * 24}h`);
+    expect(retention).toBe(`${loadConfig({}).retention.days * 24}h`);
+  });
+
   it('registers exactly the search attributes declared in temporal-dev.yaml', () => {
     const command = String(compose.services['temporal-search-attributes'].command);
     const listed = /for name in ([\w\s]+?);/.exec(command)?.[1].trim().split(/\s+/) ?? [];

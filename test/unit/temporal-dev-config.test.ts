@@ -1,6 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { loadConfig } from '../../src/config';
 import { readTemporalDevConfig, startDevArgs } from '../../src/dev/temporal-dev-config';
 
 function configFile(extra: string): string {
@@ -28,5 +29,15 @@ describe('temporal-dev.yaml reader', () => {
 
   it('enables eager activity execution in the project file', () => {
     expect(readTemporalDevConfig().dynamicConfig['system.enableActivityEagerExecution']).toBe(true);
+  });
+
+  it('keeps closed workflows as long as the default WEBHOOKS_RETENTION_DAYS keeps their rows', () => {
+    expect(readTemporalDevConfig().namespaceRetentionDays).toBe(loadConfig({}).retention.days);
+    expect(readTemporalDevConfig().namespaceRetentionDays).toBe(30);
+  });
+
+  it('refuses a namespace retention outside 1-3650 days', () => {
+    expect(() => readTemporalDevConfig(configFile('namespaceRetentionDays: 0\n'))).toThrow(/namespaceRetentionDays/);
+    expect(readTemporalDevConfig(configFile('')).namespaceRetentionDays).toBe(1);
   });
 });
