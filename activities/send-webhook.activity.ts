@@ -11,7 +11,7 @@ import { classifyOutcome, type AttemptResult } from '../src/http/outcome';
 import { signHeaders, webhookIdFor } from '../src/http/signer';
 import { openLiveSecrets } from '../src/subscriptions/signing-secrets';
 import { WebhookSubscription } from '../src/subscriptions/subscription.entity';
-import type { SendWebhookInput, SendWebhookResult } from '../workflows/deliver-webhook.types';
+import type { AttemptFailureDetails, SendWebhookInput, SendWebhookResult } from '../workflows/deliver-webhook.types';
 import type { ActivityDeps } from './activity-deps';
 import { currentExecution } from './workflow-execution';
 
@@ -33,11 +33,14 @@ export function createSendWebhookActivity(deps: ActivityDeps) {
   const events = deps.dataSource.getRepository(WebhookEvent);
 
   return async function sendWebhook(input: SendWebhookInput): Promise<SendWebhookResult> {
-    const { workflowId, runId, activityAttempt } = currentExecution();
+    const execution = currentExecution();
+    const { workflowId, runId } = execution;
+    // Local first attempt: offset 0, Temporal attempt 1. Regular activity after it: offset 1, so keys continue at 2.
+    const activityAttempt = execution.activityAttempt + (input.attemptOffset ?? 0);
     // The three are independent; the row is upserted even when the subscription turns out to be gone, as the
     // failure is then recorded on it.
     const [deliveryId, subscription, event] = await Promise.all([
-      deliveries.recordStarted({ ...input, workflowId }),
+      deliveries.recordStarted({ eventId: input.eventId, subscriptionId: input.subscriptionId, accountId: input.accountId, eventType: input.eventType, workflowId }),
       subscriptions.findOneBy({ id: input.subscriptionId }),
       events.findOneBy({ id: input.eventId }),
     ]);
@@ -96,11 +99,13 @@ export function createSendWebhookActivity(deps: ActivityDeps) {
       type: SendFailure.HTTP_RETRYABLE,
       nonRetryable: false,
       nextRetryDelay: outcome.nextRetryDelayMs,
-      details: [detailsOf(sent.result, attempt)],
+      details: [detailsOf(sent.result, attempt, outcome.nextRetryDelayMs)],
     });
   };
 }
 
-function detailsOf(result: AttemptResult, attempt: number) {
-  return result.kind === 'response' ? { attempt, statusCode: result.statusCode } : { attempt, error: result.error };
+/** What the workflow reads from a failed attempt (the failure converter does not carry nextRetryDelay into it). */
+function detailsOf(result: AttemptResult, attempt: number, nextRetryDelayMs?: number): AttemptFailureDetails {
+  const base = result.kind === 'response' ? { attempt, statusCode: result.statusCode } : { attempt, error: result.error };
+  return nextRetryDelayMs === undefined ? base : { ...base, nextRetryDelayMs };
 }
