@@ -1,9 +1,11 @@
+import { createActivities } from '../activities';
 import { describeConfig, loadConfig } from './config';
 import { createDataSource } from './db/data-source';
 import { createDeliveryStarter } from './events/delivery-starter';
 import { startEventListenerService } from './events/event-listener.service';
 import { createListenerTemporalClient } from './events/temporal-connection';
 import { createLogger } from './logger';
+import { buildActivityDeps } from './worker/activity-deps';
 import { startEmbeddedWorker } from './worker/embedded-worker';
 
 /** How long messages in hand get to finish on SIGINT/SIGTERM. */
@@ -33,7 +35,10 @@ async function main(): Promise<void> {
   }
   const { connection, client } = createListenerTemporalClient(config);
   // In the background: Temporal may be down now; until the worker runs, starts go through the lazy client.
-  const embedded = config.listenerEmbeddedWorker ? startEmbeddedWorker({ config, dataSource, logger }) : null;
+  // The activities are built now: a missing WEBHOOKS_ENCRYPTION_KEY is a configuration error and stops start-up.
+  const embedded = config.listenerEmbeddedWorker
+    ? startEmbeddedWorker({ config, logger, activities: createActivities(buildActivityDeps({ config, dataSource, logger })) })
+    : null;
   const startDelivery = createDeliveryStarter({ client, config, eagerClient: embedded?.eagerClient });
 
   const service = startEventListenerService({ config, dataSource, temporal: client, logger, startDelivery });

@@ -9,7 +9,7 @@
  * `eagerClient()` is undefined and the listener starts deliveries through its own lazy client, without eager start.
  *
  * ```ts
- * const embedded = startEmbeddedWorker({ config, dataSource, logger });
+ * const embedded = startEmbeddedWorker({ config, logger, activities: createActivities(buildActivityDeps({ config, dataSource, logger })) });
  * const startDelivery = createDeliveryStarter({ client, config, eagerClient: embedded.eagerClient });
  * // ... on shutdown, after the listener stopped starting deliveries:
  * await embedded.stop();
@@ -17,18 +17,17 @@
  */
 import { Client } from '@temporalio/client';
 import type { NativeConnection, Worker } from '@temporalio/worker';
-import type { DataSource } from 'typeorm';
-import { createActivities } from '../../activities';
+import type { DeliveryActivities } from '../../activities';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
-import { buildActivityDeps } from './activity-deps';
 import { connectWorker, createWorker } from './create-worker';
 import { installSdkLogger } from './sdk-logger';
 
 export interface EmbeddedWorkerDeps {
   readonly config: Config;
-  readonly dataSource: DataSource;
   readonly logger: Logger;
+  /** The delivery activities, built by the composition root (the benchmark's floor passes no-op ones). */
+  readonly activities: DeliveryActivities;
   /** Backoff between start attempts while Temporal is unreachable (default 500 ms doubling to 10 s). */
   readonly retryInitialMs?: number;
   readonly retryMaxMs?: number;
@@ -44,9 +43,7 @@ export interface EmbeddedWorker {
 }
 
 export function startEmbeddedWorker(deps: EmbeddedWorkerDeps): EmbeddedWorker {
-  const { config, logger } = deps;
-  // Built once, up front: a missing WEBHOOKS_ENCRYPTION_KEY is a configuration error and stops the listener now.
-  const activities = createActivities(buildActivityDeps({ config, dataSource: deps.dataSource, logger }));
+  const { config, logger, activities } = deps;
   installSdkLogger(logger);
   const initialMs = deps.retryInitialMs ?? 500;
   const maxMs = deps.retryMaxMs ?? 10_000;
