@@ -75,7 +75,10 @@ async function runSystem(system: SystemUnderTest, env: BenchEnvironment, receive
   const databaseBefore = await env.databaseCounters();
   const result: SystemResult = {
     name: system.name,
-    describe: system.describe,
+    describe:
+      system.name === 'engine' && ENGINE_LAYOUT === 'separate'
+        ? `${system.describe}; here with --engine-layout=separate: the listener without its embedded worker (WEBHOOKS_LISTENER_EMBEDDED_WORKER=false), no eager start, the worker process makes every delivery`
+        : system.describe,
     phases: [],
     ownGroups: [],
     memory: [],
