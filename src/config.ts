@@ -75,6 +75,8 @@ const envSchema = z.object({
   WEBHOOKS_REQUIRE_HTTPS: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
   WEBHOOKS_LISTENER_EMBEDDED_WORKER: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
   API_RATE_LIMIT_PER_MINUTE: intFrom(1, 1_000_000).default(600),
+  /** Where portal links point; default http://HOST:PORT. */
+  WEBHOOKS_PORTAL_BASE_URL: z.url({ protocol: /^https?$/ }).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -100,6 +102,8 @@ export type Config = Readonly<{
   /** base64 of 32 bytes; required by the processes that touch secrets (see requireEncryptionKey). */
   encryptionKey: string | undefined;
   apiRateLimitPerMinute: number;
+  /** Base of portal links (no trailing slash). */
+  portalBaseUrl: string;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
 }>;
 
@@ -148,6 +152,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     listenerEmbeddedWorker: e.WEBHOOKS_LISTENER_EMBEDDED_WORKER,
     encryptionKey: e.WEBHOOKS_ENCRYPTION_KEY,
     apiRateLimitPerMinute: e.API_RATE_LIMIT_PER_MINUTE,
+    portalBaseUrl: (e.WEBHOOKS_PORTAL_BASE_URL ?? `http://${e.HOST}:${e.PORT}`).replace(/\/+$/, ''),
     logLevel: e.LOG_LEVEL,
   });
 }
