@@ -1,18 +1,25 @@
+import { createActivities } from '../activities';
 import { describeConfig, loadConfig } from './config';
 import { createDataSource } from './db/data-source';
+import { createDeliveryStarter } from './events/delivery-starter';
 import { startEventListenerService } from './events/event-listener.service';
 import { createListenerTemporalClient } from './events/temporal-connection';
 import { createLogger } from './logger';
 import { registerListenerMetrics } from './metrics/listener-metrics';
+import { defineWorkerMetrics } from './metrics/metric-definitions';
 import { startMetricsServer } from './metrics/metrics-server';
 import { createMetricsRegistry } from './metrics/registry';
+import { registerRetentionSchedule } from './retention/retention-schedule';
+import { buildActivityDeps } from './worker/activity-deps';
+import { startEmbeddedWorker } from './worker/embedded-worker';
 
 /** How long messages in hand get to finish on SIGINT/SIGTERM. */
 const SHUTDOWN_GRACE_MS = 15_000;
 
 /**
  * Composition root of the Redis listener process: config, Postgres, Temporal client (lazy: Temporal may be down),
- * the Redis subscriber with intake and dispatcher, the periodic sweep, and a graceful shutdown. Redis and Temporal
+ * the Redis subscriber with intake and dispatcher, the periodic sweep, by default an embedded delivery worker
+ * (eager workflow start; WEBHOOKS_LISTENER_EMBEDDED_WORKER=false for a listener only), and a graceful shutdown. Redis and Temporal
  * outages are logged and survived; at start-up it waits for Postgres. Only invalid configuration stops it.
  */
 async function main(): Promise<void> {
@@ -32,9 +39,25 @@ async function main(): Promise<void> {
     }
   }
   const { connection, client } = createListenerTemporalClient(config);
-
-  const service = startEventListenerService({ config, dataSource, temporal: client, logger });
+  // The listener's registry also counts the deliveries its embedded worker makes (the worker metrics).
   const registry = createMetricsRegistry('listener');
+  const workerMetrics = config.listenerEmbeddedWorker ? defineWorkerMetrics(registry) : undefined;
+  // In the background: Temporal may be down now; until the worker runs, starts go through the lazy client.
+  // The activities are built now: a missing WEBHOOKS_ENCRYPTION_KEY is a configuration error and stops start-up.
+  const embedded = config.listenerEmbeddedWorker
+    ? startEmbeddedWorker({
+        config,
+        logger,
+        activities: createActivities(buildActivityDeps({ config, dataSource, logger, metrics: workerMetrics })),
+        metrics: workerMetrics,
+      })
+    : null;
+  // A listener hosting a worker registers the retention Schedule too (idempotent: still one), so a deployment of
+  // listeners alone keeps its retention.
+  const retention = embedded ? registerRetentionSchedule({ client, config, logger }) : null;
+  const startDelivery = createDeliveryStarter({ client, config, eagerClient: embedded?.eagerClient });
+
+  const service = startEventListenerService({ config, dataSource, temporal: client, logger, startDelivery });
   registerListenerMetrics(registry, service);
   const metricsServer = await startMetricsServer({ registry, host: config.host, port: config.metrics.listenerPort, logger });
   logger.info({ channel: config.redisChannel, taskQueue: config.temporal.taskQueue }, 'listener started');
@@ -49,7 +72,10 @@ async function main(): Promise<void> {
       process.exit(1);
     }, SHUTDOWN_GRACE_MS);
     force.unref();
+    retention?.stop();
     await service.stop();
+    await embedded?.stop();
+    await retention?.done;
     await Promise.allSettled([dataSource.destroy(), connection.close(), metricsServer.close()]);
     clearTimeout(force);
     logger.info('stopped');

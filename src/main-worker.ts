@@ -22,7 +22,7 @@ async function main(): Promise<void> {
   logger.info({ config: describeConfig(config) }, 'starting');
 
   // Before any connection: the SDK's own metrics are exported from its core on their own port.
-  installTemporalRuntime({ host: config.host, sdkMetricsPort: config.metrics.workerSdkPort });
+  installTemporalRuntime({ host: config.host, sdkMetricsPort: config.metrics.workerSdkPort, logger });
   if (config.metrics.workerSdkPort !== null) {
     logger.info({ host: config.host, port: config.metrics.workerSdkPort }, 'Temporal SDK metrics listening on /metrics');
   }

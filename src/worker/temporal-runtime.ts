@@ -5,16 +5,19 @@
  * dashboards and alerts apply unchanged.
  */
 import { Runtime } from '@temporalio/worker';
+import type { Logger } from '../logger';
+import { sdkLoggerFor } from './sdk-logger';
 
 /** `host:port` as the SDK's exporter wants it (IPv6 hosts in brackets). */
 export function bindAddressOf(host: string, port: number): string {
   return host.includes(':') && !host.startsWith('[') ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
-/** Installs the Runtime with the SDK metrics on `host:port`, or leaves the default Runtime when `port` is null. */
-export function installTemporalRuntime(options: { host: string; sdkMetricsPort: number | null }): void {
-  if (options.sdkMetricsPort === null) return;
-  Runtime.install({
-    telemetryOptions: { metrics: { prometheus: { bindAddress: bindAddressOf(options.host, options.sdkMetricsPort) } } },
-  });
+/**
+ * Installs the Runtime with the process's logger for the SDK's lines (see sdk-logger.ts) and, unless `sdkMetricsPort`
+ * is null, the SDK metrics on `host:port`.
+ */
+export function installTemporalRuntime(options: { host: string; sdkMetricsPort: number | null; logger: Logger }): void {
+  const metrics = options.sdkMetricsPort === null ? undefined : { prometheus: { bindAddress: bindAddressOf(options.host, options.sdkMetricsPort) } };
+  Runtime.install({ logger: sdkLoggerFor(options.logger), telemetryOptions: metrics ? { metrics } : undefined });
 }

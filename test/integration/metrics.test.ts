@@ -117,15 +117,23 @@ describe('Prometheus metrics of every process', () => {
     expect(valueOf(listenerText, 'webhooks_events_undispatched')).toBe(0);
     expect(valueOf(listenerText, 'process_cpu_seconds_total')).toBeGreaterThan(0);
 
-    const workerText = await waitFor(async () => {
-      const text = await scrape(`http://127.0.0.1:${ports.worker}/metrics`);
-      return valueOf(text, 'webhooks_deliveries_failed_total', { event_type: EVENT_TYPE }) === 1 ? text : null;
-    }, 15_000, 'the worker counting the failed delivery');
-    expect(valueOf(workerText, 'webhooks_deliveries_succeeded_total', { event_type: EVENT_TYPE })).toBe(1);
-    expect(valueOf(workerText, 'webhooks_delivery_attempts_total', { outcome: '2xx' })).toBe(1);
-    expect(valueOf(workerText, 'webhooks_delivery_attempts_total', { outcome: '5xx' })).toBe(3);
-    expect(valueOf(workerText, 'webhooks_delivery_attempt_duration_seconds_count')).toBe(4);
-    expect(valueOf(workerText, 'webhooks_delivery_attempt_duration_seconds_bucket', { outcome: '5xx', le: '+Inf' })).toBe(3);
+    // Deliveries run on the worker process and on the listener's embedded worker (eager start): each counts its own.
+    const workerSum = (name: string, labels: Record<string, string> = {}) => async () => {
+      const [fromWorker, fromListener] = await Promise.all([
+        scrape(`http://127.0.0.1:${ports.worker}/metrics`),
+        scrape(`http://127.0.0.1:${ports.listener}/metrics`),
+      ]);
+      return valueOf(fromWorker, name, labels) + valueOf(fromListener, name, labels);
+    };
+    await waitFor(async () => (await workerSum('webhooks_deliveries_failed_total', { event_type: EVENT_TYPE })()) === 1, 15_000, 'the failed delivery counted');
+    expect(await workerSum('webhooks_deliveries_succeeded_total', { event_type: EVENT_TYPE })()).toBe(1);
+    expect(await workerSum('webhooks_delivery_attempts_total', { outcome: '2xx' })()).toBe(1);
+    expect(await workerSum('webhooks_delivery_attempts_total', { outcome: '5xx' })()).toBe(3);
+    expect(await workerSum('webhooks_delivery_attempt_duration_seconds_count')()).toBe(4);
+    expect(await workerSum('webhooks_delivery_attempt_duration_seconds_bucket', { outcome: '5xx', le: '+Inf' })()).toBe(3);
+    const workerText = await scrape(`http://127.0.0.1:${ports.worker}/metrics`);
+    expect(workerText).toMatch(/^# TYPE webhooks_deliveries_succeeded_total counter$/m);
+    expect(listenerText).toMatch(/^# TYPE webhooks_deliveries_succeeded_total counter$/m);
 
     const apiText = await scrape(apiUrl('/metrics'));
     expect(valueOf(apiText, 'webhooks_api_requests_total', { method: 'POST', route: '/webhooks/subscriptions', status_class: '2xx' })).toBe(2);

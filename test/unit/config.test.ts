@@ -12,6 +12,7 @@ describe('loadConfig', () => {
     expect(config.delivery.requestTimeoutMs).toBe(5000);
     expect(config.ssrfAllowCidrs).toEqual([]);
     expect(config.metrics).toEqual({ listenerPort: 9464, workerPort: 9465, workerSdkPort: 9466 });
+    expect(config.listenerEmbeddedWorker).toBe(true);
   });
 
   it('keeps 30 days by default and reads WEBHOOKS_RETENTION_DAYS and WEBHOOKS_RETENTION_BATCH_SIZE', () => {
@@ -22,6 +23,11 @@ describe('loadConfig', () => {
   it('reads the metrics ports; 0 is a free port for ours and off for the SDK exporter', () => {
     const config = loadConfig({ WEBHOOKS_LISTENER_METRICS_PORT: '0', WEBHOOKS_WORKER_METRICS_PORT: '19465', WEBHOOKS_WORKER_SDK_METRICS_PORT: '0' });
     expect(config.metrics).toEqual({ listenerPort: 0, workerPort: 19465, workerSdkPort: null });
+  });
+
+  it('turns the listener\'s embedded worker off with WEBHOOKS_LISTENER_EMBEDDED_WORKER=false', () => {
+    expect(loadConfig({ WEBHOOKS_LISTENER_EMBEDDED_WORKER: 'false' }).listenerEmbeddedWorker).toBe(false);
+    expect(loadConfig({ WEBHOOKS_LISTENER_EMBEDDED_WORKER: 'true' }).listenerEmbeddedWorker).toBe(true);
   });
 
   it('spreads the default retry schedule over about a day', () => {
@@ -59,6 +65,7 @@ describe('loadConfig', () => {
     ['WEBHOOKS_LISTENER_METRICS_PORT', '65536', 'WEBHOOKS_LISTENER_METRICS_PORT'],
     ['WEBHOOKS_WORKER_METRICS_PORT', 'nine', 'WEBHOOKS_WORKER_METRICS_PORT'],
     ['WEBHOOKS_WORKER_SDK_METRICS_PORT', '-1', 'WEBHOOKS_WORKER_SDK_METRICS_PORT'],
+    ['WEBHOOKS_LISTENER_EMBEDDED_WORKER', 'yes', 'WEBHOOKS_LISTENER_EMBEDDED_WORKER'],
   ])('refuses %s=%s with a message naming the variable', (name, value, named) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(named));
