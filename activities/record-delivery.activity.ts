@@ -1,4 +1,5 @@
 import { createDeliveryRepository } from '../src/deliveries/delivery.repository';
+import { webhookIdFor } from '../src/http/signer';
 import type { RecordDeliveryFailureInput } from '../workflows/deliver-webhook.types';
 import type { ActivityDeps } from './activity-deps';
 import { currentExecution } from './workflow-execution';
@@ -13,7 +14,8 @@ export function createRecordDeliveryActivities(deps: ActivityDeps) {
     async recordDeliveryFailure(input: RecordDeliveryFailureInput): Promise<{ deliveryId: string }> {
       const { workflowId } = currentExecution();
       const deliveryId = await deliveries.recordFailure({ ...input, workflowId }, input.error);
-      deps.logger.info({ deliveryId, workflowId, status: 'FAILURE', error: input.error }, 'delivery finished');
+      const logger = deps.logger.child({ workflowId, webhookId: webhookIdFor(deliveryId), deliveryId, eventType: input.eventType });
+      logger.info({ status: 'FAILURE', error: input.error }, 'delivery finished');
       return { deliveryId };
     },
   };

@@ -4,7 +4,7 @@
  * attempt (and SUCCESS on a 2xx, in the same statement), then tell Temporal what to do next by the kind of
  * ApplicationFailure thrown (retryable, non-retryable, or retryable after a receiver's Retry-After).
  */
-import { ApplicationFailure } from '@temporalio/activity';
+import { targetHostOf } from '../src/temporal/delivery-start';
 import { createDeliveryRepository } from '../src/deliveries/delivery.repository';
 import { classifyOutcome, type AttemptResult } from '../src/http/outcome';
 import { signHeaders, webhookIdFor } from '../src/http/signer';
@@ -12,6 +12,7 @@ import { openLiveSecrets } from '../src/subscriptions/signing-secrets';
 import { WebhookSubscription } from '../src/subscriptions/subscription.entity';
 import type { AttemptFailureDetails, SendWebhookInput, SendWebhookResult } from '../workflows/deliver-webhook.types';
 import type { ActivityDeps } from './activity-deps';
+import { presentedFailure, receiverAnswer, refusal } from './failure-presentation';
 import { currentExecution } from './workflow-execution';
 
 /** ApplicationFailure types raised by sendWebhook (visible in the Temporal UI). */
@@ -40,20 +41,26 @@ export function createSendWebhookActivity(deps: ActivityDeps) {
     const { deliveryId, subscription, event } = await deliveries.beginAttempt({
       eventId: input.eventId, subscriptionId: input.subscriptionId, accountId: input.accountId, eventType: input.eventType, workflowId,
     });
+    // Every line of this attempt carries the workflow id and the webhook-id the receiver sees.
+    const webhookId = webhookIdFor(deliveryId);
+    const logger = deps.logger.child({ workflowId, webhookId, deliveryId, eventType: input.eventType });
+    const refuse = (message: string, type: string) => {
+      logger.warn({ activityAttempt, reason: message }, 'delivery refused before sending, not retrying');
+      return refusal(message, type);
+    };
     if (!subscription) {
-      throw ApplicationFailure.nonRetryable(`subscription ${input.subscriptionId} was deleted`, SendFailure.SUBSCRIPTION_GONE);
+      throw refuse(`subscription ${input.subscriptionId} was deleted`, SendFailure.SUBSCRIPTION_GONE);
     }
     if (!subscription.isActive) {
-      throw ApplicationFailure.nonRetryable(`subscription ${subscription.id} is inactive`, SendFailure.SUBSCRIPTION_INACTIVE);
+      throw refuse(`subscription ${subscription.id} is inactive`, SendFailure.SUBSCRIPTION_INACTIVE);
     }
-    if (!event) throw ApplicationFailure.nonRetryable(`event ${input.eventId} is not stored`, SendFailure.EVENT_MISSING);
+    if (!event) throw refuse(`event ${input.eventId} is not stored`, SendFailure.EVENT_MISSING);
 
     const signedAt = deps.clock();
     const secrets = openLiveSecrets(deps.secretBox, subscription.id, subscription.secrets, signedAt);
     if (secrets.length === 0) {
-      throw ApplicationFailure.nonRetryable(`subscription ${subscription.id} has no live signing secret`, SendFailure.NO_LIVE_SECRET);
+      throw refuse(`subscription ${subscription.id} has no live signing secret`, SendFailure.NO_LIVE_SECRET);
     }
-    const webhookId = webhookIdFor(deliveryId);
     const headers = signHeaders({
       body: event.body,
       webhookId,
@@ -75,28 +82,29 @@ export function createSendWebhookActivity(deps: ActivityDeps) {
       error,
       responseBody: sent.responseExcerpt?.slice(0, RESPONSE_BODY_COLUMN_CHARS) ?? null,
     }, { succeeded: outcome.kind === 'success' });
-    const log = { deliveryId, webhookId, attempt, activityAttempt, statusCode, durationMs: sent.durationMs };
+    const log = { attempt, activityAttempt, statusCode, durationMs: sent.durationMs };
+    const answer = receiverAnswer(targetHostOf(subscription.url), sent);
 
     if (outcome.kind === 'success') {
-      deps.logger.info(log, 'delivery attempt succeeded');
+      logger.info(log, 'delivery attempt succeeded');
       return { deliveryId, statusCode: statusCode as number, attempt };
     }
     if (outcome.kind === 'stop') {
       if (outcome.deactivateSubscription) {
         await subscriptions.update({ id: subscription.id }, { isActive: false });
-        deps.logger.warn({ ...log, subscriptionId: subscription.id }, 'receiver answered 410: subscription deactivated');
+        logger.warn({ ...log, subscriptionId: subscription.id }, 'receiver answered 410: subscription deactivated');
       }
-      deps.logger.warn({ ...log, error }, 'delivery attempt refused, not retrying');
-      throw ApplicationFailure.create({ message: outcome.reason, type: SendFailure.HTTP_STOP, nonRetryable: true, details: [detailsOf(sent.result, attempt)] });
+      logger.warn({ ...log, error }, 'delivery attempt refused, not retrying');
+      throw presentedFailure({ message: outcome.reason, type: SendFailure.HTTP_STOP, nonRetryable: true, details: [detailsOf(sent.result, attempt)] }, answer);
     }
-    deps.logger.info({ ...log, error, nextRetryDelayMs: outcome.nextRetryDelayMs }, 'delivery attempt failed, will retry');
-    throw ApplicationFailure.create({
+    logger.info({ ...log, error, nextRetryDelayMs: outcome.nextRetryDelayMs }, 'delivery attempt failed, will retry');
+    throw presentedFailure({
       message: outcome.reason,
       type: SendFailure.HTTP_RETRYABLE,
       nonRetryable: false,
       nextRetryDelay: outcome.nextRetryDelayMs,
       details: [detailsOf(sent.result, attempt, outcome.nextRetryDelayMs)],
-    });
+    }, answer);
   };
 }
 

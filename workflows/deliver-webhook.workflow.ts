@@ -34,6 +34,7 @@ import type {
 const bookkeeping = proxyActivities<Pick<DeliveryActivities, 'recordDeliveryFailure'>>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+  summary: 'record the delivery as FAILURE',
 });
 
 export const DELIVERY_FAILED = 'DeliveryFailed';
@@ -70,6 +71,7 @@ async function deliver(input: DeliverWebhookInput, delivery: SendWebhookInput): 
   const firstAttempt = proxyLocalActivities<Pick<DeliveryActivities, 'sendWebhook'>>({
     startToCloseTimeout: firstAttemptTimeoutOf(input.retry),
     retry: { maximumAttempts: 1 },
+    summary: `POST ${input.eventType} to ${input.targetHost} (attempt 1)`,
   });
   try {
     return await firstAttempt.sendWebhook(delivery);
@@ -80,6 +82,7 @@ async function deliver(input: DeliverWebhookInput, delivery: SendWebhookInput): 
     const laterAttempts = proxyActivities<Pick<DeliveryActivities, 'sendWebhook'>>({
       startToCloseTimeout: input.retry.startToCloseTimeoutMs,
       retry: later,
+      summary: `POST ${input.eventType} to ${input.targetHost} (attempts 2-${input.retry.maximumAttempts})`,
     });
     return await laterAttempts.sendWebhook({ ...delivery, attemptOffset: 1 });
   }
@@ -100,7 +103,10 @@ export async function deliverWebhookWorkflow(input: DeliverWebhookInput): Promis
     // Record the failure even when the workflow is being cancelled, then end as Failed (or Cancelled).
     await CancellationScope.nonCancellable(() => bookkeeping.recordDeliveryFailure({ ...delivery, error: reason }));
     if (isCancellation(error)) throw error;
-    throw ApplicationFailure.create({ message: `delivery failed: ${reason}`, type: DELIVERY_FAILED, nonRetryable: true, cause: error as Error });
+    const failed = ApplicationFailure.create({ message: `delivery failed: ${reason}`, type: DELIVERY_FAILED, nonRetryable: true, cause: error as Error });
+    // The UI shows the cause chain down to the receiver's answer; the sandbox's bundle paths would say nothing.
+    failed.stack = '';
+    throw failed;
   }
   return { deliveryId: sent.deliveryId, status: 'SUCCESS' };
 }

@@ -49,6 +49,24 @@ export function deliveryInput(config: Pick<Config, 'delivery'>, fields: Delivery
 }
 
 /**
+ * The one line the Temporal UI shows for the workflow in its list and at the top of its page: what is delivered
+ * where, without opening the input. No secrets, no body: the type, the host and the subscription.
+ */
+export function deliverySummary(input: Pick<DeliverWebhookInput, 'eventType' | 'targetHost' | 'subscriptionId'>): string {
+  return `${input.eventType} → ${input.targetHost || 'unknown host'} · subscription ${input.subscriptionId}`;
+}
+
+/** The workflow's details in the UI (Markdown): the event, the account and the retry policy it runs under. */
+export function deliveryDetails(input: DeliverWebhookInput): string {
+  const { retry } = input;
+  return [
+    `**Event** \`${input.eventId}\` (${input.eventType}) of account \`${input.accountId}\``,
+    `**Subscription** \`${input.subscriptionId}\` at ${input.targetHost || 'unknown host'}`,
+    `**Retries** up to ${retry.maximumAttempts} attempts, ${retry.initialIntervalMs} ms doubling by ${retry.backoffCoefficient} to at most ${retry.maximumIntervalMs} ms`,
+  ].join('\n\n');
+}
+
+/**
  * REJECT_DUPLICATE + FAIL: a workflow id that exists or existed starts nothing, so a re-published event is delivered
  * once. A deliberate re-delivery overrides `workflowIdReusePolicy` (ALLOW_DUPLICATE) or resets the workflow.
  */
@@ -64,6 +82,8 @@ export function deliveryStartRequest(config: Pick<Config, 'delivery' | 'temporal
       workflowIdConflictPolicy: 'FAIL',
       // The local first attempt runs inside the first workflow task: keep it within 80% of the task's timeout.
       workflowTaskTimeout: workflowTaskTimeoutMs(input.retry),
+      staticSummary: deliverySummary(input),
+      staticDetails: deliveryDetails(input),
       typedSearchAttributes: [
         { key: SearchAttributes.subscriptionId, value: input.subscriptionId },
         { key: SearchAttributes.accountId, value: input.accountId },

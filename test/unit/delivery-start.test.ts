@@ -58,6 +58,15 @@ describe('deliveryStartRequest', () => {
     expect(JSON.stringify(options.typedSearchAttributes)).not.toContain('token=abc');
   });
 
+  it('gives the Temporal UI a one-line summary (type, host, subscription) and details, without the URL path or query', () => {
+    const { options } = deliveryStartRequest(config, fields);
+    expect(options.staticSummary).toBe(`CONVERSATION_CREATED → hooks.example.com:8443 · subscription ${fields.subscriptionId}`);
+    expect(options.staticSummary).not.toContain('\n');
+    expect(options.staticDetails).toContain('`evt_1`');
+    expect(options.staticDetails).toContain('up to 4 attempts');
+    expect(`${options.staticSummary}${options.staticDetails}`).not.toMatch(/token=abc|\/in\b/);
+  });
+
   it('uses an empty target host for a value that is not a URL', () => {
     expect(targetHostOf('not a url')).toBe('');
   });
