@@ -23,6 +23,7 @@ import { defineApiMetrics } from '../metrics/metric-definitions';
 import { createMetricsRegistry } from '../metrics/registry';
 import './app.openapi';
 import { buildOpenApiDocument } from './openapi/openapi-document';
+import { createRequestIdMiddleware } from './request-id.middleware';
 import { createMetricsHandler, createRequestMetricsMiddleware, rememberMountPath } from './metrics.middleware';
 
 const OPENAPI_INFO = {
@@ -65,6 +66,7 @@ export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
+  app.use(createRequestIdMiddleware(deps.logger));
   app.use(createRequestMetricsMiddleware(defineApiMetrics(registry)));
   app.use(createHealthRouter(deps.readiness));
   // Prometheus text format, no key (like /healthz): counts and latencies only, no ids, URLs or account names.

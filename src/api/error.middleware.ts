@@ -1,6 +1,7 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from '../logger';
 import { ApiError } from './api-error';
+import { requestIdOf } from './request-id.middleware';
 
 /** Errors thrown by express.json() (body-parser) carry a `type` and a client status. */
 interface BodyParserError {
@@ -38,7 +39,7 @@ export function createErrorMiddleware(logger: Logger): ErrorRequestHandler {
     const apiError = toApiError(error);
     if (apiError.status >= 500) {
       // The error itself is logged (never the request body or headers, which may hold secrets).
-      logger.error({ err: error, method: req.method, path: req.path }, 'request failed');
+      logger.error({ err: error, requestId: requestIdOf(res), method: req.method, path: req.path }, 'request failed');
     }
     res.status(apiError.status).set(apiError.headers).json({
       error: { code: apiError.code, message: apiError.message, details: apiError.details },

@@ -9,7 +9,7 @@ import { createSecretBox, type SecretBox } from '../../src/crypto/secret-box';
 import { createDataSource } from '../../src/db/data-source';
 import type { Resolver } from '../../src/http/ssrf';
 import { createApiKeyRepository, type ApiKeyRepository } from '../../src/keys/api-key.repository';
-import { createLogger } from '../../src/logger';
+import { createLogger, type Logger } from '../../src/logger';
 
 /** Host names the stub resolver knows: one public, one that resolves to a private address. */
 export const PUBLIC_HOST = 'hooks.example.com';
@@ -62,6 +62,8 @@ export interface ApiHarness {
 export interface HarnessOptions {
   env?: Record<string, string>;
   now?: () => Date;
+  /** The app's logger (default: one at LOG_LEVEL on stdout). */
+  logger?: Logger;
 }
 
 /** The real app on 127.0.0.1:0 against the run's Postgres; the real SSRF guard allowing 127.0.0.1/32 only. */
@@ -73,7 +75,7 @@ export async function startApiHarness(options: HarnessOptions = {}): Promise<Api
   const app = createApp({
     dataSource,
     config,
-    logger: createLogger('api-test', config.logLevel),
+    logger: options.logger ?? createLogger('api-test', config.logLevel),
     secretBox,
     urlGuard: createSsrfUrlGuard({ requireHttps: false, allowCidrs: ['127.0.0.1/32'], resolver: stubResolver }),
     readiness: async () => ({ ok: true, checks: { postgres: { ok: true } } }),

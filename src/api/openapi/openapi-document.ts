@@ -39,8 +39,11 @@ export function openApiPath(expressPath: string): string {
   return expressPath.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
 }
 
+const REQUEST_ID_DESCRIPTION = 'The request id: the caller\'s X-Request-Id when it is 1-128 of A-Z a-z 0-9 . _ : -, else a new uuid; in the API\'s log line too';
+
 function responseObject(doc: ResponseDoc): JsonSchema {
   const out: JsonSchema = { description: doc.description };
+  const headers: Record<string, string> = { 'X-Request-Id': REQUEST_ID_DESCRIPTION, ...doc.headers };
   if (doc.schema) {
     const media: JsonSchema = { schema: toJsonSchema(doc.schema, 'output') };
     if (doc.example !== undefined) media.example = doc.example;
@@ -48,14 +51,20 @@ function responseObject(doc: ResponseDoc): JsonSchema {
   } else if (doc.contentType) {
     out.content = { [doc.contentType]: { schema: { type: 'string' } } };
   }
-  if (doc.headers) {
-    out.headers = Object.fromEntries(Object.entries(doc.headers).map(([name, description]) => [name, { description, schema: { type: 'string' } }]));
-  }
+  out.headers = Object.fromEntries(Object.entries(headers).map(([name, description]) => [name, { description, schema: { type: 'string' } }]));
   return out;
 }
 
 function operation(route: RouteDoc): JsonSchema {
-  const parameters: JsonSchema[] = [];
+  const parameters: JsonSchema[] = [
+    {
+      name: 'X-Request-Id',
+      in: 'header',
+      required: false,
+      description: REQUEST_ID_DESCRIPTION,
+      schema: { type: 'string', maxLength: 128, pattern: '^[A-Za-z0-9._:-]{1,128}$' },
+    },
+  ];
   for (const [name, description] of Object.entries(route.params ?? {})) {
     parameters.push({ name, in: 'path', required: true, description, schema: { type: 'string' } });
   }
@@ -79,7 +88,7 @@ function operation(route: RouteDoc): JsonSchema {
   }
   const op: JsonSchema = { operationId: route.operationId, summary: route.summary, tags: [route.tag], responses };
   if (route.description) op.description = route.description;
-  if (parameters.length > 0) op.parameters = parameters;
+  op.parameters = parameters;
   if (route.body) {
     const media: JsonSchema = { schema: toJsonSchema(route.body.schema, 'input') };
     if (route.body.example !== undefined) media.example = route.body.example;
