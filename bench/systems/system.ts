@@ -46,6 +46,10 @@ export function engineEnv(context: SystemContext, extra: Record<string, string> 
     // The receiver listens on loopback, which the SSRF guard refuses unless allowed.
     SSRF_ALLOW_CIDRS: '127.0.0.1/32',
     LOG_LEVEL: 'warn',
+    // /metrics on free ports (never the defaults a running `npm run dev` holds); no SDK exporter.
+    WEBHOOKS_LISTENER_METRICS_PORT: '0',
+    WEBHOOKS_WORKER_METRICS_PORT: '0',
+    WEBHOOKS_WORKER_SDK_METRICS_PORT: '0',
     ...extra,
   };
 }

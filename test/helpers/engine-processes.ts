@@ -19,7 +19,9 @@ export interface EngineProcess {
   stop(): Promise<void>;
 }
 
-export function spawnEngineProcess(entry: 'src/main-listener.ts' | 'src/main-worker.ts', env: NodeJS.ProcessEnv): EngineProcess {
+export type EngineEntry = 'src/main-api.ts' | 'src/main-listener.ts' | 'src/main-worker.ts';
+
+export function spawnEngineProcess(entry: EngineEntry, env: NodeJS.ProcessEnv): EngineProcess {
   const lines: Array<Record<string, unknown>> = [];
   const stderr: string[] = [];
   const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', entry], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -34,6 +34,11 @@ export default async function globalSetup(): Promise<void> {
     REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
     WEBHOOKS_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
+    // Engine processes spawned by tests serve /metrics on free ports and no SDK exporter, never the fixed defaults
+    // (other runs, and npm run dev, may hold those); a test that scrapes them passes its own free ports.
+    WEBHOOKS_LISTENER_METRICS_PORT: '0',
+    WEBHOOKS_WORKER_METRICS_PORT: '0',
+    WEBHOOKS_WORKER_SDK_METRICS_PORT: '0',
   });
   (globalThis as Record<string, unknown>).__TEMPORAL_SERVER__ = server;
 }

@@ -8,7 +8,7 @@ import type { DataSource } from 'typeorm';
 import { createDataSource } from '../../src/db/data-source';
 import { createApiKeyRepository } from '../../src/keys/api-key.repository';
 import { newEvent, SHORT_RETRY_ENV, waitFor } from '../helpers/engine';
-import { spawnEngineProcess, type EngineProcess } from '../helpers/engine-process';
+import { spawnEngineProcess, type EngineProcess } from '../helpers/engine-processes';
 import { freePort } from '../helpers/free-port';
 import { scrape, valueOf } from '../helpers/prometheus';
 import { startReceiver, type Receiver } from '../helpers/receiver';
