@@ -31,7 +31,10 @@ async function main(): Promise<void> {
   const { connection, client } = createListenerTemporalClient(config);
 
   const service = startEventListenerService({ config, dataSource, temporal: client, logger });
-  logger.info({ channel: config.redisChannel, taskQueue: config.temporal.taskQueue }, 'listener started');
+  logger.info(
+    { channel: config.redisChannel, stream: config.redisStream?.key ?? null, group: config.redisStream?.group ?? null, taskQueue: config.temporal.taskQueue },
+    'listener started',
+  );
 
   let stopping = false;
   const shutdown = async (signal: string) => {

@@ -13,6 +13,11 @@ export function uniqueChannel(label: string): string {
   return `webhooks:test:${process.env.TEST_RUN_ID ?? 'local'}:${label}:${randomBytes(4).toString('hex')}`;
 }
 
+/** A stream key no other test run or file uses. */
+export function uniqueStream(label: string): string {
+  return `webhooks:test-stream:${process.env.TEST_RUN_ID ?? 'local'}:${label}:${randomBytes(4).toString('hex')}`;
+}
+
 export interface Publisher {
   publish(channel: string, message: string | object): Promise<number>;
   close(): Promise<void>;
