@@ -44,7 +44,11 @@ export interface EventListenerStatus {
 
 /** Counters (since start) and gauges (now) of the listener, for /metrics and for tests. */
 export interface EventListenerStats extends EventListenerStatus {
-  readonly inHand: { readonly current: number; readonly limit: number; readonly peak: number };
+  /**
+   * Messages in the intake now (both ways in), room the stream reader has reserved for a read in progress, the
+   * bound, and the highest `current + reserved` seen (never above `limit`).
+   */
+  readonly inHand: { readonly current: number; readonly reserved: number; readonly limit: number; readonly peak: number };
   /** Outcomes of the intake, both ways in together. */
   readonly intake: ReturnType<EventIntake['counters']>;
   /** Events stored but not dispatched yet (being dispatched, or waiting for a retry while Temporal fails). */
@@ -112,12 +116,16 @@ export function startEventListenerService(deps: EventListenerServiceDeps): Event
     listener,
     stream,
     status,
-    stats: () => ({
-      ...status(),
-      inHand: { current: limiter.inUse(), limit: limiter.limit, peak: limiter.peak() },
-      intake: intake.counters(),
-      dispatchPending: dispatcher.pending(),
-    }),
+    stats: () => {
+      const current = status();
+      const reserved = current.stream?.reserved ?? 0;
+      return {
+        ...current,
+        inHand: { current: limiter.inUse() - reserved, reserved, limit: limiter.limit, peak: limiter.peak() },
+        intake: intake.counters(),
+        dispatchPending: dispatcher.pending(),
+      };
+    },
     whenReady: async (timeoutMs = 10_000) => {
       await Promise.all([listener?.whenSubscribed(timeoutMs), stream?.whenReady(timeoutMs)]);
     },

@@ -7,8 +7,9 @@
  * Backpressure: with a limiter, each message takes one in-hand slot until its handler settles. When none is free
  * the subscriber pauses its socket (Redis then buffers this subscriber's messages, up to its
  * `client-output-buffer-limit pubsub`, beyond which Redis closes the connection and the messages published until the
- * re-subscription are lost: logged as such). Messages already read off the socket when it paused wait in a small
- * overflow queue (at most `limit` messages; beyond that they are dropped and counted) and are handled first.
+ * re-subscription are lost: logged as such). Messages already read off the socket when it paused (the rest of the
+ * chunk being parsed, at most about 64 KiB) wait in an overflow queue and are handled first; a queue over
+ * MAX_WAITING_BYTES (which a paused socket cannot reach) would drop and count them.
  */
 import { Redis, type RedisStatus } from 'ioredis';
 import type { Logger } from '../logger';
@@ -16,6 +17,8 @@ import type { InHandLimiter } from './in-hand-limiter';
 
 /** At most one "reads paused" warning per this interval (a sustained overload pauses and resumes many times). */
 const PAUSE_LOG_INTERVAL_MS = 10_000;
+/** Bytes of messages waiting for a slot beyond which they are dropped: far above one socket read (64 KiB). */
+export const MAX_WAITING_BYTES = 1024 * 1024;
 
 export interface RedisListenerStatus {
   /** The connection state as ioredis reports it (`ready` when connected). */
@@ -93,7 +96,7 @@ export function startRedisListener(options: RedisListenerOptions): RedisListener
 
   const limiter = options.limiter;
   const overflow: string[] = [];
-  const maxOverflow = limiter?.limit ?? 0;
+  let waitingBytes = 0;
   /** Resume reading once a quarter of the slots are free again (not at the first one: fewer pause/resume flips). */
   const resumeAtOrBelow = limiter ? Math.max(0, Math.min(limiter.limit - 1, Math.floor(limiter.limit * 0.75))) : 0;
   let paused = false;
@@ -136,7 +139,11 @@ export function startRedisListener(options: RedisListenerOptions): RedisListener
 
   const drain = () => {
     if (!limiter) return;
-    while (overflow.length > 0 && limiter.tryAcquire(1) === 1) run(overflow.shift() as string);
+    while (overflow.length > 0 && limiter.tryAcquire(1) === 1) {
+      const message = overflow.shift() as string;
+      waitingBytes -= Buffer.byteLength(message, 'utf8');
+      run(message);
+    }
     if (paused && overflow.length === 0 && limiter.inUse() <= resumeAtOrBelow) {
       paused = false;
       subscriber.stream?.resume();
@@ -159,15 +166,17 @@ export function startRedisListener(options: RedisListenerOptions): RedisListener
       run(message);
       return;
     }
-    // Read off the socket in the same chunk as messages that filled the bound: wait, or drop when too many wait.
-    if (overflow.length >= maxOverflow) {
+    // Read off the socket in the same chunk as messages that filled the bound: it waits (the socket pauses).
+    const bytes = Buffer.byteLength(message, 'utf8');
+    if (overflow.length > 0 && waitingBytes + bytes > MAX_WAITING_BYTES) {
       counts.dropped += 1;
       logger.error(
-        { channel, bytes: Buffer.byteLength(message, 'utf8'), waiting: overflow.length, dropped: counts.dropped },
+        { channel, bytes, waiting: overflow.length, waitingBytes, dropped: counts.dropped },
         'Pub/Sub message dropped: the listener is over its in-hand bound and its overflow queue is full',
       );
     } else {
       overflow.push(message);
+      waitingBytes += bytes;
     }
     pause();
   });

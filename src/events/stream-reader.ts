@@ -46,6 +46,8 @@ export interface StreamReaderStatus {
   readonly lastError: string | null;
   /** Entries of this reader in the intake now. */
   readonly inHand: number;
+  /** In-hand slots reserved for a read or claim in progress (a blocked XREADGROUP holds its COUNT). */
+  readonly reserved: number;
   /** Entries read as new (`>`), since start. */
   readonly read: number;
   /** Entries claimed from other (dead) consumers, since start. */
@@ -104,6 +106,8 @@ export function startStreamReader(options: StreamReaderOptions): StreamReader {
 
   const connect = (role: string) =>
     new Redis(options.redisUrl, {
+      // RESP2: the reply shapes of XREADGROUP, XAUTOCLAIM, XPENDING and XINFO parsed below are the documented ones.
+      protocol: 2,
       enableReadyCheck: true,
       maxRetriesPerRequest: null,
       connectionName: `webhooks-stream-${role}`,
@@ -122,7 +126,7 @@ export function startStreamReader(options: StreamReaderOptions): StreamReader {
   let lastError: string | null = null;
   let lastLoggedError: string | null = null;
   let claimCursor = '0-0';
-  let ackedSinceTrim = false;
+  let reserved = 0;
   let lastDeadConsumerCheck = 0;
   const readyWaiters = new Set<() => void>();
   let signalStop: () => void = () => undefined;
@@ -198,6 +202,7 @@ export function startStreamReader(options: StreamReaderOptions): StreamReader {
       if (room === 0) continue;
       let entries: Entry[];
       reading = true;
+      reserved += room;
       try {
         const reply = await reader.call('XREADGROUP', 'GROUP', group, consumer, 'COUNT', room, 'BLOCK', settings.blockMs, 'STREAMS', key, '>');
         entries = entriesOfReadReply(reply);
@@ -216,6 +221,7 @@ export function startStreamReader(options: StreamReaderOptions): StreamReader {
         continue;
       } finally {
         reading = false;
+        reserved -= room;
       }
       if (entries.length < room) limiter.release(room - entries.length);
       counts.read += entries.length;
@@ -264,7 +270,6 @@ export function startStreamReader(options: StreamReaderOptions): StreamReader {
         const ids = ackQueue.slice(0, ACK_BATCH);
         try {
           counts.acked += Number(await commands.call('XACK', key, group, ...ids));
-          ackedSinceTrim = true;
         } catch (error) {
           if (/NOGROUP/.test(errorMessage(error))) {
             // The group is gone with its pending list (Redis restarted without persistence): nothing to acknowledge.
@@ -302,6 +307,7 @@ export function startStreamReader(options: StreamReaderOptions): StreamReader {
     if (room === 0) return;
     let claimed: Entry[];
     let deleted: string[];
+    reserved += room;
     try {
       const reply = (await commands.call('XAUTOCLAIM', key, group, consumer, settings.claimIdleMs, claimCursor, 'COUNT', room)) as [string, Entry[], string[]?];
       claimCursor = reply[0];
@@ -310,6 +316,8 @@ export function startStreamReader(options: StreamReaderOptions): StreamReader {
     } catch (error) {
       limiter.release(room);
       throw error;
+    } finally {
+      reserved -= room;
     }
     if (claimed.length < room) limiter.release(room - claimed.length);
     if (deleted.length > 0) {
@@ -366,8 +374,7 @@ export function startStreamReader(options: StreamReaderOptions): StreamReader {
     gauges.refreshedAt = new Date().toISOString();
 
     const trim = settings.trim;
-    if (trim.strategy === 'none' || !ackedSinceTrim) return;
-    ackedSinceTrim = false;
+    if (trim.strategy === 'none' || gauges.length === 0) return;
     let removed: number;
     if (trim.strategy === 'maxlen') {
       removed = Number(await commands.call('XTRIM', key, 'MAXLEN', '~', trim.maxLen));
@@ -431,6 +438,7 @@ export function startStreamReader(options: StreamReaderOptions): StreamReader {
       ready: groupReady,
       lastError: groupReady ? null : lastError,
       inHand: inHand.size,
+      reserved,
       ...counts,
       ...gauges,
     }),
@@ -496,9 +504,9 @@ export function startStreamReader(options: StreamReaderOptions): StreamReader {
 
 // ---- pure helpers (exported for unit tests) ---------------------------------------------------------------------
 
-/** XREADGROUP's RESP2 reply for one stream -> its entries. */
+/** XREADGROUP's RESP2 reply for one stream (`[[key, entries]]`, or nil when the block timed out) -> its entries. */
 export function entriesOfReadReply(reply: unknown): Entry[] {
-  if (!Array.isArray(reply) || reply.length === 0) return [];
+  if (!Array.isArray(reply) || reply.length === 0 || !Array.isArray(reply[0])) return [];
   const [, entries] = reply[0] as [string, Entry[]];
   return Array.isArray(entries) ? entries : [];
 }

@@ -4,57 +4,22 @@
  * (the machine's shared Redis is never touched). The process logs the outage, stays up, re-subscribes, and the
  * next event is delivered end to end.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
 import type { WorkflowBundle } from '@temporalio/worker';
 import { stopProcess } from '../../src/dev/temporal-dev-server';
 import { newEvent, startEngine, testConfig, waitFor, type Engine } from '../helpers/engine';
 import { startReceiver, type Receiver } from '../helpers/receiver';
 import { publishWhenSubscribed, startPrivateRedis, type PrivateRedis } from '../helpers/redis';
+import { spawnListener, type ListenerProcess } from '../helpers/listener-process';
 import { bundleWorkflows, startTestWorker } from '../helpers/worker';
 
 jest.setTimeout(120_000);
-
-const ROOT = path.resolve(__dirname, '..', '..');
-
-/** The listener process with its JSON log lines collected. */
-function spawnListener(env: NodeJS.ProcessEnv) {
-  const lines: Array<Record<string, unknown>> = [];
-  const stderr: string[] = [];
-  const child: ChildProcess = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/main-listener.ts'], {
-    cwd: ROOT,
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let partial = '';
-  child.stdout!.on('data', (chunk: Buffer) => {
-    const text = partial + chunk.toString('utf8');
-    const parts = text.split('\n');
-    partial = parts.pop() ?? '';
-    for (const line of parts) {
-      if (!line.trim()) continue;
-      try {
-        lines.push(JSON.parse(line));
-      } catch {
-        lines.push({ msg: line });
-      }
-    }
-  });
-  child.stderr!.on('data', (chunk: Buffer) => stderr.push(chunk.toString('utf8')));
-  const logLine = (predicate: (line: Record<string, unknown>) => boolean, after = 0, timeoutMs = 30_000) =>
-    waitFor(() => {
-      if (child.exitCode !== null) throw new Error(`listener exited with ${child.exitCode}: ${stderr.join('')}`);
-      return lines.slice(after).find(predicate);
-    }, timeoutMs, 'listener log line');
-  return { child, lines, stderr, logLine };
-}
 
 describe('Redis stopped under the listener process', () => {
   let redis: PrivateRedis;
   let engine: Engine;
   let receiver: Receiver;
   let bundle: WorkflowBundle;
-  let listener: ReturnType<typeof spawnListener> | undefined;
+  let listener: ListenerProcess | undefined;
 
   beforeAll(async () => {
     bundle = await bundleWorkflows();
