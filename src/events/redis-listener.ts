@@ -100,6 +100,8 @@ export function startRedisListener(options: RedisListenerOptions): RedisListener
   /** Resume reading once a quarter of the slots are free again (not at the first one: fewer pause/resume flips). */
   const resumeAtOrBelow = limiter ? Math.max(0, Math.min(limiter.limit - 1, Math.floor(limiter.limit * 0.75))) : 0;
   let paused = false;
+  /** Paused at least once on the current connection: a close then may be Redis dropping a slow subscriber. */
+  let pausedThisConnection = false;
   let pausedAt = 0;
   let pauseLogged = false;
   let lastPauseLogAt = 0;
@@ -122,6 +124,7 @@ export function startRedisListener(options: RedisListenerOptions): RedisListener
   const pause = () => {
     if (paused) return;
     paused = true;
+    pausedThisConnection = true;
     pausedAt = Date.now();
     counts.pauses += 1;
     pausesSinceLog += 1;
@@ -191,10 +194,11 @@ export function startRedisListener(options: RedisListenerOptions): RedisListener
   });
 
   subscriber.on('close', () => {
-    if (paused && !stopping) {
+    // A paused socket sees Redis' close only once it reads again, so any close after a pause on this connection counts.
+    if (pausedThisConnection && !stopping) {
       logger.error(
-        { channel, inHand: limiter?.inUse(), limit: limiter?.limit },
-        'the Pub/Sub connection closed while its reads were paused at the in-hand limit (Redis drops a subscriber over its client-output-buffer-limit pubsub): messages published until the re-subscription are lost',
+        { channel, inHand: limiter?.inUse(), limit: limiter?.limit, pausedNow: paused },
+        'the Pub/Sub connection closed after its reads were paused at the in-hand limit (Redis drops a subscriber over its client-output-buffer-limit pubsub): messages published until the re-subscription are lost',
       );
     } else if (subscribed && !stopping) {
       logger.warn({ channel }, 'redis connection lost; reconnecting');
@@ -202,6 +206,7 @@ export function startRedisListener(options: RedisListenerOptions): RedisListener
     subscribed = false;
     // The next socket starts flowing; it is paused again if the bound is still reached.
     paused = false;
+    pausedThisConnection = false;
   });
 
   subscriber.on('reconnecting', (delayMs: number) => {
