@@ -113,6 +113,8 @@ const envSchema = z.object({
   WEBHOOKS_ENCRYPTION_KEY: encryptionKey.optional(),
   WEBHOOKS_REQUIRE_HTTPS: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
   API_RATE_LIMIT_PER_MINUTE: intFrom(1, 1_000_000).default(600),
+  /** Where portal links point; default http://HOST:PORT. */
+  WEBHOOKS_PORTAL_BASE_URL: z.url({ protocol: /^https?$/ }).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -152,6 +154,8 @@ export type Config = Readonly<{
   /** base64 of 32 bytes; required by the processes that touch secrets (see requireEncryptionKey). */
   encryptionKey: string | undefined;
   apiRateLimitPerMinute: number;
+  /** Base of portal links (no trailing slash). */
+  portalBaseUrl: string;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
 }>;
 
@@ -215,6 +219,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ssrfAllowCidrs: Object.freeze([...e.SSRF_ALLOW_CIDRS]),
     encryptionKey: e.WEBHOOKS_ENCRYPTION_KEY,
     apiRateLimitPerMinute: e.API_RATE_LIMIT_PER_MINUTE,
+    portalBaseUrl: (e.WEBHOOKS_PORTAL_BASE_URL ?? `http://${e.HOST}:${e.PORT}`).replace(/\/+$/, ''),
     logLevel: e.LOG_LEVEL,
   });
 }

@@ -3,9 +3,9 @@
  * constants. The retry policy arrives in the input (computed by the starter from config).
  *
  * sendWebhook under the retry policy (it upserts the PENDING row, makes the attempt and, on a 2xx, records SUCCESS
- * with the attempt) -> SUCCESS search attribute. Or, once it finally fails: recordDeliveryFailure -> FAILURE search
- * attribute, and the workflow fails (so the Temporal UI's Failed filter shows it; resetting it re-delivers and
- * appends attempts). The start request sets the PENDING search attribute, and a reset keeps it.
+ * with the attempt) -> the workflow completes. Or, once it finally fails: recordDeliveryFailure, and the workflow
+ * fails (so the Temporal UI's Failed filter shows it; resetting it re-delivers and appends attempts). The delivery's
+ * state in the UI is the workflow's ExecutionStatus: no search attribute is upserted.
  */
 import {
   ActivityFailure,
@@ -13,10 +13,8 @@ import {
   CancellationScope,
   isCancellation,
   proxyActivities,
-  upsertSearchAttributes,
 } from '@temporalio/workflow';
 import type { DeliveryActivities } from '../activities';
-import { SearchAttributes } from '../src/temporal/contract';
 import { toActivityRetryPolicy } from '../src/temporal/retry-policy';
 import type { DeliverWebhookInput, DeliverWebhookResult, SendWebhookInput, SendWebhookResult } from './deliver-webhook.types';
 
@@ -27,10 +25,6 @@ const bookkeeping = proxyActivities<Pick<DeliveryActivities, 'recordDeliveryFail
 });
 
 export const DELIVERY_FAILED = 'DeliveryFailed';
-
-function setStatus(status: 'SUCCESS' | 'FAILURE'): void {
-  upsertSearchAttributes([{ key: SearchAttributes.deliveryStatus, value: status }]);
-}
 
 /** The innermost message of a failure chain: the receiver's answer or the refusal, never a stack. */
 function reasonOf(error: unknown): string {
@@ -57,10 +51,8 @@ export async function deliverWebhookWorkflow(input: DeliverWebhookInput): Promis
     const reason = reasonOf(error);
     // Record the failure even when the workflow is being cancelled, then end as Failed (or Cancelled).
     await CancellationScope.nonCancellable(() => bookkeeping.recordDeliveryFailure({ ...delivery, error: reason }));
-    setStatus('FAILURE');
     if (isCancellation(error)) throw error;
     throw ApplicationFailure.create({ message: `delivery failed: ${reason}`, type: DELIVERY_FAILED, nonRetryable: true, cause: error as Error });
   }
-  setStatus('SUCCESS');
   return { deliveryId: sent.deliveryId, status: 'SUCCESS' };
 }

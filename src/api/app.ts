@@ -13,6 +13,9 @@ import { createEventTypesRouter } from './event-types.router';
 import { createHealthRouter } from './health.router';
 import { createFixedWindowLimiter, createRateLimitMiddleware } from './rate-limit.middleware';
 import { createSubscriptionsRouter } from './subscriptions.router';
+import { createPortalSessionRepository } from '../portal/portal-session.repository';
+import { createPortalPageRouter, portalSecurityHeaders } from './portal-page.router';
+import { createPortalSessionsRouter } from './portal-sessions.router';
 import type { UrlGuard } from './url-guard';
 
 /** Largest JSON body accepted on any route; a larger one answers 413. */
@@ -48,20 +51,40 @@ export function createApp(deps: AppDeps): Express {
   app.set('trust proxy', false);
   app.use(createHealthRouter(deps.readiness));
 
+  const portalSessions = createPortalSessionRepository(deps.dataSource, now);
+  const service = createSubscriptionService(subscriptions, deps.secretBox, now);
+  const limiter = createFixedWindowLimiter(deps.config.apiRateLimitPerMinute, () => now().getTime());
+
+  // The account's routes, shared by /webhooks (API key) and /portal/api (portal token): same handlers, same scoping.
+  const accountRoutes = (): Router => {
+    const router = express.Router();
+    router.use(createRateLimitMiddleware(limiter));
+    router.use(express.json({ limit: BODY_LIMIT, strict: true }));
+    router.use(createEventTypesRouter());
+    router.use(createSubscriptionsRouter({ repository: subscriptions, service, urlGuard: deps.urlGuard }));
+    if (deps.deliveries) router.use(deps.deliveries);
+    return router;
+  };
+
   const webhooks = express.Router();
   webhooks.use(createAuthMiddleware((key) => apiKeys.authenticate(key)));
-  webhooks.use(createRateLimitMiddleware(createFixedWindowLimiter(deps.config.apiRateLimitPerMinute, () => now().getTime())));
   webhooks.use(express.json({ limit: BODY_LIMIT, strict: true }));
-  webhooks.use(createEventTypesRouter());
-  webhooks.use(
-    createSubscriptionsRouter({
-      repository: subscriptions,
-      service: createSubscriptionService(subscriptions, deps.secretBox, now),
-      urlGuard: deps.urlGuard,
+  webhooks.use(createPortalSessionsRouter({ sessions: portalSessions, portalBaseUrl: deps.config.portalBaseUrl }));
+  webhooks.use(accountRoutes());
+  app.use('/webhooks', webhooks);
+
+  // Portal tokens open /portal/api only; API keys are refused there (and portal tokens under /webhooks).
+  const portalApi = express.Router();
+  portalApi.use(portalSecurityHeaders);
+  portalApi.use(
+    createAuthMiddleware(async (token) => {
+      const session = await portalSessions.authenticate(token);
+      return session ? { keyId: `portal:${session.sessionId}`, accountId: session.accountId } : null;
     }),
   );
-  if (deps.deliveries) webhooks.use(deps.deliveries);
-  app.use('/webhooks', webhooks);
+  portalApi.use(accountRoutes());
+  app.use('/portal/api', portalApi);
+  app.use('/portal', portalSecurityHeaders, createPortalPageRouter());
 
   app.use(routeNotFound);
   app.use(createErrorMiddleware(deps.logger));

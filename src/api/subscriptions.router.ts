@@ -55,6 +55,7 @@ export function createSubscriptionsRouter({ repository, service, urlGuard }: Sub
       events: input.events,
       description: input.description ?? null,
       isActive: input.isActive ?? true,
+      rateLimitPerSecond: input.rateLimitPerSecond ?? null,
     });
     res.status(201).location(`/webhooks/subscriptions/${subscription.id}`).json({ ...toSubscriptionView(subscription), secret });
   });

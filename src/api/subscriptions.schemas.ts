@@ -7,6 +7,8 @@ export const MAX_EVENTS = 50;
 export const MAX_DESCRIPTION_LENGTH = 500;
 export const MAX_PAGE_SIZE = 100;
 export const DEFAULT_PAGE_SIZE = 20;
+/** Upper bound of rateLimitPerSecond; null (or absent) means no limit. */
+export const MAX_RATE_LIMIT_PER_SECOND = 10_000;
 
 const catalogHint = `one of ${[...EVENT_CATALOG.map((e) => e.type), WILDCARD_EVENT].join(', ')} (see GET /webhooks/event-types)`;
 
@@ -27,6 +29,13 @@ const events = z
   .max(MAX_EVENTS, `must list at most ${MAX_EVENTS} event types`)
   .transform((list) => [...new Set(list)]);
 
+const rateLimitPerSecond = z
+  .number()
+  .int('must be a whole number of deliveries per second')
+  .min(1, 'must be at least 1 (or null for no limit)')
+  .max(MAX_RATE_LIMIT_PER_SECOND, `must be at most ${MAX_RATE_LIMIT_PER_SECOND}`)
+  .nullable();
+
 const description = z.string().max(MAX_DESCRIPTION_LENGTH, `must be at most ${MAX_DESCRIPTION_LENGTH} characters`).nullable();
 
 export const createSubscriptionSchema = z.strictObject({
@@ -34,6 +43,7 @@ export const createSubscriptionSchema = z.strictObject({
   events,
   description: description.optional(),
   isActive: z.boolean().optional(),
+  rateLimitPerSecond: rateLimitPerSecond.optional(),
 });
 
 export const updateSubscriptionSchema = z
@@ -42,8 +52,11 @@ export const updateSubscriptionSchema = z
     events: events.optional(),
     description: description.optional(),
     isActive: z.boolean().optional(),
+    rateLimitPerSecond: rateLimitPerSecond.optional(),
   })
-  .refine((patch) => Object.keys(patch).length > 0, { message: 'give at least one of url, events, description, isActive' });
+  .refine((patch) => Object.keys(patch).length > 0, {
+    message: 'give at least one of url, events, description, isActive, rateLimitPerSecond',
+  });
 
 export const rotateSecretSchema = z.strictObject({
   graceSeconds: z

@@ -7,10 +7,13 @@ import { RejectedMessage } from '../events/rejected-message.entity';
 import { WebhookDelivery } from '../deliveries/delivery.entity';
 import { WebhookDeliveryAttempt } from '../deliveries/delivery-attempt.entity';
 import { InitialSchema1764300000000 } from './migrations/1764300000000-initial-schema';
+import { SubscriptionHealth1764900000000 } from './migrations/1764900000000-subscription-health';
+import { PortalSessions1764900000001 } from './migrations/1764900000001-portal-sessions';
+import { PortalSession } from '../portal/portal-session.entity';
 
-export const ENTITIES = [ApiKey, WebhookSubscription, WebhookEvent, RejectedMessage, WebhookDelivery, WebhookDeliveryAttempt];
+export const ENTITIES = [ApiKey, WebhookSubscription, WebhookEvent, RejectedMessage, WebhookDelivery, WebhookDeliveryAttempt, PortalSession];
 /** Listed explicitly (not globbed) so the same list works under ts-node, Jest and built JavaScript. */
-export const MIGRATIONS = [InitialSchema1764300000000];
+export const MIGRATIONS = [InitialSchema1764300000000, SubscriptionHealth1764900000000, PortalSessions1764900000001];
 
 export interface DataSourceOptions {
   /** Pool size; each process sizes it for its own concurrency. */

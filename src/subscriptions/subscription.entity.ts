@@ -8,6 +8,9 @@ export interface StoredSecret {
   expiresAt: string | null;
 }
 
+/** `gone`: the endpoint answered 410; `failing`: it failed without a success for WEBHOOKS_DISABLE_AFTER_HOURS. */
+export type DisabledReason = 'gone' | 'failing';
+
 @Entity({ name: 'webhook_subscriptions' })
 @Index('idx_webhook_subscriptions_account_created', ['accountId', 'createdAt', 'id'])
 export class WebhookSubscription {
@@ -28,6 +31,17 @@ export class WebhookSubscription {
 
   @Column({ name: 'is_active', type: 'boolean', default: true })
   isActive: boolean;
+
+  /** At most this many deliveries per second reach the subscription; null means no limit. */
+  @Column({ name: 'rate_limit_per_second', type: 'integer', nullable: true })
+  rateLimitPerSecond: number | null;
+
+  /** Why the engine switched the subscription off (null while it never did, or since it was re-enabled). */
+  @Column({ name: 'disabled_reason', type: 'varchar', length: 16, nullable: true })
+  disabledReason: DisabledReason | null;
+
+  @Column({ name: 'disabled_at', type: 'timestamptz', nullable: true })
+  disabledAt: Date | null;
 
   /** Newest first. Only ciphertext is stored. */
   @Column({ type: 'jsonb', default: () => "'[]'::jsonb" })

@@ -20,10 +20,14 @@ export interface NewSubscription {
   events: string[];
   description: string | null;
   isActive: boolean;
+  /** Absent means no limit. */
+  rateLimitPerSecond?: number | null;
   secrets: StoredSecret[];
 }
 
-export type SubscriptionPatch = Partial<Pick<WebhookSubscription, 'url' | 'events' | 'description' | 'isActive'>>;
+export type SubscriptionPatch = Partial<
+  Pick<WebhookSubscription, 'url' | 'events' | 'description' | 'isActive' | 'rateLimitPerSecond'>
+>;
 
 /** Every method is scoped by account: another account's id behaves exactly like a missing one. */
 export interface SubscriptionRepository {
@@ -66,7 +70,9 @@ export function createSubscriptionRepository(dataSource: DataSource): Subscripti
     },
 
     async update(accountId, id, patch) {
-      const result = await repo.update({ id, accountId }, patch);
+      // Switching a subscription back on clears why the engine switched it off.
+      const change = patch.isActive === true ? { ...patch, disabledReason: null, disabledAt: null } : patch;
+      const result = await repo.update({ id, accountId }, change);
       if (!result.affected) return null;
       return repo.findOneBy({ id, accountId });
     },

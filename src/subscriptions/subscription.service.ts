@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { SecretBox } from '../crypto/secret-box';
-import type { WebhookSubscription } from './subscription.entity';
+import type { DisabledReason, WebhookSubscription } from './subscription.entity';
 import type { SubscriptionRepository } from './subscription.repository';
 import { generateSigningSecret, rotateSecrets, sealNewSecret } from './signing-secrets';
 
@@ -13,6 +13,8 @@ export interface CreateSubscriptionInput {
   events: string[];
   description: string | null;
   isActive: boolean;
+  /** Absent means no limit. */
+  rateLimitPerSecond?: number | null;
 }
 
 /** The subscription as its owner sees it: never the secrets, never the account. */
@@ -22,6 +24,9 @@ export interface SubscriptionView {
   events: string[];
   description: string | null;
   isActive: boolean;
+  rateLimitPerSecond: number | null;
+  disabledReason: DisabledReason | null;
+  disabledAt: string | null;
   createdAt: string;
   updatedAt: string;
 }
@@ -33,6 +38,9 @@ export function toSubscriptionView(subscription: WebhookSubscription): Subscript
     events: subscription.events,
     description: subscription.description,
     isActive: subscription.isActive,
+    rateLimitPerSecond: subscription.rateLimitPerSecond,
+    disabledReason: subscription.disabledReason,
+    disabledAt: subscription.disabledAt ? subscription.disabledAt.toISOString() : null,
     createdAt: subscription.createdAt.toISOString(),
     updatedAt: subscription.updatedAt.toISOString(),
   };

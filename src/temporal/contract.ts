@@ -11,10 +11,15 @@ export function deliveryWorkflowId(eventId: string, subscriptionId: string): str
   return `delivery:${eventId}:${subscriptionId}`;
 }
 
+/**
+ * The contract's search attributes, all set at start (free: no upsert). A delivery's state is the workflow's own
+ * ExecutionStatus (Running = PENDING, Completed = SUCCESS, Failed = FAILURE). WebhookDeliveryStatus stays registered
+ * in temporal-dev.yaml for namespaces that already have it, and is never written: an upsert per delivery would cost
+ * a visibility write and a billable action for what ExecutionStatus already says.
+ */
 export const SearchAttributes = {
   subscriptionId: defineSearchAttributeKey('WebhookSubscriptionId', 'KEYWORD'),
   accountId: defineSearchAttributeKey('WebhookAccountId', 'KEYWORD'),
   eventType: defineSearchAttributeKey('WebhookEventType', 'KEYWORD'),
   targetHost: defineSearchAttributeKey('WebhookTargetHost', 'KEYWORD'),
-  deliveryStatus: defineSearchAttributeKey('WebhookDeliveryStatus', 'KEYWORD'),
 } as const;

@@ -67,7 +67,6 @@ export function deliveryStartRequest(config: Pick<Config, 'delivery' | 'temporal
         { key: SearchAttributes.accountId, value: input.accountId },
         { key: SearchAttributes.eventType, value: input.eventType },
         { key: SearchAttributes.targetHost, value: input.targetHost },
-        { key: SearchAttributes.deliveryStatus, value: 'PENDING' },
       ],
     },
   };

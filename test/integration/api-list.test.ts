@@ -52,6 +52,9 @@ describe('listing subscriptions', () => {
       events: ['CONVERSATION_CREATED'],
       description: null,
       isActive: true,
+      rateLimitPerSecond: null,
+      disabledReason: null,
+      disabledAt: null,
       createdAt: expect.any(String),
       updatedAt: expect.any(String),
     });

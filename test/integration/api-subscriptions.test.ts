@@ -23,6 +23,9 @@ describe('subscriptions API', () => {
       events: ['NEW_MESSAGE_FROM_VISITOR'],
       description: 'chat',
       isActive: true,
+      rateLimitPerSecond: null,
+      disabledReason: null,
+      disabledAt: null,
       secret: expect.stringMatching(SECRET_SHAPE),
       createdAt: expect.any(String),
       updatedAt: expect.any(String),
@@ -46,6 +49,35 @@ describe('subscriptions API', () => {
       expect(read.text).not.toContain('ciphertext');
     }
     expect(reads[0].body).not.toHaveProperty('secret');
+  });
+
+  it('round-trips rateLimitPerSecond on create, read and update, null meaning no limit', async () => {
+    const created = await create({ url: `https://${PUBLIC_HOST}/limited`, events: ['*'], rateLimitPerSecond: 5 });
+    expect(created.status).toBe(201);
+    expect(created.body.rateLimitPerSecond).toBe(5);
+    const path = `/webhooks/subscriptions/${created.body.id}`;
+    expect((await api.request('GET', path, { key: account.key })).body.rateLimitPerSecond).toBe(5);
+    const raised = await api.request('PATCH', path, { key: account.key, body: { rateLimitPerSecond: 10000 } });
+    expect(raised.body.rateLimitPerSecond).toBe(10000);
+    const cleared = await api.request('PATCH', path, { key: account.key, body: { rateLimitPerSecond: null } });
+    expect(cleared.body.rateLimitPerSecond).toBeNull();
+    expect((await api.request('GET', path, { key: account.key })).body.rateLimitPerSecond).toBeNull();
+  });
+
+  it('clears disabledReason and disabledAt when the subscription is switched back on', async () => {
+    const created = await create({ url: `https://${PUBLIC_HOST}/gone`, events: ['*'] });
+    const path = `/webhooks/subscriptions/${created.body.id}`;
+    await api.dataSource.query(
+      `UPDATE webhook_subscriptions SET is_active = false, disabled_reason = 'gone', disabled_at = now() WHERE id = $1`,
+      [created.body.id],
+    );
+    const off = await api.request('GET', path, { key: account.key });
+    expect(off.body).toMatchObject({ isActive: false, disabledReason: 'gone', disabledAt: expect.any(String) });
+    const described = await api.request('PATCH', path, { key: account.key, body: { description: 'still off' } });
+    expect(described.body).toMatchObject({ isActive: false, disabledReason: 'gone' });
+    const on = await api.request('PATCH', path, { key: account.key, body: { isActive: true } });
+    expect(on.body).toMatchObject({ isActive: true, disabledReason: null, disabledAt: null });
+    expect((await api.request('GET', path, { key: account.key })).body).toMatchObject({ disabledReason: null, disabledAt: null });
   });
 
   it('round-trips isActive false on create, read and update', async () => {
@@ -114,6 +146,17 @@ describe('subscriptions API', () => {
     }
     const internal = await create({ url: 'http://internal.example.com/x', events: ['*'] });
     expect(internal.body.error.message).toContain('10.0.0.5');
+    expect(await countSubscriptions(api.dataSource, account.accountId)).toBe(before);
+  });
+
+  it('refuses a 6to4 target (2002::/16) even when the IPv4 it carries is public, writing nothing', async () => {
+    const before = await countSubscriptions(api.dataSource, account.accountId);
+    for (const url of ['https://[2002:808:808::1]/hook', 'http://[2002:a00:1::1]/hook']) {
+      const res = await create({ url, events: ['*'] });
+      expect(res.status).toBe(400);
+      expect(res.body.error.code).toBe('target_not_allowed');
+      expect(res.body.error.message).toContain('6to4');
+    }
     expect(await countSubscriptions(api.dataSource, account.accountId)).toBe(before);
   });
 

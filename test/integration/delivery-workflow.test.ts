@@ -13,7 +13,6 @@ import { createDataSource } from '../../src/db/data-source';
 import { createDeliveryRepository, type DeliveryRepository } from '../../src/deliveries/delivery.repository';
 import { webhookIdFor } from '../../src/http/signer';
 import { WebhookSubscription } from '../../src/subscriptions/subscription.entity';
-import { SearchAttributes } from '../../src/temporal/contract';
 import { connectTemporalClient, type TemporalClientHandle } from '../../src/temporal/client';
 import { startReceiver, type Receiver } from '../helpers/receiver';
 import { insertEvent, insertSubscription } from '../helpers/subscription-fixtures';
@@ -78,9 +77,9 @@ async function deliveryOf(eventId: string, subscriptionId: string) {
   return { delivery, attempts: await deliveries.listAttempts(delivery.id) };
 }
 
-async function statusAttribute(workflowId: string): Promise<string | undefined> {
-  const description = await client.workflow.getHandle(workflowId).describe();
-  return description.typedSearchAttributes.get(SearchAttributes.deliveryStatus);
+/** The delivery's state as the Temporal UI shows it: the workflow's ExecutionStatus. */
+async function executionStatus(workflowId: string): Promise<string> {
+  return (await client.workflow.getHandle(workflowId).describe()).status.name;
 }
 
 describe('deliverWebhookWorkflow', () => {
@@ -103,7 +102,7 @@ describe('deliverWebhookWorkflow', () => {
 
     expect(delivery).toMatchObject({ status: 'SUCCESS', attempts: 1, lastStatusCode: 200, lastError: null, workflowId: handle.workflowId });
     expect(attempts).toEqual([expect.objectContaining({ attempt: 1, statusCode: 200, error: null, activityAttempt: 1 })]);
-    expect(await statusAttribute(handle.workflowId)).toBe('SUCCESS');
+    expect(await executionStatus(handle.workflowId)).toBe('COMPLETED');
   });
 
   it('retries after a 500 and ends SUCCESS with both attempts on record and one webhook-id', async () => {
@@ -141,7 +140,7 @@ describe('deliverWebhookWorkflow', () => {
     expect(delivery).toMatchObject({ status: 'FAILURE', attempts: 3, lastStatusCode: 500, lastError: 'HTTP 500' });
     expect(attempts.map((a) => a.attempt)).toEqual([1, 2, 3]);
     expect((await handle.describe()).status.name).toBe('FAILED');
-    expect(await statusAttribute(handle.workflowId)).toBe('FAILURE');
+    expect(await executionStatus(handle.workflowId)).toBe('FAILED');
   });
 
   it('fails an attempt with a timeout error when the receiver hangs past the request timeout', async () => {
@@ -249,6 +248,6 @@ describe('deliverWebhookWorkflow', () => {
     expect(attempts.map((a) => [a.attempt, a.statusCode])).toEqual([[1, 500], [2, 500], [3, 500], [4, 200]]);
     expect(new Set(attempts.slice(3).map((a) => a.runId))).toEqual(new Set([newRunId]));
     expect(new Set(receiver.requests.map((r) => r.headers['webhook-id']))).toEqual(new Set([webhookIdFor(delivery.id)]));
-    expect(await eventually(() => statusAttribute(handle.workflowId), (s) => s === 'SUCCESS')).toBe('SUCCESS');
+    expect(await eventually(() => executionStatus(handle.workflowId), (s) => s === 'COMPLETED')).toBe('COMPLETED');
   });
 });

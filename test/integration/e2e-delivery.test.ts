@@ -97,7 +97,7 @@ describe('end to end: Redis event to signed delivery', () => {
     await handle.result();
     const closed = await handle.describe();
     expect(closed.status.name).toBe('COMPLETED');
-    expect(closed.typedSearchAttributes.get(SearchAttributes.deliveryStatus)).toBe('SUCCESS');
+    expect(closed.typedSearchAttributes.get(SearchAttributes.subscriptionId)).toBe(subscription.id);
   });
 
   it('starts nothing and sends nothing for a subscription with isActive false', async () => {
@@ -150,7 +150,7 @@ describe('end to end: Redis event to signed delivery', () => {
     expect(requestsTo(subscription.url)).toHaveLength(3);
     const closed = await handle.describe();
     expect(closed.status.name).toBe('FAILED');
-    expect(closed.typedSearchAttributes.get(SearchAttributes.deliveryStatus)).toBe('FAILURE');
+    expect(closed.typedSearchAttributes.get(SearchAttributes.subscriptionId)).toBe(subscription.id);
   });
 
   it('fails an attempt with a timeout error when the receiver hangs past 5 s, and succeeds on the next attempt', async () => {

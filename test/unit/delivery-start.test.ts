@@ -40,14 +40,13 @@ describe('deliveryStartRequest', () => {
     ]);
   });
 
-  it('sets every search attribute of the contract, status PENDING, and no URL path or query', () => {
+  it('sets every search attribute of the contract, no WebhookDeliveryStatus, and no URL path or query', () => {
     const { options } = deliveryStartRequest(config, fields);
     expect(options.typedSearchAttributes).toEqual([
       { key: SearchAttributes.subscriptionId, value: fields.subscriptionId },
       { key: SearchAttributes.accountId, value: 'acct_1' },
       { key: SearchAttributes.eventType, value: 'CONVERSATION_CREATED' },
       { key: SearchAttributes.targetHost, value: 'hooks.example.com:8443' },
-      { key: SearchAttributes.deliveryStatus, value: 'PENDING' },
     ]);
     expect(JSON.stringify(options.typedSearchAttributes)).not.toContain('token=abc');
   });

@@ -14,7 +14,8 @@ describe('judgeAddress', () => {
     ['fe80::1%eth0', 'link-local'],
     ['::ffff:10.0.0.5', 'ipv4-mapped of 10.0.0.5 (private)'],
     ['64:ff9b::a00:5', 'nat64 of 10.0.0.5 (private)'],
-    ['2002:a00:5::1', '6to4 of 10.0.0.5 (private)'],
+    ['2002:a00:5::1', '6to4 (deprecated by RFC 7526, refused whatever IPv4 it carries)'],
+    ['2002:808:808::1', '6to4 (deprecated by RFC 7526, refused whatever IPv4 it carries)'],
   ])('refuses %s with the reason "%s"', (ip, reason) => {
     expect(judgeAddress(ip, none)).toEqual({ allowed: false, reason });
   });
@@ -47,16 +48,30 @@ describe('judgeAddress', () => {
       expect(judgeAddress(ip, allow)).toEqual({ allowed: false, reason });
     });
 
-    it.each(['::ffff:127.0.0.1', '::ffff:a00:5', '64:ff9b::7f00:1', '2002:a00:5::1'])(
+    it.each(['::ffff:127.0.0.1', '::ffff:a00:5', '64:ff9b::7f00:1'])(
       'exempts %s because the IPv4 it carries is covered',
       (ip) => {
         expect(judgeAddress(ip, allow)).toEqual({ allowed: true });
       },
     );
 
+    it('does not exempt 6to4 because of the IPv4 it carries, only when the list covers the 6to4 address itself', () => {
+      expect(judgeAddress('2002:a00:5::1', allow)).toMatchObject({ allowed: false, reason: expect.stringContaining('6to4') });
+      const with6to4 = createAllowList(['2002:a00:5::/48']);
+      expect(judgeAddress('2002:a00:5::1', with6to4)).toEqual({ allowed: true });
+      expect(judgeAddress('2002:a00:6::1', with6to4)).toMatchObject({ allowed: false });
+    });
+
     it('does not exempt an embedding whose carried IPv4 is outside the list', () => {
       expect(judgeAddress('::ffff:127.0.0.2', allow)).toEqual({ allowed: false, reason: 'ipv4-mapped of 127.0.0.2 (loopback)' });
     });
+  });
+
+  it('refuses 6to4 whatever IPv4 it carries, public or not', () => {
+    for (const v4 of ['8.8.8.8', '93.184.216.34', '10.0.0.5', '127.0.0.1']) {
+      const hex = ipaddr.IPv4.parse(v4).toByteArray().map((b) => b.toString(16).padStart(2, '0')).join('');
+      expect(judgeAddress(`2002:${hex.slice(0, 4)}:${hex.slice(4)}::1`, none)).toMatchObject({ allowed: false });
+    }
   });
 
   it('judges embedded IPv4 the same way as the bare IPv4 it carries', () => {
@@ -68,7 +83,6 @@ describe('judgeAddress', () => {
       for (const [label, form] of [
         ['ipv4-mapped', `::ffff:${high}:${low}`],
         ['nat64', `64:ff9b::${high}:${low}`],
-        ['6to4', `2002:${high}:${low}::1`],
       ]) {
         const expected = bare.allowed ? bare : { allowed: false, reason: `${label} of ${v4} (${bare.reason})` };
         expect({ form, verdict: judgeAddress(form, none) }).toEqual({ form, verdict: expected });
@@ -84,7 +98,7 @@ describe('judgeAddress', () => {
   });
 
   it('refuses everything ipaddr.js 2.5 classifies as special, except the embeddings it judges by their IPv4', () => {
-    const judgedByEmbeddedV4 = new Set(['ipv4Mapped', 'rfc6052', '6to4']);
+    const judgedByEmbeddedV4 = new Set(['ipv4Mapped', 'rfc6052']);
     const samples = SSRF_CORPUS.filter((entry) => entry.kind === 'ip').map((entry) => entry.input);
     const disagreements = samples.filter((ip) => {
       const range = ipaddr.parse(ip).range();

@@ -73,6 +73,13 @@ describe('createGuardedLookup', () => {
     });
   });
 
+  it('refuses at delivery a name that resolves to 6to4, even when the carried IPv4 is public', async () => {
+    const { resolver } = countingResolver(['2002:808:808::1']);
+    const result = await callLookup(createGuardedLookup({ resolver, allowList: none }), 'hooks.example.com', { all: true });
+    expect(result.error).toBeInstanceOf(TargetNotAllowedError);
+    expect(result.error).toMatchObject({ code: 'target_not_allowed', reason: expect.stringContaining('resolves to 2002:808:808::1 (6to4') });
+  });
+
   it('resolves exactly once per lookup, so the checked answers are the ones used', async () => {
     const { resolver, calls } = countingResolver(['93.184.215.14']);
     const lookup = createGuardedLookup({ resolver, allowList: none });
@@ -116,6 +123,7 @@ describe('assertIpLiteralAllowed', () => {
       new TargetNotAllowedError('address 127.0.0.1 (loopback)'),
     );
     expect(() => assertIpLiteralAllowed(new URL('http://[::ffff:169.254.169.254]/'), none)).toThrow(TargetNotAllowedError);
+    expect(() => assertIpLiteralAllowed(new URL('https://[2002:808:808::1]/'), none)).toThrow(TargetNotAllowedError);
   });
 
   it('passes host names (the guarded lookup judges them) and allowed or public literals', () => {

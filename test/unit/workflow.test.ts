@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { ApplicationFailure, Client, Connection, WorkflowFailedError } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worker';
 import type { DeliveryActivities } from '../../activities';
-import { SearchAttributes, WORKFLOW_TYPE } from '../../src/temporal/contract';
+import { WORKFLOW_TYPE } from '../../src/temporal/contract';
 import type { DeliverWebhookInput, RecordDeliveryFailureInput, SendWebhookInput } from '../../workflows/deliver-webhook.types';
 import { bundleWorkflows } from '../helpers/worker';
 import { uniqueTaskQueue } from '../helpers/temporal';
@@ -87,12 +87,12 @@ async function run(activities: DeliveryActivities) {
     }
     const description = await handle.describe();
     const history = await handle.fetchHistory();
-    return { input, workflowId, failure, status: description.typedSearchAttributes.get(SearchAttributes.deliveryStatus), history };
+    return { input, workflowId, failure, status: description.status.name, history };
   });
 }
 
 describe('deliverWebhookWorkflow (stub activities)', () => {
-  it('delivers with one activity and one search attribute update on success', async () => {
+  it('delivers with one activity and no search attribute update on success', async () => {
     const { activities, calls } = stubActivities(async () => undefined);
     const result = await run(activities);
     expect(result.failure).toBeUndefined();
@@ -100,8 +100,8 @@ describe('deliverWebhookWorkflow (stub activities)', () => {
     expect(calls.sends).toEqual([{ eventId, subscriptionId, accountId, eventType }]);
     expect(calls.failures).toEqual([]);
     expect(activityTypesOf(result.history)).toEqual(['sendWebhook']);
-    expect(searchAttributeUpserts(result.history)).toBe(1);
-    expect(result.status).toBe('SUCCESS');
+    expect(searchAttributeUpserts(result.history)).toBe(0);
+    expect(result.status).toBe('COMPLETED');
   });
 
   it('records FAILURE with the reason and fails the workflow on a non-retryable failure, without retrying', async () => {
@@ -115,7 +115,8 @@ describe('deliverWebhookWorkflow (stub activities)', () => {
     expect(result.failure?.cause).toBeInstanceOf(ApplicationFailure);
     expect((result.failure?.cause as ApplicationFailure).type).toBe('DeliveryFailed');
     expect(activityTypesOf(result.history)).toEqual(['sendWebhook', 'recordDeliveryFailure']);
-    expect(result.status).toBe('FAILURE');
+    expect(searchAttributeUpserts(result.history)).toBe(0);
+    expect(result.status).toBe('FAILED');
   });
 
   it('retries a retryable failure up to the maximum attempts from the input, then records FAILURE', async () => {
@@ -136,7 +137,7 @@ describe('deliverWebhookWorkflow (stub activities)', () => {
     expect(calls.sends).toHaveLength(2);
     expect(calls.failures).toEqual([]);
     expect(result.failure).toBeUndefined();
-    expect(result.status).toBe('SUCCESS');
+    expect(result.status).toBe('COMPLETED');
   });
 
   it('keeps retrying the failure write until it is recorded', async () => {
@@ -145,7 +146,7 @@ describe('deliverWebhookWorkflow (stub activities)', () => {
     }, { failFailureWriteOnce: true });
     const result = await run(activities);
     expect(calls.failures.map((f) => f.error)).toEqual(['subscription s was deleted']);
-    expect(result.status).toBe('FAILURE');
+    expect(result.status).toBe('FAILED');
   });
 
   it('replays its own history deterministically', async () => {

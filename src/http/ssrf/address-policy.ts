@@ -1,7 +1,10 @@
 /**
  * The address judge: only globally routable unicast passes. Pure; every range is listed here explicitly (IANA
  * IPv4 and IPv6 special-purpose registries) instead of trusting ipaddr.js range() names, whose set changes between
- * versions. Addresses that carry an IPv4 address (IPv4-mapped, NAT64, 6to4) are judged by the IPv4 they carry.
+ * versions. Addresses that carry an IPv4 address (IPv4-mapped, NAT64) are judged by the IPv4 they carry. 6to4
+ * (2002::/16) is refused whatever IPv4 it embeds: RFC 7526 deprecates the anycast relays, the path runs through
+ * whichever relay is nearest (not the embedded host), so the embedded IPv4 says nothing reliable about where the
+ * packets go. Only an SSRF_ALLOW_CIDRS entry covering the 6to4 address itself lets it through.
  */
 import net from 'node:net';
 import ipaddr from 'ipaddr.js';
@@ -43,6 +46,7 @@ const IPV6_RULES = rules([
   ['2001::/32', 'teredo'],
   ['2001::/23', 'reserved'],
   ['2001:db8::/32', 'documentation'],
+  ['2002::/16', '6to4 (deprecated by RFC 7526, refused whatever IPv4 it carries)'],
   ['3fff::/20', 'documentation'],
   ['5f00::/16', 'segment-routing'],
   ['fc00::/7', 'unique-local'],
@@ -65,7 +69,6 @@ const EMBEDDING_RULES: ReadonlyArray<readonly [Range, string, (a: ipaddr.IPv6) =
     const after48 = v4([...bytes.slice(6, 8), ...bytes.slice(9, 11)]);
     return bytes.slice(12, 16).some((byte) => byte !== 0) ? [after96, after48] : [after48, after96];
   }],
-  [ipaddr.parseCIDR('2002::/16'), '6to4', (a) => [v4(a.toByteArray().slice(2, 6))]],
 ];
 
 function v4(bytes: number[]): ipaddr.IPv4 {
