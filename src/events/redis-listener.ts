@@ -108,8 +108,8 @@ export function startRedisListener(options: RedisListenerOptions): RedisListener
   let pausesSinceLog = 0;
   const counts = { received: 0, dropped: 0, pauses: 0 };
 
-  /** Hands one message to the handler; its slot (if any) is released when the handler settles. */
-  const run = (message: string) => {
+  /** Hands one message to the handler; its slot (if it holds one) is released when the handler settles. */
+  const run = (message: string, holdsSlot = true) => {
     let result: Promise<unknown>;
     try {
       result = Promise.resolve(options.onMessage(message));
@@ -118,7 +118,9 @@ export function startRedisListener(options: RedisListenerOptions): RedisListener
     }
     void result
       .catch((error: unknown) => logger.error({ channel, err: String(error) }, 'event message handler failed'))
-      .finally(() => limiter?.release());
+      .finally(() => {
+        if (holdsSlot) limiter?.release();
+      });
   };
 
   const pause = () => {
@@ -253,21 +255,14 @@ export function startRedisListener(options: RedisListenerOptions): RedisListener
       } else {
         subscriber.disconnect();
       }
-      // Messages already read off the socket are handled as slots free up (the intake finishes them).
-      if (overflow.length > 0) {
-        logger.info({ channel, waiting: overflow.length }, 'handling the Pub/Sub messages still waiting for a slot');
-        await new Promise<void>((resolve) => {
-          const check = () => {
-            if (overflow.length === 0) {
-              stopWaiting?.();
-              resolve();
-            }
-          };
-          const stopWaiting = limiter?.onRelease(check);
-          check();
-        });
-      }
+      // Messages already read off the socket (at most one socket read's worth) go to the intake now, beyond the
+      // bound: waiting for slots could wait forever while Postgres is down, since the intake only gives up on stop.
       stopDraining?.();
+      if (overflow.length > 0) {
+        logger.info({ channel, waiting: overflow.length }, 'handing the Pub/Sub messages still waiting for a slot to the intake');
+        overflow.splice(0).forEach((message) => run(message, false));
+        waitingBytes = 0;
+      }
     },
   };
 }

@@ -173,6 +173,7 @@ export function startStreamReader(options: StreamReaderOptions): StreamReader {
       if (!/BUSYGROUP/.test(errorMessage(error))) throw error;
     }
     readerClientId = Number(await reader.call('CLIENT', 'ID'));
+    claimCursor = '0-0'; // a re-created group has a pending list of its own
     groupReady = true;
     lastError = null;
     lastLoggedError = null;
