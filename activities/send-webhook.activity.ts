@@ -1,17 +1,16 @@
 /**
- * One delivery attempt: upsert the delivery row (PENDING; its id gives the webhook-id), load the subscription and
- * the event, sign the exact stored bytes with the live secrets, POST them through the guarded client, record the
+ * One delivery attempt: upsert the delivery row (PENDING; its id gives the webhook-id) and load the subscription and
+ * the event in the same statement, sign the exact stored bytes with the live secrets, POST them through the guarded client, record the
  * attempt (and SUCCESS on a 2xx, in the same statement), then tell Temporal what to do next by the kind of
  * ApplicationFailure thrown (retryable, non-retryable, or retryable after a receiver's Retry-After).
  */
 import { ApplicationFailure } from '@temporalio/activity';
-import { WebhookEvent } from '../src/events/event.entity';
 import { createDeliveryRepository } from '../src/deliveries/delivery.repository';
 import { classifyOutcome, type AttemptResult } from '../src/http/outcome';
 import { signHeaders, webhookIdFor } from '../src/http/signer';
 import { openLiveSecrets } from '../src/subscriptions/signing-secrets';
 import { WebhookSubscription } from '../src/subscriptions/subscription.entity';
-import type { SendWebhookInput, SendWebhookResult } from '../workflows/deliver-webhook.types';
+import type { AttemptFailureDetails, SendWebhookInput, SendWebhookResult } from '../workflows/deliver-webhook.types';
 import type { ActivityDeps } from './activity-deps';
 import { currentExecution } from './workflow-execution';
 
@@ -30,17 +29,17 @@ const RESPONSE_BODY_COLUMN_CHARS = 1024;
 export function createSendWebhookActivity(deps: ActivityDeps) {
   const deliveries = createDeliveryRepository(deps.dataSource);
   const subscriptions = deps.dataSource.getRepository(WebhookSubscription);
-  const events = deps.dataSource.getRepository(WebhookEvent);
 
   return async function sendWebhook(input: SendWebhookInput): Promise<SendWebhookResult> {
-    const { workflowId, runId, activityAttempt } = currentExecution();
-    // The three are independent; the row is upserted even when the subscription turns out to be gone, as the
-    // failure is then recorded on it.
-    const [deliveryId, subscription, event] = await Promise.all([
-      deliveries.recordStarted({ ...input, workflowId }),
-      subscriptions.findOneBy({ id: input.subscriptionId }),
-      events.findOneBy({ id: input.eventId }),
-    ]);
+    const execution = currentExecution();
+    const { workflowId, runId } = execution;
+    // Local first attempt: offset 0, Temporal attempt 1. Regular activity after it: offset 1, so keys continue at 2.
+    const activityAttempt = execution.activityAttempt + (input.attemptOffset ?? 0);
+    // One round trip: the PENDING row upserted (even when the subscription turns out to be gone, as the failure is
+    // then recorded on it), with the subscription and the event read in the same statement.
+    const { deliveryId, subscription, event } = await deliveries.beginAttempt({
+      eventId: input.eventId, subscriptionId: input.subscriptionId, accountId: input.accountId, eventType: input.eventType, workflowId,
+    });
     if (!subscription) {
       throw ApplicationFailure.nonRetryable(`subscription ${input.subscriptionId} was deleted`, SendFailure.SUBSCRIPTION_GONE);
     }
@@ -96,11 +95,13 @@ export function createSendWebhookActivity(deps: ActivityDeps) {
       type: SendFailure.HTTP_RETRYABLE,
       nonRetryable: false,
       nextRetryDelay: outcome.nextRetryDelayMs,
-      details: [detailsOf(sent.result, attempt)],
+      details: [detailsOf(sent.result, attempt, outcome.nextRetryDelayMs)],
     });
   };
 }
 
-function detailsOf(result: AttemptResult, attempt: number) {
-  return result.kind === 'response' ? { attempt, statusCode: result.statusCode } : { attempt, error: result.error };
+/** What the workflow reads from a failed attempt (the failure converter does not carry nextRetryDelay into it). */
+function detailsOf(result: AttemptResult, attempt: number, nextRetryDelayMs?: number): AttemptFailureDetails {
+  const base = result.kind === 'response' ? { attempt, statusCode: result.statusCode } : { attempt, error: result.error };
+  return nextRetryDelayMs === undefined ? base : { ...base, nextRetryDelayMs };
 }

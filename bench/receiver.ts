@@ -4,6 +4,11 @@
  * Every request's X-Hub-Signature-256 is checked against the subscription's secret (sent over IPC by the
  * benchmark, never through the environment): a wrong signature is counted and shown in the summary, so all three
  * systems are shown to send correctly signed requests.
+ *
+ * A delivery is keyed by its event id, plus the path after /hook when there is one (the burst phase's subscriptions
+ * are /hook/b0 ... /hook/bN, so one event delivered to each is counted once per subscription). POST /floor-receipts
+ * takes a batch of receipts from the floor system, whose no-op activity sends nothing: `[[key, scheduledAt,
+ * receivedAt], ...]` (not signed; counted apart from the webhook requests).
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
@@ -27,18 +32,37 @@ function signatureOk(header: string | string[] | undefined, body: Buffer): boole
   return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
+function record(key: string, scheduledAt: number, receivedAt: number): void {
+  const seen = events.get(key);
+  if (seen) seen.receivedAt.push(receivedAt);
+  else events.set(key, { scheduledAt, receivedAt: [receivedAt] });
+}
+
+/** `/hook` -> '', `/hook/b3` -> '@b3': the subscription a request was sent to, when the run has several. */
+function subscriptionSuffix(url: string | undefined): string {
+  const match = /^\/hook\/([A-Za-z0-9_-]+)/.exec(url ?? '');
+  return match ? `@${match[1]}` : '';
+}
+
 const server = http.createServer((req, res) => {
   const chunks: Buffer[] = [];
   req.on('data', (chunk: Buffer) => chunks.push(chunk));
   req.on('end', () => {
     const receivedAt = Date.now();
     const body = Buffer.concat(chunks);
+    if (req.url === '/floor-receipts') {
+      try {
+        for (const [key, scheduledAt, at] of JSON.parse(body.toString('utf8')) as Array<[string, number, number]>) record(key, scheduledAt, at);
+      } catch {
+        malformed += 1;
+      }
+      res.writeHead(200, { 'content-length': '0' }).end();
+      return;
+    }
     if (!signatureOk(req.headers['x-hub-signature-256'], body)) badSignatures += 1;
     try {
       const envelope = JSON.parse(body.toString('utf8')) as { id: string; data: { scheduledAt: number } };
-      const seen = events.get(envelope.id);
-      if (seen) seen.receivedAt.push(receivedAt);
-      else events.set(envelope.id, { scheduledAt: envelope.data.scheduledAt, receivedAt: [receivedAt] });
+      record(`${envelope.id}${subscriptionSuffix(req.url)}`, envelope.data.scheduledAt, receivedAt);
     } catch {
       malformed += 1;
     }

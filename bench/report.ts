@@ -4,6 +4,8 @@ import type { HistorySample } from './temporal-history';
 import type { ProfileSummary } from './cpu-profile';
 import { cpuPerThousand, formatRatio, sustainedRate } from './stats';
 import type { DatabaseCounters } from './environment';
+import type { BurstResult } from './burst';
+import type { SystemName } from './systems/system';
 
 export interface ThreadProfile {
   thread: string;
@@ -17,13 +19,13 @@ export interface ProcessMemory {
 }
 
 export interface SystemResult {
-  name: 'engine' | 'bullmq' | 'direct';
+  name: SystemName;
   describe: string;
   phases: PhaseResult[];
   /** Process groups that belong to the system itself (not Temporal, Postgres, Redis). */
   ownGroups: string[];
   memory: ProcessMemory[];
-  /** Delivery rows recorded SUCCESS vs events published (warm-up included). */
+  /** Delivery rows recorded SUCCESS vs events published (warm-up included); for the floor, which records nothing, its receipts. */
   recorded: { success: number; published: number };
   database: DatabaseCounters & { deliveries: number };
   history?: HistorySample;
@@ -137,14 +139,46 @@ export function databaseLine(system: SystemResult): string {
   return `Postgres per delivery (pg_stat_database of the run's database, whole system run incl. warm-up): ${per(d.xactCommit)} commits, ${per(d.tupInserted)} rows inserted, ${per(d.tupUpdated)} rows updated, ${per(d.tupFetched)} rows fetched.`;
 }
 
-export function summaryLine(systems: SystemResult[]): string {
+export function summaryLine(systems: SystemResult[], burst?: BurstResult): string {
   const by = (name: string) => systems.find((s) => s.name === name);
   const engine = by('engine');
   const e = sustained(engine);
+  const f = sustained(by('floor'));
   const b = sustained(by('bullmq'));
   const d = sustained(by('direct'));
   const at50 = engine?.phases.find((p) => p.kind === 'fixed' && p.rate === 50);
   const p99 = at50 ? ms(at50.outcome.latency.p99) : 'n/a';
   const cpu = ownCpuPer1k(engine);
-  return `bench: engine=${e}/s bullmq=${b}/s direct=${d}/s engine/direct=${formatRatio(e, d)} engine/bullmq=${formatRatio(e, b)} p99@50=${p99}ms cpu/1k=${Number.isFinite(cpu) ? cpu.toFixed(2) : 'n/a'}s`;
+  const burstRate = burst && !burst.error ? Math.round(burst.ratePerSecond) : 'n/a';
+  return (
+    `bench: engine=${e}/s floor=${f}/s bullmq=${b}/s direct=${d}/s burst=${burstRate}/s engine/floor=${formatRatio(e, f)} ` +
+    `engine/direct=${formatRatio(e, d)} engine/bullmq=${formatRatio(e, b)} p99@50=${p99}ms cpu/1k=${Number.isFinite(cpu) ? cpu.toFixed(2) : 'n/a'}s`
+  );
+}
+
+/** The burst phase: drain, rate, loss, and per successful delivery its Temporal cost and CPU by process group. */
+export function burstSection(burst: BurstResult): string {
+  const { plan } = burst;
+  const per = (seconds: number) => f1(burst.delivered > 0 ? (seconds * 1000) / burst.delivered : Number.NaN);
+  const own = burst.ownGroups.reduce((sum, g) => sum + (burst.cpuSeconds[g] ?? 0), 0);
+  const withTemporal = own + (burst.cpuSeconds['temporal-server'] ?? 0);
+  const h = burst.history;
+  const t = burst.temporalRequests;
+  const rows = [
+    ['published at once', `${plan.events} events x ${plan.subscriptions} subscriptions = ${burst.expected} deliveries`],
+    ['drain (first publish to last receipt)', `${f1(burst.drainMs / 1000)} s`],
+    ['drain rate', `**${f1(burst.ratePerSecond)} deliveries/s**`],
+    ['delivered / lost / duplicates / bad signatures', `${burst.delivered} / ${burst.lost} / ${burst.duplicates} / ${burst.badSignatures}`],
+    ['rows SUCCESS', `${burst.recordedSuccess}/${burst.expected}`],
+    ['history events per delivery', h ? f1(h.eventsPerDelivery) : '-'],
+    ['workflow tasks per delivery', h ? f1(h.workflowTasksPerDelivery) : '-'],
+    ['billable actions per delivery', h ? f1(h.billableActionsPerDelivery) : '-'],
+    ['frontend RPCs per delivery', t ? `${f1(t.rpcTotal)} (${t.rpcs.map(([op, n]) => `${op} ${n.toFixed(2)}`).join(', ')})` : '-'],
+    ['CPU ms per delivery, engine processes', per(own)],
+    ['CPU ms per delivery, engine + Temporal server', per(withTemporal)],
+    ...Object.entries(burst.cpuSeconds).map(([group, s]) => [`CPU ms per delivery, ${group}`, per(s)]),
+  ];
+  return `${table(['burst', 'value'], rows)}${burst.error ? `
+
+**Error: ${burst.error}**` : ''}`;
 }

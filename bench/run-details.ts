@@ -8,7 +8,9 @@ import { PROJECT_ROOT } from './children';
 import { summarizeCpuProfile, type CpuProfile } from './cpu-profile';
 import type { BenchEnvironment } from './environment';
 import type { PhasePlan } from './phases';
+import type { BurstResult } from './burst';
 import {
+  burstSection,
   databaseLine,
   cpuPer1kByGroup,
   ownCpuPer1k,
@@ -16,6 +18,7 @@ import {
   resourceTable,
   summaryLine,
   summaryTable,
+  sustained,
   type SystemResult,
   type ThreadProfile,
 } from './report';
@@ -86,10 +89,11 @@ export function readProfiles(dir: string): ThreadProfile[] {
     .filter((p) => p.summary.busyMs > 0);
 }
 
-const COLORS: Record<string, string> = { engine: '#1f77b4', bullmq: '#d62728', direct: '#2ca02c' };
+const COLORS: Record<string, string> = { engine: '#1f77b4', floor: '#9467bd', bullmq: '#d62728', direct: '#2ca02c' };
 
 export interface DocsInput {
   results: SystemResult[];
+  burst?: BurstResult;
   env: BenchEnvironment;
   plan: PhasePlan;
   machine: MachineInfo;
@@ -131,13 +135,14 @@ export function historySection(history: HistorySample | undefined): string {
     .sort((a, b) => b[1] - a[1])
     .map(([name, n]) => `${name} ${n.toFixed(1)}`)
     .join(', ');
-  return `Temporal history per delivery (${history.workflows} workflows sampled from the 50/s phase): **${history.eventsPerDelivery.toFixed(1)} events**, ${history.workflowTasksPerDelivery.toFixed(1)} workflow tasks, ${history.activitiesPerDelivery.toFixed(1)} activities. By type: ${types}.\n`;
+  return `Temporal history per delivery (${history.workflows} workflows sampled from the 50/s phase): **${history.eventsPerDelivery.toFixed(1)} events**, ${history.workflowTasksPerDelivery.toFixed(1)} workflow tasks, ${history.activitiesPerDelivery.toFixed(1)} activities, ${history.billableActionsPerDelivery.toFixed(1)} billable actions. By type: ${types}.\n`;
 }
 
 export function renderResults(input: DocsInput): string {
   const { results, env, plan, machine } = input;
   const direct = results.find((r) => r.name === 'direct');
   const engine = results.find((r) => r.name === 'engine');
+  const floor = results.find((r) => r.name === 'floor');
   const lines: string[] = [];
   lines.push(`Run \`${env.runId}\` on ${new Date().toISOString()}, ${(input.durationMs / 60_000).toFixed(1)} minutes${input.quick ? ' (quick smoke run: short phases)' : ''}.`);
   lines.push('');
@@ -163,6 +168,20 @@ export function renderResults(input: DocsInput): string {
     lines.push(`Engine CPU per delivery (listener + worker, Temporal server excluded) is **${formatRatio(ownCpuPer1k(engine), ownCpuPer1k(direct))}x** the direct loop's; with the Temporal server included it is ${formatRatio(withTemporal, ownCpuPer1k(direct))}x.`);
     lines.push('');
   }
+  if (engine && floor) {
+    lines.push(`The engine sustains **${formatRatio(sustained(engine), sustained(floor))}x** the floor's rate in this run (engine/floor).`);
+    lines.push('');
+  }
+  if (input.burst) {
+    lines.push('### Burst (file-backed dev server, as `npm run dev` runs it)');
+    lines.push('');
+    lines.push('```');
+    lines.push(input.burst.temporalCommand.split(`${PROJECT_ROOT}/`).join('./').split(`${env.logDir}/`).join('<log dir>/'));
+    lines.push('```');
+    lines.push('');
+    lines.push(burstSection(input.burst));
+    lines.push('');
+  }
   lines.push('![latency vs offered load](benchmarks-latency.svg)');
   lines.push('');
   for (const r of results) {
@@ -184,7 +203,7 @@ export function renderResults(input: DocsInput): string {
   lines.push('Summary line of this run:');
   lines.push('');
   lines.push('```');
-  lines.push(summaryLine(results));
+  lines.push(summaryLine(results, input.burst));
   lines.push('```');
   return lines.join('\n');
 }

@@ -1,10 +1,13 @@
 /**
- * `npm run bench`: the engine, a BullMQ queue + worker and a direct loop, each fed by the same open-loop Redis
- * publisher at fixed rates and then a saturation ramp, all delivering to one receiver process on 127.0.0.1.
+ * `npm run bench`: the engine, Temporal's floor for the engine's shape, a BullMQ queue + worker and a direct loop,
+ * each fed by the same open-loop Redis publisher at fixed rates and then a saturation ramp, all delivering to one
+ * receiver process on 127.0.0.1; then the engine's burst phase on a file-backed dev server (bench/burst.ts).
  * Prints a table, writes docs/benchmarks.md (between its generated-results markers) and docs/benchmarks-latency.svg,
  * and ends with the one-line summary. Every child process is stopped and the database dropped, also on error.
  *
- * Options: --systems=direct,bullmq,engine  --quick (short phases, for a smoke run)  --no-profile  --no-docs
+ * Options: --systems=direct,bullmq,floor,engine  --quick (short phases, for a smoke run)  --no-profile  --no-docs
+ *          --burst=<events>x<subscriptions> (default 400x5; 100x5 with --quick)  --no-burst
+ *          --engine-layout=embedded|separate (default embedded: the listener hosts a worker; separate: it does not)
  *          --ts-node (run the systems through ts-node instead of compiled JavaScript)
  */
 import { randomBytes } from 'node:crypto';
@@ -20,8 +23,9 @@ import { recheckLateArrivals, runPlan, waitForReceipts, type PhasePlan } from '.
 import { ProcMonitor } from './proc-monitor';
 import { publishPhase } from './publisher';
 import { startReceiverProcess, type ReceiverHandle } from './receiver-client';
-import { phaseTable, resourceTable, summaryLine, summaryTable, databaseLine, type SystemResult } from './report';
+import { burstSection, phaseTable, resourceTable, summaryLine, summaryTable, databaseLine, type SystemResult } from './report';
 import { SYSTEMS } from './systems';
+import { runBurst, type BurstPlan, type BurstResult } from './burst';
 import type { SystemUnderTest } from './systems/system';
 import { withDescendants } from './proc-monitor';
 import { collectEngineDetails, historySection, readProfiles, temporalRequestsLine, writeDocs, machineInfo } from './run-details';
@@ -35,6 +39,12 @@ const QUICK = flag('quick');
 const PLAN: PhasePlan = QUICK
   ? { fixedRates: [10, 50], fixedDurationMs: 4_000, rampFactor: 2, rampSteps: 2, rampDurationMs: 3_000, drainTimeoutMs: 20_000 }
   : { fixedRates: [10, 25, 50], fixedDurationMs: 15_000, rampFactor: 1.5, rampSteps: 8, rampDurationMs: 8_000, drainTimeoutMs: 45_000 };
+
+const [burstEvents, burstSubscriptions] = option('burst', QUICK ? '100x5' : '400x5').split('x').map(Number) as [number, number];
+const BURST: BurstPlan = { events: burstEvents, subscriptions: burstSubscriptions, drainTimeoutMs: QUICK ? 120_000 : 300_000 };
+
+const ENGINE_LAYOUT = option('engine-layout', 'embedded') as 'embedded' | 'separate';
+if (ENGINE_LAYOUT !== 'embedded' && ENGINE_LAYOUT !== 'separate') throw new Error('--engine-layout must be embedded or separate');
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -60,11 +70,15 @@ async function runSystem(system: SystemUnderTest, env: BenchEnvironment, receive
   const monitor = new ProcMonitor();
   monitor.add('postgres-backends', () => env.postgresBackendPids());
   monitor.add('redis-server', () => env.redisServerPids());
-  if (system.name === 'engine') monitor.add('temporal-server', () => withDescendants(env.temporal.process.pid as number));
+  const onTemporal = system.name === 'engine' || system.name === 'floor';
+  if (onTemporal) monitor.add('temporal-server', () => withDescendants(env.temporal.process.pid as number));
   const databaseBefore = await env.databaseCounters();
   const result: SystemResult = {
     name: system.name,
-    describe: system.describe,
+    describe:
+      system.name === 'engine' && ENGINE_LAYOUT === 'separate'
+        ? `${system.describe}; here with --engine-layout=separate: the listener without its embedded worker (WEBHOOKS_LISTENER_EMBEDDED_WORKER=false), no eager start, the worker process makes every delivery`
+        : system.describe,
     phases: [],
     ownGroups: [],
     memory: [],
@@ -73,14 +87,20 @@ async function runSystem(system: SystemUnderTest, env: BenchEnvironment, receive
     loadAverage: { start: os.loadavg()[0] as number, end: Number.NaN },
   };
   log(`\n== ${system.name}: ${system.describe}`);
-  const running = await system.start({ env, channel, workerNodeArgs: profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [] });
+  const running = await system.start({
+    env,
+    channel,
+    workerNodeArgs: profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
+    receiverUrl: receiver.url,
+    engineLayout: ENGINE_LAYOUT,
+  });
   try {
     for (const child of running.processes) monitor.add(child.name, () => (child.exited() ? [] : [child.pid]));
     result.ownGroups = running.processes.map((c) => c.name);
     monitor.start(500);
     await warmUp(env, receiver, channel, system.name);
     log(`  ready (warm-up delivered)`);
-    const countersBefore = system.name === 'engine' ? await scrapeTemporalCounters(env.temporalMetricsPort) : undefined;
+    const countersBefore = onTemporal ? await scrapeTemporalCounters(env.temporalMetricsPort) : undefined;
     const runner = { env, receiver, monitor, channel, log };
     result.phases = await recheckLateArrivals(runner, await runPlan(runner, system.name, PLAN), 60_000);
     if (countersBefore) {
@@ -101,7 +121,10 @@ async function runSystem(system: SystemUnderTest, env: BenchEnvironment, receive
     .filter((x) => x.m && x.m.processes > 0)
     .map(({ name, m }) => ({ name, peakRssMb: (m?.peakRssKbMax ?? 0) / 1024, processes: m?.processes ?? 0 }));
   const published = result.phases.reduce((n, p) => n + p.outcome.published, 0);
-  result.recorded = { success: await countRecorded(env, system.name, published), published };
+  result.recorded = {
+    success: system.name === 'floor' ? await countReceipts(receiver, env, system.name) : await countRecorded(env, system.name, published),
+    published,
+  };
   const databaseAfter = await env.databaseCounters();
   result.database = {
     xactCommit: databaseAfter.xactCommit - databaseBefore.xactCommit,
@@ -111,7 +134,7 @@ async function runSystem(system: SystemUnderTest, env: BenchEnvironment, receive
     deliveries: await countAllDelivered(env, system.name),
   };
   if (profile) result.profiles = readProfiles(profileDir);
-  if (system.name === 'engine' && !result.error) result.history = await collectEngineDetails(env, result).catch(() => undefined);
+  if (onTemporal && !result.error) result.history = await collectEngineDetails(env, result).catch(() => undefined);
   if (system.name === 'bullmq') await obliterateQueue(env).catch((e: unknown) => log(`  could not remove the BullMQ queue: ${String(e)}`));
   return result;
 }
@@ -131,6 +154,12 @@ async function countRecorded(env: BenchEnvironment, system: string, expected: nu
   }
 }
 
+/** The floor records no rows: its measured phases' distinct receipts stand in for them. */
+async function countReceipts(receiver: ReceiverHandle, env: BenchEnvironment, system: string): Promise<number> {
+  const { events } = await receiver.collect(`${env.runId}-${system}-`);
+  return events.filter(([id]) => /-[rs][0-9]+-/.test(id)).length;
+}
+
 async function countAllDelivered(env: BenchEnvironment, system: string): Promise<number> {
   const rows: Array<{ n: string }> = await env.dataSource.query(`SELECT count(*) AS n FROM webhook_deliveries WHERE event_id LIKE $1`, [
     `${env.runId}-${system}-%`,
@@ -148,8 +177,9 @@ async function obliterateQueue(env: BenchEnvironment): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const names = option('systems', 'direct,bullmq,engine').split(',').map((s) => s.trim()) as Array<SystemUnderTest['name']>;
-  for (const name of names) if (!SYSTEMS[name]) throw new Error(`unknown system "${name}" (direct, bullmq, engine)`);
+  const names = option('systems', 'direct,bullmq,floor,engine').split(',').map((s) => s.trim()) as Array<SystemUnderTest['name']>;
+  for (const name of names) if (!SYSTEMS[name]) throw new Error(`unknown system "${name}" (direct, bullmq, floor, engine)`);
+  if (!(BURST.events > 0 && BURST.subscriptions > 0)) throw new Error('--burst must be <events>x<subscriptions>, e.g. 400x5');
   const runId = `${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
   const logDir = mkdtempSync(path.join(os.tmpdir(), `webhooks-bench-${runId}-`));
   log(`bench run ${runId}; logs in ${logDir}`);
@@ -163,6 +193,7 @@ async function main(): Promise<void> {
     await setSubscriptionUrl(env, receiver.url);
     const results: SystemResult[] = [];
     for (const name of names) results.push(await runSystem(SYSTEMS[name], env, receiver, !flag('no-profile')));
+    const burst: BurstResult | undefined = names.includes('engine') && !flag('no-burst') ? await runBurst(env, receiver, BURST, log, ENGINE_LAYOUT) : undefined;
     await receiver.child.stop();
 
     process.stdout.write(`\n${summaryTable(results)}\n`);
@@ -171,11 +202,12 @@ async function main(): Promise<void> {
       if (r.history) process.stdout.write(historySection(r.history));
       if (r.temporalRequests) process.stdout.write(temporalRequestsLine(r));
     }
+    if (burst) process.stdout.write(`\n### burst\n${burstSection(burst)}\n`);
     if (!flag('no-docs')) {
-      const written = writeDocs({ results, env, plan: PLAN, machine: await machineInfo(env), durationMs: Date.now() - startedAt, quick: QUICK });
+      const written = writeDocs({ results, burst, env, plan: PLAN, machine: await machineInfo(env), durationMs: Date.now() - startedAt, quick: QUICK });
       log(`wrote ${written.map((f) => path.relative(PROJECT_ROOT, f)).join(', ')}`);
     }
-    process.stdout.write(`${summaryLine(results)}\n`);
+    process.stdout.write(`${summaryLine(results, burst)}\n`);
   } finally {
     await env.close();
     await stopAll();

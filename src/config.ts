@@ -112,6 +112,7 @@ const envSchema = z.object({
     }),
   WEBHOOKS_ENCRYPTION_KEY: encryptionKey.optional(),
   WEBHOOKS_REQUIRE_HTTPS: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
+  WEBHOOKS_LISTENER_EMBEDDED_WORKER: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
   API_RATE_LIMIT_PER_MINUTE: intFrom(1, 1_000_000).default(600),
   /** Where portal links point; default http://HOST:PORT. */
   WEBHOOKS_PORTAL_BASE_URL: z.url({ protocol: /^https?$/ }).optional(),
@@ -151,6 +152,8 @@ export type Config = Readonly<{
     requireHttps: boolean;
   }>;
   ssrfAllowCidrs: ReadonlyArray<string>;
+  /** The listener hosts a delivery worker and starts deliveries eagerly on it (src/worker/embedded-worker.ts). */
+  listenerEmbeddedWorker: boolean;
   /** base64 of 32 bytes; required by the processes that touch secrets (see requireEncryptionKey). */
   encryptionKey: string | undefined;
   apiRateLimitPerMinute: number;
@@ -217,6 +220,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       requireHttps: e.WEBHOOKS_REQUIRE_HTTPS,
     }),
     ssrfAllowCidrs: Object.freeze([...e.SSRF_ALLOW_CIDRS]),
+    listenerEmbeddedWorker: e.WEBHOOKS_LISTENER_EMBEDDED_WORKER,
     encryptionKey: e.WEBHOOKS_ENCRYPTION_KEY,
     apiRateLimitPerMinute: e.API_RATE_LIMIT_PER_MINUTE,
     portalBaseUrl: (e.WEBHOOKS_PORTAL_BASE_URL ?? `http://${e.HOST}:${e.PORT}`).replace(/\/+$/, ''),
@@ -242,6 +246,7 @@ export function describeConfig(config: Config): Record<string, unknown> {
     temporal: config.temporal,
     delivery: config.delivery,
     ssrfAllowCidrs: config.ssrfAllowCidrs,
+    listenerEmbeddedWorker: config.listenerEmbeddedWorker,
     encryptionKey: config.encryptionKey ? 'set' : 'missing',
   };
 }

@@ -1,15 +1,20 @@
+import { createActivities } from '../activities';
 import { describeConfig, loadConfig } from './config';
 import { createDataSource } from './db/data-source';
+import { createDeliveryStarter } from './events/delivery-starter';
 import { startEventListenerService } from './events/event-listener.service';
 import { createListenerTemporalClient } from './events/temporal-connection';
 import { createLogger } from './logger';
+import { buildActivityDeps } from './worker/activity-deps';
+import { startEmbeddedWorker } from './worker/embedded-worker';
 
 /** How long messages in hand get to finish on SIGINT/SIGTERM. */
 const SHUTDOWN_GRACE_MS = 15_000;
 
 /**
  * Composition root of the Redis listener process: config, Postgres, Temporal client (lazy: Temporal may be down),
- * the Redis subscriber with intake and dispatcher, the periodic sweep, and a graceful shutdown. Redis and Temporal
+ * the Redis subscriber with intake and dispatcher, the periodic sweep, by default an embedded delivery worker
+ * (eager workflow start; WEBHOOKS_LISTENER_EMBEDDED_WORKER=false for a listener only), and a graceful shutdown. Redis and Temporal
  * outages are logged and survived; at start-up it waits for Postgres. Only invalid configuration stops it.
  */
 async function main(): Promise<void> {
@@ -29,8 +34,14 @@ async function main(): Promise<void> {
     }
   }
   const { connection, client } = createListenerTemporalClient(config);
+  // In the background: Temporal may be down now; until the worker runs, starts go through the lazy client.
+  // The activities are built now: a missing WEBHOOKS_ENCRYPTION_KEY is a configuration error and stops start-up.
+  const embedded = config.listenerEmbeddedWorker
+    ? startEmbeddedWorker({ config, logger, activities: createActivities(buildActivityDeps({ config, dataSource, logger })) })
+    : null;
+  const startDelivery = createDeliveryStarter({ client, config, eagerClient: embedded?.eagerClient });
 
-  const service = startEventListenerService({ config, dataSource, temporal: client, logger });
+  const service = startEventListenerService({ config, dataSource, temporal: client, logger, startDelivery });
   logger.info(
     { channel: config.redisChannel, stream: config.redisStream?.key ?? null, group: config.redisStream?.group ?? null, taskQueue: config.temporal.taskQueue },
     'listener started',
@@ -47,6 +58,7 @@ async function main(): Promise<void> {
     }, SHUTDOWN_GRACE_MS);
     force.unref();
     await service.stop();
+    await embedded?.stop();
     await Promise.allSettled([dataSource.destroy(), connection.close()]);
     clearTimeout(force);
     logger.info('stopped');

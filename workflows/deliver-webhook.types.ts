@@ -9,8 +9,10 @@ export interface DeliveryRetryPolicy {
   readonly backoffCoefficient: number;
   readonly maximumIntervalMs: number;
   readonly maximumAttempts: number;
-  /** One activity attempt: the HTTP attempt plus a margin for the DB writes around it. */
+  /** One regular activity attempt: the HTTP attempt plus a margin for the DB writes around it. */
   readonly startToCloseTimeoutMs: number;
+  /** The local first attempt: the HTTP attempt plus a shorter margin (absent in inputs of older starters). */
+  readonly firstAttemptTimeoutMs?: number;
 }
 
 export interface DeliverWebhookInput {
@@ -34,6 +36,22 @@ export interface SendWebhookInput {
   readonly subscriptionId: string;
   readonly accountId: string;
   readonly eventType: string;
+  /**
+   * Temporal attempts made before this activity's first one: 1 for the regular activity that follows the local first
+   * attempt. The attempt log keys an attempt by (run, offset + Temporal's attempt), so local and regular attempts of
+   * one run never share a key.
+   */
+  readonly attemptOffset?: number;
+}
+
+/** The details of a failed attempt's ApplicationFailure (what the workflow reads after the local first attempt). */
+export interface AttemptFailureDetails {
+  /** Delivery-wide number of the failed attempt. */
+  readonly attempt: number;
+  readonly statusCode?: number;
+  readonly error?: string;
+  /** The receiver's Retry-After (capped), when it gave one: the wait before the next attempt. */
+  readonly nextRetryDelayMs?: number;
 }
 
 export interface SendWebhookResult {
@@ -45,7 +63,7 @@ export interface SendWebhookResult {
 }
 
 /** Records FAILURE on the delivery keyed by (event, subscription), creating the row if no attempt ever did. */
-export interface RecordDeliveryFailureInput extends SendWebhookInput {
+export interface RecordDeliveryFailureInput extends Omit<SendWebhookInput, 'attemptOffset'> {
   /** Why the delivery failed (no secrets; the message of the last failure). */
   readonly error: string;
 }

@@ -2,10 +2,14 @@
  * deliverWebhookWorkflow: one event to one subscription. Deterministic, no I/O: imports only types and pure
  * constants. The retry policy arrives in the input (computed by the starter from config).
  *
- * sendWebhook under the retry policy (it upserts the PENDING row, makes the attempt and, on a 2xx, records SUCCESS
- * with the attempt) -> the workflow completes. Or, once it finally fails: recordDeliveryFailure, and the workflow
- * fails (so the Temporal UI's Failed filter shows it; resetting it re-delivers and appends attempts). The delivery's
- * state in the UI is the workflow's ExecutionStatus: no search attribute is upserted.
+ * First attempt: sendWebhook as a local activity (it upserts the PENDING row, makes the attempt and, on a 2xx,
+ * records SUCCESS with the attempt), inside the first workflow task: on success the whole delivery is one workflow
+ * task and one marker event. A retryable failure: sleep for the initial interval (or the receiver's Retry-After),
+ * then sendWebhook as a regular activity under the rest of the policy, so a retrying delivery is a pending activity
+ * in the Temporal UI with its attempt count and last failure. Once it finally fails (or the first attempt fails
+ * non-retryably): recordDeliveryFailure, and the workflow fails (the UI's Failed filter shows it; resetting it
+ * re-delivers and appends attempts). The delivery's state in the UI is the workflow's ExecutionStatus: no search
+ * attribute is upserted.
  */
 import {
   ActivityFailure,
@@ -13,10 +17,18 @@ import {
   CancellationScope,
   isCancellation,
   proxyActivities,
+  proxyLocalActivities,
+  sleep,
 } from '@temporalio/workflow';
 import type { DeliveryActivities } from '../activities';
-import { toActivityRetryPolicy } from '../src/temporal/retry-policy';
-import type { DeliverWebhookInput, DeliverWebhookResult, SendWebhookInput, SendWebhookResult } from './deliver-webhook.types';
+import { firstAttemptTimeoutOf, firstRetryDelayMs, laterAttemptsRetryPolicy } from '../src/temporal/retry-policy';
+import type {
+  AttemptFailureDetails,
+  DeliverWebhookInput,
+  DeliverWebhookResult,
+  SendWebhookInput,
+  SendWebhookResult,
+} from './deliver-webhook.types';
 
 /** The failure write retries (bounded backoff) until the database answers: a fault must not lose the outcome. */
 const bookkeeping = proxyActivities<Pick<DeliveryActivities, 'recordDeliveryFailure'>>({
@@ -33,6 +45,46 @@ function reasonOf(error: unknown): string {
   return current instanceof Error ? current.message : String(current);
 }
 
+/** The activity's own ApplicationFailure: a regular activity's comes wrapped in an ActivityFailure, a local one's bare. */
+function applicationFailureOf(error: unknown): ApplicationFailure | undefined {
+  let current: unknown = error;
+  while (current instanceof ActivityFailure) current = current.cause;
+  return current instanceof ApplicationFailure ? current : undefined;
+}
+
+/** A failed first attempt is retried unless the activity said not to (410, inactive subscription, SSRF refusal...). */
+function isRetryable(error: unknown): boolean {
+  if (isCancellation(error)) return false;
+  const failure = applicationFailureOf(error);
+  // No ApplicationFailure: a timeout of the local attempt (slow database): the regular activity takes over.
+  return failure ? !failure.nonRetryable : true;
+}
+
+/** The receiver's Retry-After carried in the failed attempt's details (see the activity's AttemptFailureDetails). */
+function retryAfterOf(error: unknown): number | undefined {
+  const details = applicationFailureOf(error)?.details?.[0] as AttemptFailureDetails | undefined;
+  return typeof details?.nextRetryDelayMs === 'number' ? details.nextRetryDelayMs : undefined;
+}
+
+async function deliver(input: DeliverWebhookInput, delivery: SendWebhookInput): Promise<SendWebhookResult> {
+  const firstAttempt = proxyLocalActivities<Pick<DeliveryActivities, 'sendWebhook'>>({
+    startToCloseTimeout: firstAttemptTimeoutOf(input.retry),
+    retry: { maximumAttempts: 1 },
+  });
+  try {
+    return await firstAttempt.sendWebhook(delivery);
+  } catch (error) {
+    const later = laterAttemptsRetryPolicy(input.retry);
+    if (!later || !isRetryable(error)) throw error;
+    await sleep(firstRetryDelayMs(input.retry, retryAfterOf(error)));
+    const laterAttempts = proxyActivities<Pick<DeliveryActivities, 'sendWebhook'>>({
+      startToCloseTimeout: input.retry.startToCloseTimeoutMs,
+      retry: later,
+    });
+    return await laterAttempts.sendWebhook({ ...delivery, attemptOffset: 1 });
+  }
+}
+
 export async function deliverWebhookWorkflow(input: DeliverWebhookInput): Promise<DeliverWebhookResult> {
   const delivery: SendWebhookInput = {
     eventId: input.eventId,
@@ -40,13 +92,9 @@ export async function deliverWebhookWorkflow(input: DeliverWebhookInput): Promis
     accountId: input.accountId,
     eventType: input.eventType,
   };
-  const sender = proxyActivities<Pick<DeliveryActivities, 'sendWebhook'>>({
-    startToCloseTimeout: input.retry.startToCloseTimeoutMs,
-    retry: toActivityRetryPolicy(input.retry),
-  });
   let sent: SendWebhookResult;
   try {
-    sent = await sender.sendWebhook(delivery);
+    sent = await deliver(input, delivery);
   } catch (error) {
     const reason = reasonOf(error);
     // Record the failure even when the workflow is being cancelled, then end as Failed (or Cancelled).

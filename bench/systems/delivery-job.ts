@@ -1,7 +1,7 @@
 /**
  * The work of one delivery without an orchestrator, for the two baselines: the same steps, in the same order,
  * through the same engine modules as the delivery workflow and its activities (sendWebhook: upsert the PENDING row
- * while loading subscription and event, open the live secrets, sign the stored bytes, POST through the guarded
+ * and load subscription and event in one statement, open the live secrets, sign the stored bytes, POST through the guarded
  * client, classify, record the attempt with SUCCESS on a 2xx; recordDeliveryFailure once the attempts are
  * exhausted or refused). Only who calls it and who retries differs.
  */
@@ -11,12 +11,10 @@ import type { ActivityDeps } from '../../activities';
 import type { Config } from '../../src/config';
 import { createDeliveryRepository } from '../../src/deliveries/delivery.repository';
 import type { DeliveryStart } from '../../src/events/dispatcher';
-import { WebhookEvent } from '../../src/events/event.entity';
 import { classifyOutcome } from '../../src/http/outcome';
 import { signHeaders, webhookIdFor } from '../../src/http/signer';
 import type { Logger } from '../../src/logger';
 import { openLiveSecrets } from '../../src/subscriptions/signing-secrets';
-import { WebhookSubscription } from '../../src/subscriptions/subscription.entity';
 import { deliveryWorkflowId } from '../../src/temporal/contract';
 import { buildActivityDeps } from '../../src/worker/activity-deps';
 
@@ -48,15 +46,9 @@ export interface DeliveryJob {
 
 export function createDeliveryJob(deps: DeliveryJobDeps): DeliveryJob {
   const deliveries = createDeliveryRepository(deps.dataSource);
-  const subscriptions = deps.dataSource.getRepository(WebhookSubscription);
-  const events = deps.dataSource.getRepository(WebhookEvent);
   return {
     async attempt(start, runId, attemptNumber) {
-      const [deliveryId, subscription, event] = await Promise.all([
-        deliveries.recordStarted({ ...start, workflowId: workflowIdOf(start) }),
-        subscriptions.findOneBy({ id: start.subscriptionId }),
-        events.findOneBy({ id: start.eventId }),
-      ]);
+      const { deliveryId, subscription, event } = await deliveries.beginAttempt({ ...start, workflowId: workflowIdOf(start) });
       if (!subscription || !subscription.isActive) throw new DeliveryJobError(`subscription ${start.subscriptionId} is gone or inactive`, false);
       if (!event) throw new DeliveryJobError(`event ${start.eventId} is not stored`, false);
       const signedAt = new Date();

@@ -1,4 +1,4 @@
-/** The three systems under test, each started as real processes with the engine's configuration. */
+/** The systems under test, each started as real processes with the engine's configuration. */
 import { startNodeChild } from '../children';
 import { engineEnv, type RunningSystem, type SystemContext, type SystemUnderTest } from './system';
 
@@ -15,14 +15,39 @@ function stopAllOf(children: RunningSystem['processes']): () => Promise<void> {
 
 export const engine: SystemUnderTest = {
   name: 'engine',
-  describe: 'the engine: src/main-listener.ts + src/main-worker.ts on Temporal (workflow per delivery: one activity on success, a second to record a failure)',
+  describe:
+    'the engine as the production scripts run it: src/main-listener.ts (with its embedded worker: eager start) + src/main-worker.ts on Temporal ' +
+    '(workflow per delivery: the first attempt a local activity, later ones the regular activity, a second activity to record a failure)',
   async start(context: SystemContext) {
-    const env = engineEnv(context);
+    const separate = context.engineLayout === 'separate';
+    const env = engineEnv(context, { WEBHOOKS_LISTENER_EMBEDDED_WORKER: separate ? 'false' : 'true' });
     const logDir = context.env.logDir;
-    const worker = startNodeChild('engine-worker', 'src/main-worker.ts', { env, logDir, nodeArgs: context.workerNodeArgs });
-    const listener = startNodeChild('engine-listener', 'src/main-listener.ts', { env, logDir });
+    // The profiled process is the one that makes the deliveries: the listener's embedded worker, or the worker.
+    const worker = startNodeChild('engine-worker', 'src/main-worker.ts', { env, logDir, nodeArgs: separate ? context.workerNodeArgs : [] });
+    const listener = startNodeChild('engine-listener', 'src/main-listener.ts', { env, logDir, nodeArgs: separate ? [] : context.workerNodeArgs });
     const processes = [listener, worker];
     return { processes, stop: stopAllOf(processes) };
+  },
+};
+
+export const floor: SystemUnderTest = {
+  name: 'floor',
+  describe:
+    "Temporal's floor for the engine's shape: the engine's Redis listener, delivery starter (eager), embedded worker and workflow with a no-op " +
+    'sendWebhook (no Postgres, no signing, no HTTP), same dev server',
+  async start(context: SystemContext) {
+    const env = engineEnv(context);
+    const child = startNodeChild('floor', 'bench/systems/floor-process.ts', {
+      env,
+      logDir: context.env.logDir,
+      nodeArgs: context.workerNodeArgs,
+      args: [
+        `--receipts-url=${new URL('/floor-receipts', context.receiverUrl).toString()}`,
+        `--subscription-id=${context.env.subscriptionId}`,
+        `--target-url=${context.receiverUrl}`,
+      ],
+    });
+    return { processes: [child], stop: stopAllOf([child]) };
   },
 };
 
@@ -61,4 +86,4 @@ export const direct: SystemUnderTest = {
   },
 };
 
-export const SYSTEMS: Record<SystemUnderTest['name'], SystemUnderTest> = { engine, bullmq, direct };
+export const SYSTEMS: Record<SystemUnderTest['name'], SystemUnderTest> = { engine, floor, bullmq, direct };

@@ -8,6 +8,14 @@ export interface SystemContext {
   channel: string;
   /** Extra node flags for the main worker process (e.g. --cpu-prof). */
   workerNodeArgs: string[];
+  /** The receiver's webhook URL (http://127.0.0.1:<port>/hook). */
+  receiverUrl: string;
+  /**
+   * The engine's process layout: 'embedded' (default, as the production scripts run it: the listener hosts a worker
+   * and starts deliveries eagerly on it, beside a start:worker process) or 'separate' (WEBHOOKS_LISTENER_EMBEDDED_WORKER=false:
+   * the listener only dispatches, the start:worker process delivers).
+   */
+  engineLayout?: 'embedded' | 'separate';
 }
 
 export interface RunningSystem {
@@ -16,8 +24,10 @@ export interface RunningSystem {
   stop(): Promise<void>;
 }
 
+export type SystemName = 'engine' | 'floor' | 'bullmq' | 'direct';
+
 export interface SystemUnderTest {
-  name: 'engine' | 'bullmq' | 'direct';
+  name: SystemName;
   describe: string;
   start(context: SystemContext): Promise<RunningSystem>;
 }
@@ -29,6 +39,8 @@ export function engineEnv(context: SystemContext, extra: Record<string, string> 
     DATABASE_URL: env.databaseUrl,
     REDIS_URL: env.redisUrl,
     WEBHOOKS_REDIS_CHANNEL: context.channel,
+    // The benchmark publishes on Pub/Sub; its listener does not join the default stream's group.
+    WEBHOOKS_REDIS_STREAM: '',
     TEMPORAL_ADDRESS: env.temporal.address,
     TEMPORAL_NAMESPACE: env.temporal.namespace,
     TEMPORAL_TASK_QUEUE: `bench-${env.runId}`,

@@ -1,7 +1,8 @@
 /**
  * `npm run dev`: runs the whole engine on this machine. Starts the Temporal dev server from temporal-dev.yaml
- * (unless one already answers), creates and migrates the database, then runs the API, the Redis listener and the
- * worker as child processes with prefixed output. Ctrl-C stops everything it started.
+ * (unless one already answers), creates and migrates the database, then runs the API and the Redis listener (which
+ * hosts the delivery worker) as child processes with prefixed output; with WEBHOOKS_LISTENER_EMBEDDED_WORKER=false
+ * it runs a separate worker process instead. Ctrl-C stops everything it started.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -72,7 +73,9 @@ async function main(): Promise<void> {
   say(applied.length ? `database migrated: ${applied.join(', ')}` : 'database is up to date');
 
   const temporal = await ensureTemporal(config);
-  const children = PROCESSES.map(({ name, entry }) => {
+  // The listener's embedded worker delivers (eager start); a separate worker only when that is switched off.
+  const processes = PROCESSES.filter(({ name }) => name !== 'worker' || !config.listenerEmbeddedWorker);
+  const children = processes.map(({ name, entry }) => {
     const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', entry], {
       cwd: PROJECT_ROOT,
       env,

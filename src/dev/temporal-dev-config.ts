@@ -16,6 +16,8 @@ export interface TemporalDevConfig {
   searchAttributes: Record<string, string>;
   /** Dynamic config values (`--dynamic-config-value KEY=VALUE`, VALUE as YAML/JSON); empty when absent. */
   dynamicConfig: Record<string, string | number | boolean>;
+  /** SQLite pragmas (`--sqlite-pragma NAME=VALUE`) for a file-backed server; not passed to an in-memory one. */
+  sqlitePragmas: Record<string, string>;
 }
 
 export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
@@ -40,6 +42,12 @@ export function readTemporalDevConfig(file = TEMPORAL_DEV_YAML): TemporalDevConf
       throw new Error(`${file}: dynamic config ${key}: ${String(value)} is not valid`);
     }
   }
+  const sqlitePragmas = (raw.sqlitePragmas ?? {}) as Record<string, unknown>;
+  for (const [name, value] of Object.entries(sqlitePragmas)) {
+    if (!/^[a-z_]+$/.test(name) || !/^[A-Za-z0-9_]+$/.test(String(value))) {
+      throw new Error(`${file}: sqlite pragma ${name}: ${String(value)} is not valid`);
+    }
+  }
   const dbFilename = raw.dbFilename ? path.resolve(PROJECT_ROOT, String(raw.dbFilename)) : null;
   return {
     namespace: String(need('namespace')),
@@ -52,6 +60,7 @@ export function readTemporalDevConfig(file = TEMPORAL_DEV_YAML): TemporalDevConf
     logLevel: String(raw.logLevel ?? 'warn'),
     searchAttributes: attributes,
     dynamicConfig: dynamicConfig as Record<string, string | number | boolean>,
+    sqlitePragmas: Object.fromEntries(Object.entries(sqlitePragmas).map(([name, value]) => [name, String(value)])),
   };
 }
 
@@ -73,7 +82,10 @@ export function startDevArgs(config: TemporalDevConfig, options: { headless?: bo
   else args.push('--ui-port', String(config.uiPort));
   if (config.httpPort) args.push('--http-port', String(config.httpPort));
   if (config.metricsPort) args.push('--metrics-port', String(config.metricsPort));
-  if (config.dbFilename) args.push('--db-filename', config.dbFilename);
+  if (config.dbFilename) {
+    args.push('--db-filename', config.dbFilename);
+    for (const [name, value] of Object.entries(config.sqlitePragmas ?? {})) args.push('--sqlite-pragma', `${name}=${value}`);
+  }
   for (const [name, type] of Object.entries(config.searchAttributes)) args.push('--search-attribute', `${name}=${type}`);
   for (const [key, value] of Object.entries(config.dynamicConfig ?? {})) {
     args.push('--dynamic-config-value', `${key}=${typeof value === 'string' ? JSON.stringify(value) : String(value)}`);

@@ -16,6 +16,12 @@ export interface DeliveryStarterDeps {
   client: Client;
   config: Pick<Config, 'temporal' | 'delivery'>;
   startTimeoutMs?: number;
+  /**
+   * The embedded worker's client (src/worker/embedded-worker.ts) while that worker runs: first starts then go through
+   * it with requestEagerStart. The server falls back to a normal start when the worker has no free slot, and when
+   * there is no such client the start goes through `client`, as with separate listener and worker processes.
+   */
+  eagerClient?: () => Client | undefined;
 }
 
 /**
@@ -26,8 +32,12 @@ export function createDeliveryStarter(deps: DeliveryStarterDeps): StartDelivery 
   const timeoutMs = deps.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
   return async (start) => {
     const { workflowType, options } = deliveryStartRequest(deps.config, start);
+    const eager = deps.eagerClient?.();
+    const client = eager ?? deps.client;
     try {
-      await deps.client.connection.withDeadline(Date.now() + timeoutMs, () => deps.client.workflow.start(workflowType, options));
+      await client.connection.withDeadline(Date.now() + timeoutMs, () =>
+        client.workflow.start(workflowType, eager ? { ...options, requestEagerStart: true } : options),
+      );
       return 'started';
     } catch (error) {
       if (error instanceof WorkflowExecutionAlreadyStartedError) return 'already-started';

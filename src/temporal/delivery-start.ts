@@ -12,7 +12,7 @@ import type { Config } from '../config';
 import type { deliverWebhookWorkflow } from '../../workflows/deliver-webhook.workflow';
 import type { DeliverWebhookInput } from '../../workflows/deliver-webhook.types';
 import { deliveryWorkflowId, SearchAttributes, WORKFLOW_TYPE } from './contract';
-import { deliveryRetryPolicy } from './retry-policy';
+import { deliveryRetryPolicy, workflowTaskTimeoutMs } from './retry-policy';
 
 export interface DeliveryStartFields {
   readonly eventId: string;
@@ -62,6 +62,8 @@ export function deliveryStartRequest(config: Pick<Config, 'delivery' | 'temporal
       args: [input],
       workflowIdReusePolicy: 'REJECT_DUPLICATE',
       workflowIdConflictPolicy: 'FAIL',
+      // The local first attempt runs inside the first workflow task: keep it within 80% of the task's timeout.
+      workflowTaskTimeout: workflowTaskTimeoutMs(input.retry),
       typedSearchAttributes: [
         { key: SearchAttributes.subscriptionId, value: input.subscriptionId },
         { key: SearchAttributes.accountId, value: input.accountId },

@@ -22,6 +22,17 @@ export interface CreateWorkerOptions {
   readonly shutdownGraceTime?: number | string;
 }
 
+/**
+ * Slots. The local first attempt (HTTP up to 5 s) runs while its workflow task is open, so workflow-task slots now
+ * bound in-flight first attempts the way activity slots did: both get the activity default (100) rather than the
+ * workflow-task default (40). Local activities get as many.
+ */
+export const WORKER_SLOTS = {
+  maxConcurrentWorkflowTaskExecutions: 100,
+  maxConcurrentLocalActivityExecutions: 100,
+  maxConcurrentActivityTaskExecutions: 100,
+} as const;
+
 export function connectWorker(config: Pick<Config, 'temporal'>): Promise<NativeConnection> {
   return NativeConnection.connect({ address: config.temporal.address });
 }
@@ -34,6 +45,7 @@ export function createWorker(options: CreateWorkerOptions): Promise<Worker> {
     taskQueue: options.taskQueue ?? options.config.temporal.taskQueue,
     activities: options.activities,
     shutdownGraceTime: options.shutdownGraceTime ?? '10 seconds',
+    ...WORKER_SLOTS,
     ...code,
   });
 }

@@ -6,7 +6,10 @@ import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { loadConfig } from '../../src/config';
 import { createDataSource } from '../../src/db/data-source';
+import { createSecretBox } from '../../src/crypto/secret-box';
+import { requireEncryptionKey } from '../../src/config';
 import { createDeliveryRepository, type AttemptRecord, type DeliveryRepository } from '../../src/deliveries/delivery.repository';
+import { insertEvent, insertSubscription } from '../helpers/subscription-fixtures';
 
 let dataSource: DataSource;
 let deliveries: DeliveryRepository;
@@ -33,6 +36,26 @@ function attempt(runId: string, activityAttempt: number, statusCode: number | nu
 }
 
 describe('delivery repository', () => {
+  it('upserts the PENDING row and reads the subscription and the event in one call', async () => {
+    const box = createSecretBox(requireEncryptionKey(loadConfig({ ...process.env })));
+    const { subscription } = await insertSubscription(dataSource, box, { url: 'https://hooks.example.com/in' });
+    const event = await insertEvent(dataSource, { accountId: subscription.accountId });
+    const begun = await deliveries.beginAttempt({ ...start(), eventId: event.id, subscriptionId: subscription.id, accountId: subscription.accountId });
+
+    expect(begun.subscription).toEqual({ id: subscription.id, url: 'https://hooks.example.com/in', isActive: true, secrets: subscription.secrets });
+    expect(begun.event).toEqual({ type: event.type, body: event.body });
+    expect(await deliveries.findById(begun.deliveryId)).toMatchObject({ status: 'PENDING', eventId: event.id, subscriptionId: subscription.id });
+    const again = await deliveries.beginAttempt({ ...start(), eventId: event.id, subscriptionId: subscription.id, accountId: subscription.accountId });
+    expect(again.deliveryId).toBe(begun.deliveryId);
+  });
+
+  it('creates the row even when the subscription and the event are missing, and says so', async () => {
+    const begun = await deliveries.beginAttempt(start());
+    expect(begun.subscription).toBeNull();
+    expect(begun.event).toBeNull();
+    expect(await deliveries.findById(begun.deliveryId)).toMatchObject({ status: 'PENDING' });
+  });
+
   it('numbers attempts from concurrent writers of one delivery 1..n without gaps and counts them on the row', async () => {
     const id = await deliveries.recordStarted(start());
     const runId = randomUUID();

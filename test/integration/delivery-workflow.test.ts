@@ -105,6 +105,17 @@ describe('deliverWebhookWorkflow', () => {
     expect(await executionStatus(handle.workflowId)).toBe('COMPLETED');
   });
 
+  it('makes the first attempt as a local activity: one workflow task, a marker, no scheduled activity', async () => {
+    const { subscription, event } = await fixture();
+    const handle = await startDelivery(client, config, event, subscription);
+    expect((await ending(handle)).status).toBe('COMPLETED');
+    const events = (await handle.fetchHistory()).events ?? [];
+    expect(events.filter((e) => e.markerRecordedEventAttributes)).toHaveLength(1);
+    expect(events.filter((e) => e.activityTaskScheduledEventAttributes)).toHaveLength(0);
+    expect(events.filter((e) => e.workflowTaskCompletedEventAttributes)).toHaveLength(1);
+    expect(events.filter((e) => e.upsertWorkflowSearchAttributesEventAttributes)).toHaveLength(0);
+  });
+
   it('retries after a 500 and ends SUCCESS with both attempts on record and one webhook-id', async () => {
     const { subscription, event } = await fixture();
     receiver.enqueue({ status: 500, body: 'boom' }, { status: 200 });
@@ -119,6 +130,53 @@ describe('deliverWebhookWorkflow', () => {
       [1, 500, 'HTTP 500', 'boom'],
       [2, 200, null, ''],
     ]);
+  });
+
+  it('keeps one webhook-id and gap-free attempt numbers across the local attempt and the regular activity\'s attempts', async () => {
+    const { subscription, event } = await fixture();
+    receiver.enqueue({ status: 500 }, { status: 503 }, { status: 502 }, { status: 200 });
+    const handle = await startDelivery(client, loadConfig({ ...process.env, ...testEnv, WEBHOOKS_RETRY_MAX_ATTEMPTS: '5', TEMPORAL_TASK_QUEUE: config.temporal.taskQueue }), event, subscription);
+    expect((await ending(handle)).status).toBe('COMPLETED');
+
+    const requests = await receiver.waitForRequests(4);
+    const { delivery, attempts } = await deliveryOf(event.id, subscription.id);
+    expect(new Set(requests.map((r) => r.headers['webhook-id']))).toEqual(new Set([webhookIdFor(delivery.id)]));
+    // Attempt 1 is the local activity; 2-4 are the regular activity's attempts 1-3, keyed after it.
+    expect(attempts.map((a) => [a.attempt, a.activityAttempt, a.statusCode])).toEqual([[1, 1, 500], [2, 2, 503], [3, 3, 502], [4, 4, 200]]);
+    expect(new Set(attempts.map((a) => a.runId)).size).toBe(1);
+    const events = (await handle.fetchHistory()).events ?? [];
+    expect(events.filter((e) => e.markerRecordedEventAttributes)).toHaveLength(1);
+    expect(events.filter((e) => e.activityTaskScheduledEventAttributes).map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name)).toEqual(['sendWebhook']);
+    expect(delivery).toMatchObject({ status: 'SUCCESS', attempts: 4 });
+  });
+
+  it('shows a retrying delivery as a pending regular activity with its attempt count and last failure', async () => {
+    const { subscription, event } = await fixture();
+    receiver.setDefault({ status: 500, body: 'still down' });
+    const slow = loadConfig({
+      ...process.env,
+      ...testEnv,
+      WEBHOOKS_RETRY_INITIAL_INTERVAL_MS: '1000',
+      WEBHOOKS_RETRY_MAX_INTERVAL_MS: '1000',
+      WEBHOOKS_RETRY_MAX_ATTEMPTS: '10',
+      TEMPORAL_TASK_QUEUE: config.temporal.taskQueue,
+    });
+    const handle = await startDelivery(client, slow, event, subscription);
+    const pending = await eventually(
+      async () => (await handle.describe()).raw.pendingActivities ?? [],
+      (activities) => activities.length === 1 && (activities[0]!.attempt ?? 0) >= 2,
+    );
+    expect(pending[0]!.activityType?.name).toBe('sendWebhook');
+    expect(pending[0]!.lastFailure?.message).toBe('HTTP 500');
+    expect((await handle.describe()).status.name).toBe('RUNNING');
+
+    receiver.setDefault({ status: 200 });
+    expect((await ending(handle)).status).toBe('COMPLETED');
+    const { delivery, attempts } = await deliveryOf(event.id, subscription.id);
+    expect(attempts.map((a) => a.attempt)).toEqual(attempts.map((_, index) => index + 1));
+    expect(attempts.length).toBeGreaterThanOrEqual(3);
+    expect(attempts.at(-1)).toMatchObject({ statusCode: 200 });
+    expect(delivery).toMatchObject({ status: 'SUCCESS', attempts: attempts.length });
   });
 
   it('stays PENDING while retrying, then records FAILURE and fails the workflow when retries are exhausted', async () => {
@@ -183,6 +241,18 @@ describe('deliverWebhookWorkflow', () => {
     expect(retryAfterGap).toBeGreaterThanOrEqual(1950);
     const { delivery } = await deliveryOf(event.id, subscription.id);
     expect(delivery).toMatchObject({ status: 'SUCCESS', attempts: 3 });
+  });
+
+  it('waits for a Retry-After on the local first attempt before the regular activity\'s first attempt', async () => {
+    const { subscription, event } = await fixture();
+    receiver.enqueue({ status: 503, headers: { 'retry-after': '2' } }, { status: 200 });
+    const handle = await startDelivery(client, config, event, subscription);
+    expect((await ending(handle)).status).toBe('COMPLETED');
+
+    const [first, second] = await receiver.waitForRequests(2);
+    expect(second!.receivedAt - first!.receivedAt).toBeGreaterThanOrEqual(1950);
+    const { attempts } = await deliveryOf(event.id, subscription.id);
+    expect(attempts.map((a) => [a.attempt, a.statusCode])).toEqual([[1, 503], [2, 200]]);
   });
 
   it('during a secret rotation signs with both live secrets and each verifies', async () => {

@@ -51,6 +51,8 @@ describe('Redis stopped under the listener process', () => {
       TEMPORAL_TASK_QUEUE: engine.config.temporal.taskQueue,
       SSRF_ALLOW_CIDRS: '127.0.0.1/32',
       LOG_LEVEL: 'info',
+      // The test's own worker delivers: the listener skips bundling an embedded worker (listener-layouts covers that).
+      WEBHOOKS_LISTENER_EMBEDDED_WORKER: 'false',
     });
     await listener.logLine((l) => l.msg === 'redis listener subscribed', 0, 60_000);
     await listener.logLine((l) => l.msg === 'stream reader ready', 0, 60_000);

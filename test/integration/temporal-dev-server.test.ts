@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -47,6 +47,8 @@ describe('the Temporal dev server from temporal-dev.yaml', () => {
       // No worker polls this queue: the workflow stays Running, held only by the server's storage.
       await client.workflow.start('notRegistered', { workflowId, taskQueue: `persistence-${workflowId}`, args: [] });
       await connection.close();
+      // temporal-dev.yaml's journal_mode=WAL pragma is in effect: SQLite keeps a write-ahead log beside the file.
+      expect(existsSync(`${dbFilename}-wal`)).toBe(true);
     } finally {
       await first.stop();
     }

@@ -1,7 +1,7 @@
 /**
  * The worker as a real separate process (ts-node src/main-worker.ts, exactly the production composition root):
- * killed with SIGKILL while a receiver holds its request, a fresh worker finishes the delivery under the same
- * webhook-id; SIGTERM shuts it down gracefully.
+ * killed with SIGKILL while a receiver holds its local first attempt's request, a fresh worker finishes the delivery
+ * under the same webhook-id once the workflow task times out; SIGTERM shuts it down gracefully.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
@@ -86,7 +86,7 @@ afterAll(async () => {
 });
 
 describe('worker process', () => {
-  it('completes a delivery with the same webhook-id after the worker is killed mid-request and another starts', async () => {
+  it('completes a delivery with the same webhook-id after the worker is killed during the local first attempt and another starts', async () => {
     const { subscription } = await insertSubscription(dataSource, box, { url: receiver.url });
     const event = await insertEvent(dataSource, { accountId: subscription.accountId });
     receiver.enqueue({ hang: true });
@@ -114,8 +114,13 @@ describe('worker process', () => {
     expect(redelivered!.headers['webhook-id']).toBe(held!.headers['webhook-id']);
     expect(redelivered!.body.equals(held!.body)).toBe(true);
     const attempts = await deliveries.listAttempts(delivery!.id);
-    // The killed attempt never got to record itself; the retry is Temporal's second activity attempt.
-    expect(attempts.map((a) => [a.attempt, a.activityAttempt, a.statusCode])).toEqual([[1, 2, 200]]);
+    // The killed local attempt never got to record itself (nor its marker): the next worker runs the workflow task
+    // again and makes the local first attempt afresh.
+    expect(attempts.map((a) => [a.attempt, a.activityAttempt, a.statusCode])).toEqual([[1, 1, 200]]);
+    const events = (await handle.fetchHistory()).events ?? [];
+    expect(events.filter((e) => e.workflowTaskTimedOutEventAttributes)).toHaveLength(1);
+    expect(events.filter((e) => e.markerRecordedEventAttributes)).toHaveLength(1);
+    expect(events.filter((e) => e.activityTaskScheduledEventAttributes)).toHaveLength(0);
   }, 120_000);
 
   it('shuts down gracefully on SIGTERM', async () => {

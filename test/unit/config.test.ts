@@ -21,6 +21,12 @@ describe('loadConfig', () => {
     expect(config.temporal).toEqual({ address: '127.0.0.1:7233', namespace: 'default', taskQueue: 'webhooks-queue' });
     expect(config.delivery.requestTimeoutMs).toBe(5000);
     expect(config.ssrfAllowCidrs).toEqual([]);
+    expect(config.listenerEmbeddedWorker).toBe(true);
+  });
+
+  it('turns the listener\'s embedded worker off with WEBHOOKS_LISTENER_EMBEDDED_WORKER=false', () => {
+    expect(loadConfig({ WEBHOOKS_LISTENER_EMBEDDED_WORKER: 'false' }).listenerEmbeddedWorker).toBe(false);
+    expect(loadConfig({ WEBHOOKS_LISTENER_EMBEDDED_WORKER: 'true' }).listenerEmbeddedWorker).toBe(true);
   });
 
   it('spreads the default retry schedule over about a day', () => {
@@ -63,6 +69,7 @@ describe('loadConfig', () => {
     ['WEBHOOKS_STREAM_TRIM', 'maxlen:0', 'WEBHOOKS_STREAM_TRIM'],
     ['WEBHOOKS_STREAM_TRIM', 'always', 'WEBHOOKS_STREAM_TRIM'],
     ['WEBHOOKS_LISTENER_MAX_IN_HAND', '0', 'WEBHOOKS_LISTENER_MAX_IN_HAND'],
+    ['WEBHOOKS_LISTENER_EMBEDDED_WORKER', 'yes', 'WEBHOOKS_LISTENER_EMBEDDED_WORKER'],
   ])('refuses %s=%s with a message naming the variable', (name, value, named) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(named));

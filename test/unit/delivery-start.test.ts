@@ -26,6 +26,13 @@ describe('deliveryStartRequest', () => {
     expect(options.workflowIdConflictPolicy).toBe('FAIL');
   });
 
+  it('starts with a workflow-task timeout that holds the local first attempt', () => {
+    const { options } = deliveryStartRequest(config, fields);
+    expect(options.workflowTaskTimeout).toBe(10_000);
+    const slow = deliveryStartRequest(loadConfig({ WEBHOOKS_REQUEST_TIMEOUT_MS: '20000' }), fields);
+    expect(Number(slow.options.workflowTaskTimeout)).toBeGreaterThan((20_000 + 2_000) / 0.8);
+  });
+
   it('passes the retry policy from config in the input so the workflow never reads config', () => {
     const { options } = deliveryStartRequest(config, fields);
     expect(options.args).toEqual([

@@ -1,5 +1,15 @@
 import { loadConfig } from '../../src/config';
-import { DB_WRITE_MARGIN_MS, deliveryRetryPolicy, scheduleSpanMs, toActivityRetryPolicy } from '../../src/temporal/retry-policy';
+import {
+  DB_WRITE_MARGIN_MS,
+  deliveryRetryPolicy,
+  FIRST_ATTEMPT_DB_MARGIN_MS,
+  firstAttemptTimeoutOf,
+  firstRetryDelayMs,
+  laterAttemptsRetryPolicy,
+  scheduleSpanMs,
+  toActivityRetryPolicy,
+  workflowTaskTimeoutMs,
+} from '../../src/temporal/retry-policy';
 
 const HOUR_MS = 60 * 60 * 1000;
 
@@ -27,6 +37,7 @@ describe('delivery retry policy', () => {
       maximumIntervalMs: 400,
       maximumAttempts: 3,
       startToCloseTimeoutMs: 1000 + DB_WRITE_MARGIN_MS,
+      firstAttemptTimeoutMs: 1000 + FIRST_ATTEMPT_DB_MARGIN_MS,
     });
     expect(toActivityRetryPolicy(policy)).toEqual({ initialInterval: 100, backoffCoefficient: 1.5, maximumInterval: 400, maximumAttempts: 3 });
   });
@@ -43,5 +54,38 @@ describe('delivery retry policy', () => {
     const base = { initialIntervalMs: 100, backoffCoefficient: 2, maximumIntervalMs: 300, startToCloseTimeoutMs: 1 };
     expect(scheduleSpanMs({ ...base, maximumAttempts: 1 })).toBe(0);
     expect(scheduleSpanMs({ ...base, maximumAttempts: 4 })).toBe(100 + 200 + 300);
+  });
+
+  it('keeps the local first attempt within 80% of the default workflow-task timeout for the 5 s HTTP timeout', () => {
+    const policy = deliveryRetryPolicy(loadConfig({}));
+    expect(firstAttemptTimeoutOf(policy)).toBe(5_000 + FIRST_ATTEMPT_DB_MARGIN_MS);
+    expect(workflowTaskTimeoutMs(policy)).toBe(10_000);
+    expect(firstAttemptTimeoutOf(policy)).toBeLessThan(0.8 * workflowTaskTimeoutMs(policy));
+  });
+
+  it('raises the workflow-task timeout when a longer HTTP timeout would overrun 80% of the default', () => {
+    const policy = deliveryRetryPolicy(loadConfig({ WEBHOOKS_REQUEST_TIMEOUT_MS: '60000' }));
+    expect(workflowTaskTimeoutMs(policy)).toBeGreaterThan(10_000);
+    expect(firstAttemptTimeoutOf(policy)).toBeLessThan(0.8 * workflowTaskTimeoutMs(policy));
+    expect(workflowTaskTimeoutMs(policy)).toBeLessThanOrEqual(120_000); // Temporal's upper bound
+  });
+
+  it('falls back to the regular timeout for an input without the first-attempt timeout (older starters)', () => {
+    const { firstAttemptTimeoutMs: _dropped, ...older } = deliveryRetryPolicy(loadConfig({}));
+    expect(firstAttemptTimeoutOf(older)).toBe(older.startToCloseTimeoutMs);
+  });
+
+  it('continues the schedule after the local first attempt: one attempt fewer, from the second interval', () => {
+    const policy = { initialIntervalMs: 5_000, backoffCoefficient: 2, maximumIntervalMs: 15_000, maximumAttempts: 20, startToCloseTimeoutMs: 1 };
+    expect(laterAttemptsRetryPolicy(policy)).toEqual({ initialInterval: 10_000, backoffCoefficient: 2, maximumInterval: 15_000, maximumAttempts: 19 });
+    expect(laterAttemptsRetryPolicy({ ...policy, initialIntervalMs: 10_000 })?.initialInterval).toBe(15_000);
+    expect(laterAttemptsRetryPolicy({ ...policy, maximumAttempts: 1 })).toBeNull();
+  });
+
+  it('waits the initial interval after the first attempt, or the receiver\'s Retry-After', () => {
+    const policy = deliveryRetryPolicy(loadConfig({ WEBHOOKS_RETRY_INITIAL_INTERVAL_MS: '5000' }));
+    expect(firstRetryDelayMs(policy, undefined)).toBe(5_000);
+    expect(firstRetryDelayMs(policy, 30_000)).toBe(30_000);
+    expect(firstRetryDelayMs(policy, 0)).toBe(5_000);
   });
 });

@@ -29,4 +29,26 @@ describe('temporal-dev.yaml reader', () => {
   it('enables eager activity execution in the project file', () => {
     expect(readTemporalDevConfig().dynamicConfig['system.enableActivityEagerExecution']).toBe(true);
   });
+
+  it('passes SQLite pragmas as --sqlite-pragma NAME=VALUE to a file-backed server only', () => {
+    const config = readTemporalDevConfig(configFile('dbFilename: .data/x.sqlite\nsqlitePragmas:\n  journal_mode: WAL\n  synchronous: NORMAL\n'));
+    const args = startDevArgs(config);
+    const pragmas = args.flatMap((arg, i) => (args[i - 1] === '--sqlite-pragma' ? [arg] : []));
+    expect(pragmas).toEqual(['journal_mode=WAL', 'synchronous=NORMAL']);
+    expect(startDevArgs({ ...config, dbFilename: null })).not.toContain('--sqlite-pragma');
+  });
+
+  it('rejects a SQLite pragma that is not a plain name and value', () => {
+    expect(() => readTemporalDevConfig(configFile('sqlitePragmas:\n  journal_mode: "WAL; DROP"\n'))).toThrow(/sqlite pragma journal_mode/);
+  });
+
+  it('tunes the project file for one worker and a file-backed SQLite store', () => {
+    const config = readTemporalDevConfig();
+    expect(config.dynamicConfig).toMatchObject({
+      'system.forceSearchAttributesCacheRefreshOnRead': false,
+      'matching.numTaskqueueReadPartitions': 1,
+      'matching.numTaskqueueWritePartitions': 1,
+    });
+    expect(config.sqlitePragmas).toEqual({ journal_mode: 'WAL', synchronous: 'NORMAL' });
+  });
 });

@@ -1,6 +1,7 @@
 /**
  * The workflow's own logic with stub activities (no Postgres, no HTTP), on the run's Temporal dev server:
- * one activity on the success path, how failures end the workflow, search attributes, and replay determinism.
+ * a local first attempt (one workflow task, one marker) on the success path, later attempts as the regular activity,
+ * how failures end the workflow, no search-attribute upsert, and replay determinism.
  */
 import { randomUUID } from 'node:crypto';
 import { ApplicationFailure, Client, Connection, WorkflowFailedError } from '@temporalio/client';
@@ -60,11 +61,25 @@ function activityTypesOf(history: { events?: Array<{ activityTaskScheduledEventA
   return (history.events ?? []).flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
 }
 
+type HistoryEvents = { events?: Array<object> | null };
+
+function countOf(history: HistoryEvents, attributes: string): number {
+  return (history.events ?? []).filter((e) => (e as Record<string, unknown>)[attributes]).length;
+}
+
+function timerDelaysMs(history: HistoryEvents): number[] {
+  return (history.events ?? []).flatMap((e) => {
+    const timer = (e as Record<string, unknown>).timerStartedEventAttributes as { startToFireTimeout?: { seconds?: unknown; nanos?: number | null } } | undefined;
+    if (!timer?.startToFireTimeout) return [];
+    return [Number(timer.startToFireTimeout.seconds ?? 0) * 1000 + Math.round((timer.startToFireTimeout.nanos ?? 0) / 1e6)];
+  });
+}
+
 function searchAttributeUpserts(history: { events?: Array<{ upsertWorkflowSearchAttributesEventAttributes?: unknown }> | null }) {
   return (history.events ?? []).filter((e) => e.upsertWorkflowSearchAttributesEventAttributes).length;
 }
 
-async function run(activities: DeliveryActivities) {
+async function run(activities: DeliveryActivities, policy = retry) {
   const taskQueue = uniqueTaskQueue('workflow-unit');
   const worker = await Worker.create({ connection: nativeConnection, namespace: client.options.namespace, taskQueue, workflowBundle: bundle, activities });
   const input: DeliverWebhookInput = {
@@ -73,7 +88,7 @@ async function run(activities: DeliveryActivities) {
     accountId: 'acct_1',
     eventType: 'CONVERSATION_CREATED',
     targetHost: 'hooks.example.com',
-    retry,
+    retry: policy,
   };
   const workflowId = `delivery:${input.eventId}:${input.subscriptionId}`;
   return worker.runUntil(async () => {
@@ -92,14 +107,17 @@ async function run(activities: DeliveryActivities) {
 }
 
 describe('deliverWebhookWorkflow (stub activities)', () => {
-  it('delivers with one activity and no search attribute update on success', async () => {
+  it('delivers with one local attempt in one workflow task, no scheduled activity and no search attribute update', async () => {
     const { activities, calls } = stubActivities(async () => undefined);
     const result = await run(activities);
     expect(result.failure).toBeUndefined();
     const { eventId, subscriptionId, accountId, eventType } = result.input;
     expect(calls.sends).toEqual([{ eventId, subscriptionId, accountId, eventType }]);
     expect(calls.failures).toEqual([]);
-    expect(activityTypesOf(result.history)).toEqual(['sendWebhook']);
+    expect(activityTypesOf(result.history)).toEqual([]);
+    expect(countOf(result.history, 'markerRecordedEventAttributes')).toBe(1);
+    expect(countOf(result.history, 'workflowTaskCompletedEventAttributes')).toBe(1);
+    expect(result.history.events).toHaveLength(6);
     expect(searchAttributeUpserts(result.history)).toBe(0);
     expect(result.status).toBe('COMPLETED');
   });
@@ -114,7 +132,7 @@ describe('deliverWebhookWorkflow (stub activities)', () => {
     expect(calls.failures).toEqual([{ eventId, subscriptionId, accountId, eventType, error: 'HTTP 410 Gone: subscription deactivated' }]);
     expect(result.failure?.cause).toBeInstanceOf(ApplicationFailure);
     expect((result.failure?.cause as ApplicationFailure).type).toBe('DeliveryFailed');
-    expect(activityTypesOf(result.history)).toEqual(['sendWebhook', 'recordDeliveryFailure']);
+    expect(activityTypesOf(result.history)).toEqual(['recordDeliveryFailure']);
     expect(searchAttributeUpserts(result.history)).toBe(0);
     expect(result.status).toBe('FAILED');
   });
@@ -125,8 +143,42 @@ describe('deliverWebhookWorkflow (stub activities)', () => {
     });
     const result = await run(activities);
     expect(calls.sends).toHaveLength(retry.maximumAttempts);
+    expect(calls.sends.map((s) => s.attemptOffset)).toEqual([undefined, 1, 1]);
+    expect(activityTypesOf(result.history)).toEqual(['sendWebhook', 'recordDeliveryFailure']);
     expect(calls.failures.map((f) => f.error)).toEqual(['HTTP 503']);
     expect(result.failure).toBeDefined();
+  });
+
+  it('makes only the local attempt when the policy allows one attempt', async () => {
+    const { activities, calls } = stubActivities(async () => {
+      throw ApplicationFailure.retryable('HTTP 503', 'DeliveryAttemptFailed');
+    });
+    const result = await run(activities, { ...retry, maximumAttempts: 1 });
+    expect(calls.sends).toHaveLength(1);
+    expect(activityTypesOf(result.history)).toEqual(['recordDeliveryFailure']);
+    expect(result.status).toBe('FAILED');
+  });
+
+  it('waits the initial interval after a failed local attempt, then continues as the regular activity', async () => {
+    const { activities, calls } = stubActivities(async (call) => {
+      if (call === 1) throw ApplicationFailure.retryable('HTTP 500', 'DeliveryAttemptFailed');
+    });
+    const result = await run(activities);
+    expect(calls.sends.map((s) => s.attemptOffset)).toEqual([undefined, 1]);
+    expect(timerDelaysMs(result.history)).toEqual([retry.initialIntervalMs]);
+    expect(activityTypesOf(result.history)).toEqual(['sendWebhook']);
+    expect(result.status).toBe('COMPLETED');
+  });
+
+  it('waits for the Retry-After in the failed local attempt\'s details instead of the initial interval', async () => {
+    const { activities } = stubActivities(async (call) => {
+      if (call === 1) {
+        throw ApplicationFailure.create({ message: 'HTTP 429', type: 'DeliveryAttemptFailed', details: [{ attempt: 1, statusCode: 429, nextRetryDelayMs: 1_500 }] });
+      }
+    });
+    const result = await run(activities);
+    expect(timerDelaysMs(result.history)).toEqual([1_500]);
+    expect(result.status).toBe('COMPLETED');
   });
 
   it('succeeds after a retryable failure and never records FAILURE', async () => {
