@@ -1,17 +1,20 @@
 import { loadConfig } from './config';
 import { createDataSource } from './db/data-source';
 import { migrate } from './db/migrate';
+import { EVENTS_USAGE, parseEventsCommand, runEventsCommand } from './events/events-cli';
 import { KEYS_USAGE, parseKeysCommand, runKeysCommand, UsageError, type CliOutput } from './keys/keys-cli';
 
 /**
- * Operator commands: `cli keys create --account <accountId>`, `cli keys revoke <keyId>`.
- * Applies pending migrations first (creating the database if missing), so it works on a fresh install.
- * Exit codes: 0 done, 1 failed, 2 usage error.
+ * Operator commands: `cli keys create --account <accountId>`, `cli keys revoke <keyId>`, and
+ * `cli events publish --account <accountId> --type <type> [--data '<json>']` (adds a test event to the stream).
+ * The keys commands apply pending migrations first (creating the database if missing), so they work on a fresh install.
+ * Exit codes: 0 done, 1 failed, 2 usage error (nothing was written).
  */
 async function main(argv: readonly string[], out: CliOutput): Promise<number> {
   const [group, ...args] = argv;
+  if (group === 'events') return events(args, out);
   if (group !== 'keys') {
-    out.stderr(`${group ? `unknown command "${group}"` : 'missing command'}\n${KEYS_USAGE}\n`);
+    out.stderr(`${group ? `unknown command "${group}"` : 'missing command'}\n${KEYS_USAGE}\n${EVENTS_USAGE}\n`);
     return 2;
   }
   let command;
@@ -31,6 +34,18 @@ async function main(argv: readonly string[], out: CliOutput): Promise<number> {
   } finally {
     await dataSource.destroy();
   }
+}
+
+async function events(args: readonly string[], out: CliOutput): Promise<number> {
+  let command;
+  try {
+    command = parseEventsCommand(args);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    out.stderr(`${error.message}\n${EVENTS_USAGE}\n`);
+    return 2;
+  }
+  return runEventsCommand(command, loadConfig(), out);
 }
 
 const out: CliOutput = {

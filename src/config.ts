@@ -38,6 +38,23 @@ const urlWithProtocols = (protocols: string[]) =>
 
 const nonEmpty = z.string().trim().min(1, 'must not be empty');
 
+/** A channel or stream name; empty means that way in is off. At most 200 characters (rejected_messages.channel). */
+const redisName = z
+  .string()
+  .trim()
+  .max(200, 'must be at most 200 characters')
+  .transform((value) => (value === '' ? null : value));
+
+/** Variables where an explicitly empty value means "none" rather than "use the default". */
+const EMPTY_MEANS_NONE = new Set(['WEBHOOKS_REDIS_CHANNEL', 'WEBHOOKS_REDIS_STREAM']);
+
+/**
+ * How the listener trims acknowledged history off the stream: `minid` drops entries older than the oldest one any
+ * consumer group of the stream has not acknowledged; `maxlen` keeps about `maxLen` newest entries (MAXLEN ~, which
+ * may drop unread entries of a backlog longer than that); `none` leaves trimming to the publishers.
+ */
+export type StreamTrim = Readonly<{ strategy: 'minid' } | { strategy: 'maxlen'; maxLen: number } | { strategy: 'none' }>;
+
 const encryptionKey = z
   .string()
   .trim()
@@ -50,7 +67,29 @@ const envSchema = z.object({
   PORT: intFrom(0, 65535).default(3000),
   DATABASE_URL: urlWithProtocols(['postgres:', 'postgresql:']).default('postgres://postgres@127.0.0.1:5432/webhooks'),
   REDIS_URL: urlWithProtocols(['redis:', 'rediss:']).default('redis://127.0.0.1:6379'),
-  WEBHOOKS_REDIS_CHANNEL: nonEmpty.default('webhooks:events'),
+  // The two ways in (see src/events): an empty value switches one off (EMPTY_MEANS_NONE).
+  WEBHOOKS_REDIS_CHANNEL: redisName.default('webhooks:events'),
+  WEBHOOKS_REDIS_STREAM: redisName.default('webhooks:stream'),
+  WEBHOOKS_REDIS_GROUP: nonEmpty.pipe(z.string().max(200, 'must be at most 200 characters')).default('webhooks-listeners'),
+  WEBHOOKS_STREAM_BATCH_SIZE: intFrom(1, 1000).default(100),
+  WEBHOOKS_STREAM_BLOCK_MS: intFrom(10, 60_000).default(5_000),
+  WEBHOOKS_STREAM_CLAIM_IDLE_MS: intFrom(1_000, DAY_MS).default(30_000),
+  WEBHOOKS_STREAM_MAX_DELIVERIES: intFrom(1, 1000).default(5),
+  WEBHOOKS_STREAM_TRIM: z
+    .string()
+    .trim()
+    .regex(/^(minid|none|maxlen:\d+)$/, 'must be minid, none or maxlen:<entries>')
+    .transform((value, ctx): StreamTrim => {
+      if (value === 'minid' || value === 'none') return { strategy: value };
+      const maxLen = Number(value.slice('maxlen:'.length));
+      if (!Number.isSafeInteger(maxLen) || maxLen < 1) {
+        ctx.addIssue({ code: 'custom', message: 'maxlen:<entries> needs a whole number of at least 1' });
+        return z.NEVER;
+      }
+      return { strategy: 'maxlen', maxLen };
+    })
+    .default({ strategy: 'minid' }),
+  WEBHOOKS_LISTENER_MAX_IN_HAND: intFrom(1, 100_000).default(200),
   TEMPORAL_ADDRESS: nonEmpty.default('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: nonEmpty.default('default'),
   TEMPORAL_TASK_QUEUE: nonEmpty.default('webhooks-queue'),
@@ -96,7 +135,23 @@ export type Config = Readonly<{
   port: number;
   databaseUrl: string;
   redisUrl: string;
-  redisChannel: string;
+  /** Pub/Sub channel of the listener; null: not subscribed. */
+  redisChannel: string | null;
+  /** The stream the listener consumes in its group; null: none. */
+  redisStream: Readonly<{
+    key: string;
+    group: string;
+    /** Entries per XREADGROUP (fewer when the in-hand bound leaves less room). */
+    batchSize: number;
+    blockMs: number;
+    /** Entries pending this long without their consumer touching them are claimed by another listener. */
+    claimIdleMs: number;
+    /** An entry delivered more often than this without being acknowledged is rejected and acknowledged. */
+    maxDeliveries: number;
+    trim: StreamTrim;
+  }> | null;
+  /** Messages in hand per listener process, both ways in together. */
+  listenerMaxInHand: number;
   temporal: Readonly<{ address: string; namespace: string; taskQueue: string }>;
   delivery: Readonly<{
     requestTimeoutMs: number;
@@ -130,7 +185,7 @@ export class ConfigError extends Error {
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const relevant = Object.fromEntries(
     Object.keys(envSchema.shape)
-      .filter((key) => env[key] !== undefined && env[key] !== '')
+      .filter((key) => env[key] !== undefined && (env[key] !== '' || EMPTY_MEANS_NONE.has(key)))
       .map((key) => [key, env[key]]),
   );
   const parsed = envSchema.safeParse(relevant);
@@ -142,12 +197,28 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (e.WEBHOOKS_RETRY_INITIAL_INTERVAL_MS > e.WEBHOOKS_RETRY_MAX_INTERVAL_MS) {
     throw new ConfigError(['WEBHOOKS_RETRY_INITIAL_INTERVAL_MS: must not exceed WEBHOOKS_RETRY_MAX_INTERVAL_MS']);
   }
+  if (e.WEBHOOKS_REDIS_CHANNEL === null && e.WEBHOOKS_REDIS_STREAM === null) {
+    throw new ConfigError(['WEBHOOKS_REDIS_CHANNEL, WEBHOOKS_REDIS_STREAM: both are empty; the listener needs at least one way in']);
+  }
   return Object.freeze({
     host: e.HOST,
     port: e.PORT,
     databaseUrl: e.DATABASE_URL,
     redisUrl: e.REDIS_URL,
     redisChannel: e.WEBHOOKS_REDIS_CHANNEL,
+    redisStream:
+      e.WEBHOOKS_REDIS_STREAM === null
+        ? null
+        : Object.freeze({
+            key: e.WEBHOOKS_REDIS_STREAM,
+            group: e.WEBHOOKS_REDIS_GROUP,
+            batchSize: e.WEBHOOKS_STREAM_BATCH_SIZE,
+            blockMs: e.WEBHOOKS_STREAM_BLOCK_MS,
+            claimIdleMs: e.WEBHOOKS_STREAM_CLAIM_IDLE_MS,
+            maxDeliveries: e.WEBHOOKS_STREAM_MAX_DELIVERIES,
+            trim: Object.freeze({ ...e.WEBHOOKS_STREAM_TRIM }),
+          }),
+    listenerMaxInHand: e.WEBHOOKS_LISTENER_MAX_IN_HAND,
     temporal: Object.freeze({ address: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE, taskQueue: e.TEMPORAL_TASK_QUEUE }),
     delivery: Object.freeze({
       requestTimeoutMs: e.WEBHOOKS_REQUEST_TIMEOUT_MS,
@@ -188,6 +259,8 @@ export function describeConfig(config: Config): Record<string, unknown> {
     databaseUrl: stripCredentials(config.databaseUrl),
     redisUrl: stripCredentials(config.redisUrl),
     redisChannel: config.redisChannel,
+    redisStream: config.redisStream,
+    listenerMaxInHand: config.listenerMaxInHand,
     temporal: config.temporal,
     delivery: config.delivery,
     ssrfAllowCidrs: config.ssrfAllowCidrs,

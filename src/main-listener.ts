@@ -58,9 +58,13 @@ async function main(): Promise<void> {
   const startDelivery = createDeliveryStarter({ client, config, eagerClient: embedded?.eagerClient });
 
   const service = startEventListenerService({ config, dataSource, temporal: client, logger, startDelivery });
-  registerListenerMetrics(registry, service);
+  // The stream reader's gauges (consumer-group lag, pending entries) beside the intake's counters.
+  registerListenerMetrics(registry, service, { stream: service.stream ? () => service.stream?.status() ?? null : undefined });
   const metricsServer = await startMetricsServer({ registry, host: config.host, port: config.metrics.listenerPort, logger });
-  logger.info({ channel: config.redisChannel, taskQueue: config.temporal.taskQueue }, 'listener started');
+  logger.info(
+    { channel: config.redisChannel, stream: config.redisStream?.key ?? null, group: config.redisStream?.group ?? null, taskQueue: config.temporal.taskQueue },
+    'listener started',
+  );
 
   let stopping = false;
   const shutdown = async (signal: string) => {

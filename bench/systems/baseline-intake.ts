@@ -30,14 +30,16 @@ export async function startBaselineIntake(
     startDelivery,
     logger,
   });
+  const channel = config.redisChannel;
+  if (channel === null) throw new Error('the baseline intake needs WEBHOOKS_REDIS_CHANNEL');
   const intake = createEventIntake({
-    channel: config.redisChannel,
+    channel,
     rules: { isKnownType: isKnownEventType },
     dispatcher,
     rejected: createRejectedMessageRepository(dataSource),
     logger,
   });
-  const listener = startRedisListener({ redisUrl: config.redisUrl, channel: config.redisChannel, onMessage: (raw) => intake.handle(raw), logger });
+  const listener = startRedisListener({ redisUrl: config.redisUrl, channel, onMessage: (raw) => intake.handle(raw), logger });
   await listener.whenSubscribed(30_000);
   return {
     async stop() {

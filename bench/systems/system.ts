@@ -39,6 +39,8 @@ export function engineEnv(context: SystemContext, extra: Record<string, string> 
     DATABASE_URL: env.databaseUrl,
     REDIS_URL: env.redisUrl,
     WEBHOOKS_REDIS_CHANNEL: context.channel,
+    // The benchmark publishes on Pub/Sub; its listener does not join the default stream's group.
+    WEBHOOKS_REDIS_STREAM: '',
     TEMPORAL_ADDRESS: env.temporal.address,
     TEMPORAL_NAMESPACE: env.temporal.namespace,
     TEMPORAL_TASK_QUEUE: `bench-${env.runId}`,

@@ -89,7 +89,9 @@ async function main(): Promise<void> {
   say(`API:         http://${config.host}:${config.port}  (try /readyz)`);
   say(`Temporal UI: ${ui}/namespaces/${config.temporal.namespace}/workflows`);
   say(`Temporal:    ${config.temporal.address}, task queue ${config.temporal.taskQueue}`);
-  say(`Redis:       ${config.redisChannel} on ${new URL(config.redisUrl).host}`);
+  say(
+    `Redis:       ${new URL(config.redisUrl).host}: stream ${config.redisStream?.key ?? '(none)'}, channel ${config.redisChannel ?? '(none)'}`,
+  );
   say('Ctrl-C stops everything.');
 
   let stopping = false;

@@ -163,6 +163,11 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
             logger.info({ eventId: event.id }, 'event already received and dispatched; ignoring the re-publish');
             return 'duplicate';
           }
+          if (!inserted && busy.has(event.id)) {
+            // Being dispatched right now (the same event by the other way in, a moment earlier): nothing to add.
+            logger.info({ eventId: event.id }, 'event already received and being dispatched; ignoring the re-publish');
+            return 'duplicate';
+          }
           return (await dispatchOrDefer(event)) ? 'dispatched' : 'deferred';
         })(),
       ),

@@ -1,7 +1,9 @@
 /**
- * One raw message from the channel -> a stored, dispatched event, or a stored rejection. Never throws: a bad
- * message is logged with its reason (and its size, never its content) and kept in rejected_messages; a message
- * that cannot be stored because Postgres is briefly unavailable is retried with backoff while the process runs.
+ * One raw message from either way in (the Pub/Sub channel or the stream) -> a stored, dispatched event, or a stored
+ * rejection. Never throws: a bad message is logged with its reason (and its size, never its content) and kept in
+ * rejected_messages under the name of the channel or stream it came from; a message that cannot be stored because
+ * Postgres is briefly unavailable is retried with backoff while the process runs. Both ways in share one intake, so
+ * its counters are the listener's.
  */
 import type { Logger } from '../logger';
 import type { AcceptOutcome, Dispatcher } from './dispatcher';
@@ -11,6 +13,7 @@ import type { RejectedMessageRepository } from './rejected-message.repository';
 export type IntakeOutcome = AcceptOutcome | 'rejected' | 'lost';
 
 export interface EventIntakeDeps {
+  /** Where a message comes from when `handle` is not told (the Pub/Sub channel; tests and the benchmark). */
   channel: string;
   rules: EnvelopeRules;
   dispatcher: Dispatcher;
@@ -24,15 +27,18 @@ export interface EventIntakeDeps {
 export interface IntakeCounters {
   /** New events stored (dispatched, or kept for the background retry). */
   readonly stored: number;
-  /** Events whose id was already stored (a re-publish). */
+  /** Events whose id was already stored (a re-publish, or the same event by the other way in). */
   readonly duplicate: number;
   readonly rejected: number;
-  /** Messages that could not be stored before the listener stopped. */
+  /** Messages that could not be stored before the listener stopped (a stream entry stays pending: not lost). */
   readonly lost: number;
 }
 
 export interface EventIntake {
-  handle(raw: string): Promise<IntakeOutcome>;
+  /** `from`: the channel or stream the message came from (default: `channel`). */
+  handle(raw: string, from?: string): Promise<IntakeOutcome>;
+  /** Keeps a message that is not even a candidate envelope (e.g. a stream entry without an `event` field). */
+  reject(raw: string, reason: string, from: string): Promise<'rejected' | 'lost'>;
   counters(): IntakeCounters;
   /** Ends store retries (messages still unstored are logged as lost) and waits for messages in hand. */
   stop(): Promise<void>;
@@ -46,9 +52,10 @@ export function createEventIntake(deps: EventIntakeDeps): EventIntake {
   const wakeUps = new Set<() => void>();
   let stopped = false;
   const counts = { stored: 0, duplicate: 0, rejected: 0, lost: 0 };
-  const count = (outcome: IntakeOutcome): IntakeOutcome => {
-    if (outcome === 'dispatched' || outcome === 'deferred') counts.stored += 1;
-    else counts[outcome] += 1;
+  const count = <T extends IntakeOutcome>(outcome: T): T => {
+    const kind: IntakeOutcome = outcome;
+    if (kind === 'dispatched' || kind === 'deferred') counts.stored += 1;
+    else counts[kind] += 1;
     return outcome;
   };
 
@@ -81,16 +88,16 @@ export function createEventIntake(deps: EventIntakeDeps): EventIntake {
     }
   }
 
-  async function process(raw: string): Promise<IntakeOutcome> {
+  async function keepRejected(raw: string, reason: string, from: string): Promise<'rejected' | 'lost'> {
+    const bytes = Buffer.byteLength(raw, 'utf8');
+    logger.warn({ channel: from, bytes, reason }, 'rejected a malformed event message');
+    const kept = await persistently('storing the rejected message', { channel: from, bytes }, () => rejected.store(from, raw, reason));
+    return kept ? 'rejected' : 'lost';
+  }
+
+  async function process(raw: string, from: string): Promise<IntakeOutcome> {
     const parsed = parseEnvelope(raw, rules);
-    if (!parsed.ok) {
-      const bytes = Buffer.byteLength(raw, 'utf8');
-      logger.warn({ channel, bytes, reason: parsed.reason }, 'rejected a malformed event message');
-      const kept = await persistently('storing the rejected message', { channel, bytes }, () =>
-        rejected.store(channel, raw, parsed.reason),
-      );
-      return kept ? 'rejected' : 'lost';
-    }
+    if (!parsed.ok) return keepRejected(raw, parsed.reason, from);
     const { envelope, body } = parsed;
     const context = { eventId: envelope.id, eventType: envelope.type, accountId: envelope.accountId };
     let outcome: AcceptOutcome = 'deferred';
@@ -100,13 +107,16 @@ export function createEventIntake(deps: EventIntakeDeps): EventIntake {
     return stored ? outcome : 'lost';
   }
 
+  const tracked = <T extends IntakeOutcome>(promise: Promise<T>): Promise<T> => {
+    const counted = promise.then(count);
+    inHand.add(counted);
+    void counted.finally(() => inHand.delete(counted));
+    return counted;
+  };
+
   return {
-    handle(raw) {
-      const promise = process(raw).then(count);
-      inHand.add(promise);
-      void promise.finally(() => inHand.delete(promise));
-      return promise;
-    },
+    handle: (raw, from = channel) => tracked(process(raw, from)),
+    reject: (raw, reason, from) => tracked(keepRejected(raw, reason, from)),
     counters: () => ({ ...counts }),
     async stop() {
       stopped = true;

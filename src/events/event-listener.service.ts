@@ -1,7 +1,9 @@
 /**
  * The listener process's parts wired together (used by src/main-listener.ts and by the integration tests):
- * Redis subscriber -> intake (parse, reject or store) -> dispatcher (one workflow per matching subscription),
- * plus the sweep that re-dispatches events left undispatched, once at start-up and then periodically.
+ * two ways in, the Pub/Sub subscriber and the stream reader (each optional, both on by default) -> one intake
+ * (parse, reject or store) -> one dispatcher (one workflow per matching subscription), plus the sweep that
+ * re-dispatches events left undispatched, once at start-up and then periodically. One in-hand limiter bounds the
+ * messages both ways in hold at once.
  */
 import type { Client } from '@temporalio/client';
 import type { DataSource } from 'typeorm';
@@ -14,11 +16,13 @@ import { MAX_ENVELOPE_BYTES } from './envelope';
 import { isKnownEventType } from './event-catalog';
 import { createEventIntake, type EventIntake } from './event-intake';
 import { createEventRepository } from './event.repository';
+import { createInHandLimiter, type InHandLimiter } from './in-hand-limiter';
 import { startRedisListener, type RedisListener, type RedisListenerStatus } from './redis-listener';
 import { createRejectedMessageRepository } from './rejected-message.repository';
+import { startStreamReader, type StreamReader, type StreamReaderStatus } from './stream-reader';
 
 export interface EventListenerServiceDeps {
-  config: Pick<Config, 'redisUrl' | 'redisChannel' | 'temporal' | 'delivery'>;
+  config: Pick<Config, 'redisUrl' | 'redisChannel' | 'redisStream' | 'listenerMaxInHand' | 'temporal' | 'delivery'>;
   dataSource: DataSource;
   temporal: Client;
   logger: Logger;
@@ -28,13 +32,41 @@ export interface EventListenerServiceDeps {
   /** Replaces the Temporal starter (tests use it to observe starts); defaults to createDeliveryStarter. */
   startDelivery?: StartDelivery;
   maxMessageBytes?: number;
+  /** The stream consumer name (default: unique per process and reader). */
+  streamConsumer?: string;
+}
+
+/** The connection state of each way in (null: that way in is off). */
+export interface EventListenerStatus {
+  readonly pubsub: RedisListenerStatus | null;
+  readonly stream: StreamReaderStatus | null;
+}
+
+/** Counters (since start) and gauges (now) of the listener, for /metrics and for tests. */
+export interface EventListenerStats extends EventListenerStatus {
+  /**
+   * Messages in the intake now (both ways in), room the stream reader has reserved for a read in progress, the
+   * bound, and the highest `current + reserved` seen (never above `limit`).
+   */
+  readonly inHand: { readonly current: number; readonly reserved: number; readonly limit: number; readonly peak: number };
+  /** Outcomes of the intake, both ways in together. */
+  readonly intake: ReturnType<EventIntake['counters']>;
+  /** Events stored but not dispatched yet (being dispatched, or waiting for a retry while Temporal fails). */
+  readonly dispatchPending: number;
 }
 
 export interface EventListenerService {
   readonly dispatcher: Dispatcher;
   readonly intake: EventIntake;
-  readonly listener: RedisListener;
-  status(): RedisListenerStatus;
+  readonly limiter: InHandLimiter;
+  /** The Pub/Sub subscriber; null when WEBHOOKS_REDIS_CHANNEL is empty. */
+  readonly listener: RedisListener | null;
+  /** The stream reader; null when WEBHOOKS_REDIS_STREAM is empty. */
+  readonly stream: StreamReader | null;
+  status(): EventListenerStatus;
+  stats(): EventListenerStats;
+  /** Resolves once every way in is connected (subscribed, group confirmed). */
+  whenReady(timeoutMs?: number): Promise<void>;
   /** Stops taking messages, finishes the ones in hand, cancels the sweep and background retries. */
   stop(): Promise<void>;
 }
@@ -48,19 +80,23 @@ export function startEventListenerService(deps: EventListenerServiceDeps): Event
     logger,
     options: deps.dispatcher,
   });
+  const limiter = createInHandLimiter(config.listenerMaxInHand);
   const intake = createEventIntake({
-    channel: config.redisChannel,
+    channel: config.redisChannel ?? config.redisStream?.key ?? 'unknown',
     rules: { isKnownType: isKnownEventType, maxBytes: deps.maxMessageBytes ?? MAX_ENVELOPE_BYTES },
     dispatcher,
     rejected: createRejectedMessageRepository(dataSource),
     logger,
   });
-  const listener = startRedisListener({
-    redisUrl: config.redisUrl,
-    channel: config.redisChannel,
-    onMessage: (raw) => intake.handle(raw),
-    logger,
-  });
+  const channel = config.redisChannel;
+  const listener =
+    channel === null
+      ? null
+      : startRedisListener({ redisUrl: config.redisUrl, channel, onMessage: (raw) => intake.handle(raw, channel), logger, limiter });
+  const stream =
+    config.redisStream === null
+      ? null
+      : startStreamReader({ redisUrl: config.redisUrl, settings: config.redisStream, intake, limiter, logger, consumer: deps.streamConsumer });
 
   let sweeping: Promise<unknown> = Promise.resolve();
   const sweep = () => {
@@ -71,15 +107,33 @@ export function startEventListenerService(deps: EventListenerServiceDeps): Event
   sweep();
   const timer = setInterval(sweep, deps.sweepIntervalMs ?? 15_000);
 
+  const status = (): EventListenerStatus => ({ pubsub: listener?.status() ?? null, stream: stream?.status() ?? null });
+
   return {
     dispatcher,
     intake,
+    limiter,
     listener,
-    status: () => listener.status(),
+    stream,
+    status,
+    stats: () => {
+      const current = status();
+      const reserved = current.stream?.reserved ?? 0;
+      return {
+        ...current,
+        inHand: { current: limiter.inUse() - reserved, reserved, limit: limiter.limit, peak: limiter.peak() },
+        intake: intake.counters(),
+        dispatchPending: dispatcher.pending(),
+      };
+    },
+    whenReady: async (timeoutMs = 10_000) => {
+      await Promise.all([listener?.whenSubscribed(timeoutMs), stream?.whenReady(timeoutMs)]);
+    },
     async stop() {
       clearInterval(timer);
-      await listener.stop();
+      await Promise.all([listener?.stop(), stream?.stopReading()]);
       await intake.stop();
+      await stream?.close();
       await sweeping;
       await dispatcher.stop();
     },

@@ -3,9 +3,22 @@
  * runs (ioredis' retry strategy, capped at 2 s between tries); every time the connection becomes ready it
  * subscribes to the channel again, so a Redis restart costs only the messages published while it was down
  * (Pub/Sub keeps nothing for absent subscribers). Errors are logged, never thrown: the process stays up.
+ *
+ * Backpressure: with a limiter, each message takes one in-hand slot until its handler settles. When none is free
+ * the subscriber pauses its socket (Redis then buffers this subscriber's messages, up to its
+ * `client-output-buffer-limit pubsub`, beyond which Redis closes the connection and the messages published until the
+ * re-subscription are lost: logged as such). Messages already read off the socket when it paused (the rest of the
+ * chunk being parsed, at most about 64 KiB) wait in an overflow queue and are handled first; a queue over
+ * MAX_WAITING_BYTES (which a paused socket cannot reach) would drop and count them.
  */
 import { Redis, type RedisStatus } from 'ioredis';
 import type { Logger } from '../logger';
+import type { InHandLimiter } from './in-hand-limiter';
+
+/** At most one "reads paused" warning per this interval (a sustained overload pauses and resumes many times). */
+const PAUSE_LOG_INTERVAL_MS = 10_000;
+/** Bytes of messages waiting for a slot beyond which they are dropped: far above one socket read (64 KiB). */
+export const MAX_WAITING_BYTES = 1024 * 1024;
 
 export interface RedisListenerStatus {
   /** The connection state as ioredis reports it (`ready` when connected). */
@@ -15,6 +28,16 @@ export interface RedisListenerStatus {
   readonly channel: string;
   /** The last connection error, while not subscribed. */
   readonly lastError: string | null;
+  /** True while the socket is paused because every in-hand slot is taken. */
+  readonly paused: boolean;
+  /** Messages received on the channel since start. */
+  readonly received: number;
+  /** Messages read off the socket after it paused, waiting for a slot. */
+  readonly waiting: number;
+  /** Messages dropped because the overflow queue was full too (the listener was over its bound). */
+  readonly dropped: number;
+  /** Times the socket was paused at the bound. */
+  readonly pauses: number;
 }
 
 export interface RedisListenerOptions {
@@ -25,6 +48,8 @@ export interface RedisListenerOptions {
   logger: Logger;
   /** Longest wait between reconnection tries (default 2 s). */
   maxReconnectDelayMs?: number;
+  /** The in-hand bound shared with the stream reader; none: every message is handled at once (the benchmark). */
+  limiter?: InHandLimiter;
 }
 
 export interface RedisListener {
@@ -69,16 +94,96 @@ export function startRedisListener(options: RedisListenerOptions): RedisListener
     );
   });
 
+  const limiter = options.limiter;
+  const overflow: string[] = [];
+  let waitingBytes = 0;
+  /** Resume reading once a quarter of the slots are free again (not at the first one: fewer pause/resume flips). */
+  const resumeAtOrBelow = limiter ? Math.max(0, Math.min(limiter.limit - 1, Math.floor(limiter.limit * 0.75))) : 0;
+  let paused = false;
+  /** Paused at least once on the current connection: a close then may be Redis dropping a slow subscriber. */
+  let pausedThisConnection = false;
+  let pausedAt = 0;
+  let pauseLogged = false;
+  let lastPauseLogAt = 0;
+  let pausesSinceLog = 0;
+  const counts = { received: 0, dropped: 0, pauses: 0 };
+
+  /** Hands one message to the handler; its slot (if it holds one) is released when the handler settles. */
+  const run = (message: string, holdsSlot = true) => {
+    let result: Promise<unknown>;
+    try {
+      result = Promise.resolve(options.onMessage(message));
+    } catch (error) {
+      result = Promise.reject(error);
+    }
+    void result
+      .catch((error: unknown) => logger.error({ channel, err: String(error) }, 'event message handler failed'))
+      .finally(() => {
+        if (holdsSlot) limiter?.release();
+      });
+  };
+
+  const pause = () => {
+    if (paused) return;
+    paused = true;
+    pausedThisConnection = true;
+    pausedAt = Date.now();
+    counts.pauses += 1;
+    pausesSinceLog += 1;
+    subscriber.stream?.pause();
+    if (Date.now() - lastPauseLogAt >= PAUSE_LOG_INTERVAL_MS) {
+      logger.warn(
+        { channel, inHand: limiter?.inUse(), limit: limiter?.limit, pauses: pausesSinceLog },
+        'messages in hand at the limit: Pub/Sub reads paused (Redis buffers them up to its client-output-buffer-limit pubsub)',
+      );
+      lastPauseLogAt = Date.now();
+      pausesSinceLog = 0;
+      pauseLogged = true;
+    }
+  };
+
+  const drain = () => {
+    if (!limiter) return;
+    while (overflow.length > 0 && limiter.tryAcquire(1) === 1) {
+      const message = overflow.shift() as string;
+      waitingBytes -= Buffer.byteLength(message, 'utf8');
+      run(message);
+    }
+    if (paused && overflow.length === 0 && limiter.inUse() <= resumeAtOrBelow) {
+      paused = false;
+      subscriber.stream?.resume();
+      if (pauseLogged) {
+        logger.info({ channel, pausedMs: Date.now() - pausedAt, inHand: limiter.inUse() }, 'Pub/Sub reads resumed');
+        pauseLogged = false;
+      }
+    }
+  };
+  const stopDraining = limiter?.onRelease(drain);
+
   subscriber.on('message', (from: string, message: string) => {
     if (from !== channel) return;
-    try {
-      const result = options.onMessage(message);
-      if (result instanceof Promise) {
-        result.catch((error: unknown) => logger.error({ channel, err: String(error) }, 'event message handler failed'));
-      }
-    } catch (error) {
-      logger.error({ channel, err: String(error) }, 'event message handler failed');
+    counts.received += 1;
+    if (!limiter) {
+      run(message);
+      return;
     }
+    if (overflow.length === 0 && limiter.tryAcquire(1) === 1) {
+      run(message);
+      return;
+    }
+    // Read off the socket in the same chunk as messages that filled the bound: it waits (the socket pauses).
+    const bytes = Buffer.byteLength(message, 'utf8');
+    if (overflow.length > 0 && waitingBytes + bytes > MAX_WAITING_BYTES) {
+      counts.dropped += 1;
+      logger.error(
+        { channel, bytes, waiting: overflow.length, waitingBytes, dropped: counts.dropped },
+        'Pub/Sub message dropped: the listener is over its in-hand bound and its overflow queue is full',
+      );
+    } else {
+      overflow.push(message);
+      waitingBytes += bytes;
+    }
+    pause();
   });
 
   subscriber.on('error', (error: Error) => {
@@ -91,8 +196,19 @@ export function startRedisListener(options: RedisListenerOptions): RedisListener
   });
 
   subscriber.on('close', () => {
-    if (subscribed && !stopping) logger.warn({ channel }, 'redis connection lost; reconnecting');
+    // A paused socket sees Redis' close only once it reads again, so any close after a pause on this connection counts.
+    if (pausedThisConnection && !stopping) {
+      logger.error(
+        { channel, inHand: limiter?.inUse(), limit: limiter?.limit, pausedNow: paused },
+        'the Pub/Sub connection closed after its reads were paused at the in-hand limit (Redis drops a subscriber over its client-output-buffer-limit pubsub): messages published until the re-subscription are lost',
+      );
+    } else if (subscribed && !stopping) {
+      logger.warn({ channel }, 'redis connection lost; reconnecting');
+    }
     subscribed = false;
+    // The next socket starts flowing; it is paused again if the bound is still reached.
+    paused = false;
+    pausedThisConnection = false;
   });
 
   subscriber.on('reconnecting', (delayMs: number) => {
@@ -100,7 +216,17 @@ export function startRedisListener(options: RedisListenerOptions): RedisListener
   });
 
   return {
-    status: () => ({ connection: subscriber.status, subscribed, channel, lastError: subscribed ? null : lastError }),
+    status: () => ({
+      connection: subscriber.status,
+      subscribed,
+      channel,
+      lastError: subscribed ? null : lastError,
+      paused,
+      received: counts.received,
+      waiting: overflow.length,
+      dropped: counts.dropped,
+      pauses: counts.pauses,
+    }),
 
     whenSubscribed: (timeoutMs = 10_000) =>
       new Promise<void>((resolve, reject) => {
@@ -123,10 +249,19 @@ export function startRedisListener(options: RedisListenerOptions): RedisListener
     async stop() {
       stopping = true;
       subscribed = false;
-      if (subscriber.status === 'ready') {
+      // A paused socket would never read the QUIT reply: a subscriber has nothing to flush, so it is just closed.
+      if (subscriber.status === 'ready' && !paused) {
         await subscriber.quit().catch(() => subscriber.disconnect());
       } else {
         subscriber.disconnect();
+      }
+      // Messages already read off the socket (at most one socket read's worth) go to the intake now, beyond the
+      // bound: waiting for slots could wait forever while Postgres is down, since the intake only gives up on stop.
+      stopDraining?.();
+      if (overflow.length > 0) {
+        logger.info({ channel, waiting: overflow.length }, 'handing the Pub/Sub messages still waiting for a slot to the intake');
+        overflow.splice(0).forEach((message) => run(message, false));
+        waitingBytes = 0;
       }
     },
   };

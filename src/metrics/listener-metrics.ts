@@ -7,7 +7,7 @@ import { defineListenerMetrics, type ListenerMetricsSource, type StreamGauges } 
 
 export interface ListenerMetricsOptions {
   /**
-   * The durable intake's gauges. Hook for the Redis Streams reader: give its `{ lag, pending }` here; without one
+   * The durable intake's gauges: the stream reader's `status()` (its `{ lag, pending }`); without it
    * the stream gauges are absent from /metrics.
    */
   readonly stream?: () => StreamGauges | null;

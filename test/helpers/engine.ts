@@ -24,7 +24,7 @@ import { systemResolver } from '../../src/http/ssrf';
 import { createApiKeyRepository } from '../../src/keys/api-key.repository';
 import { createLogger, type Logger } from '../../src/logger';
 import { createSubscriptionRepository } from '../../src/subscriptions/subscription.repository';
-import { createPublisher, uniqueChannel, type Publisher } from './redis';
+import { createPublisher, uniqueChannel, uniqueStream, type Publisher } from './redis';
 
 /** A short retry policy so that exhaustion happens within a test. */
 export const SHORT_RETRY_ENV = {
@@ -34,16 +34,27 @@ export const SHORT_RETRY_ENV = {
   WEBHOOKS_RETRY_MAX_ATTEMPTS: '3',
 };
 
-/** Config for one test file: its own channel and task queue, 127.0.0.1 allowed as a target, a short retry policy. */
-export function testConfig(label: string, env: Record<string, string> = {}): Config {
-  return loadConfig({
+/** A test's config: both ways in are on (tests that switch one off read `redisChannel`/`redisStream` as nullable). */
+export type TestConfig = Config & { readonly redisChannel: string; readonly redisStream: NonNullable<Config['redisStream']> };
+
+/**
+ * Config for one test file: its own channel, stream, group and task queue, 127.0.0.1 allowed as a target, a short
+ * retry policy, and a short claim idle time (so that a dead listener's entries are claimed within a test).
+ */
+export function testConfig(label: string, env: Record<string, string> = {}): TestConfig {
+  const config = loadConfig({
     ...process.env,
     WEBHOOKS_REDIS_CHANNEL: uniqueChannel(label),
+    WEBHOOKS_REDIS_STREAM: uniqueStream(label),
+    WEBHOOKS_REDIS_GROUP: `${label}-group-${randomBytes(4).toString('hex')}`,
+    WEBHOOKS_STREAM_BLOCK_MS: '1000',
+    WEBHOOKS_STREAM_CLAIM_IDLE_MS: '2000',
     TEMPORAL_TASK_QUEUE: `${label}-${process.env.TEST_RUN_ID ?? 'local'}-${randomBytes(4).toString('hex')}`,
     SSRF_ALLOW_CIDRS: '127.0.0.1/32',
     ...SHORT_RETRY_ENV,
     ...env,
   });
+  return config as TestConfig;
 }
 
 /** A logger whose JSON lines the test can read and wait for. */
@@ -93,7 +104,7 @@ export interface ApiResponse {
 }
 
 export interface Engine {
-  readonly config: Config;
+  readonly config: TestConfig;
   readonly dataSource: DataSource;
   /** A Temporal client of the test (not the listener's) for describe() and queries. */
   readonly temporal: Client;
@@ -116,7 +127,7 @@ export interface EngineOptions {
   listenerOptions?: Partial<Pick<EventListenerServiceDeps, 'dispatcher' | 'sweepIntervalMs' | 'maxMessageBytes'>>;
 }
 
-export async function startEngine(config: Config, options: EngineOptions = {}): Promise<Engine> {
+export async function startEngine(config: TestConfig, options: EngineOptions = {}): Promise<Engine> {
   const logs = captureLogs('engine');
   const dataSource = createDataSource(config.databaseUrl, { poolSize: 6 });
   await dataSource.initialize();
@@ -157,7 +168,7 @@ export async function startEngine(config: Config, options: EngineOptions = {}): 
   const worker = options.startWorker ? await options.startWorker(config, dataSource) : null;
   const publisher = createPublisher(config.redisUrl);
   const keys = createApiKeyRepository(dataSource);
-  if (listener) await listener.listener.whenSubscribed();
+  if (listener) await listener.whenReady();
 
   return {
     config,

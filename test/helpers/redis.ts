@@ -4,6 +4,9 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { Redis } from 'ioredis';
 import { stopProcess } from '../../src/dev/temporal-dev-server';
 import { freePort } from './free-port';
@@ -11,6 +14,11 @@ import { freePort } from './free-port';
 /** A channel no other test run or file uses. */
 export function uniqueChannel(label: string): string {
   return `webhooks:test:${process.env.TEST_RUN_ID ?? 'local'}:${label}:${randomBytes(4).toString('hex')}`;
+}
+
+/** A stream key no other test run or file uses. */
+export function uniqueStream(label: string): string {
+  return `webhooks:test-stream:${process.env.TEST_RUN_ID ?? 'local'}:${label}:${randomBytes(4).toString('hex')}`;
 }
 
 export interface Publisher {
@@ -39,6 +47,47 @@ export async function publishWhenSubscribed(publisher: Publisher, channel: strin
   }
 }
 
+/** Adds entries to streams as the README tells publishers to (`XADD <stream> * event <json>`). */
+export interface StreamPublisher {
+  readonly redis: Redis;
+  /** One entry; resolves with its id. */
+  add(stream: string, message: string | object): Promise<string>;
+  /** Many entries, pipelined in chunks (a burst as fast as Redis takes it). */
+  addMany(stream: string, messages: ReadonlyArray<string | object>, chunk?: number): Promise<void>;
+  /** An entry with arbitrary fields (to add malformed ones). */
+  addFields(stream: string, fields: string[]): Promise<string>;
+  close(): Promise<void>;
+}
+
+export function createStreamPublisher(redisUrl: string): StreamPublisher {
+  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
+  redis.on('error', () => undefined);
+  const text = (message: string | object) => (typeof message === 'string' ? message : JSON.stringify(message));
+  return {
+    redis,
+    add: async (stream, message) => String(await redis.call('XADD', stream, '*', 'event', text(message))),
+    async addMany(stream, messages, chunk = 1000) {
+      for (let i = 0; i < messages.length; i += chunk) {
+        const pipeline = redis.pipeline();
+        for (const message of messages.slice(i, i + chunk)) pipeline.call('XADD', stream, '*', 'event', text(message));
+        const results = (await pipeline.exec()) ?? [];
+        const failed = results.find(([error]) => error);
+        if (failed) throw failed[0];
+      }
+    },
+    addFields: async (stream, fields) => String(await redis.call('XADD', stream, '*', ...fields)),
+    close: async () => {
+      await redis.quit().catch(() => redis.disconnect());
+    },
+  };
+}
+
+/** XPENDING's summary of a group: how many entries are read and not acknowledged, per consumer. */
+export async function pendingOf(redis: Redis, stream: string, group: string): Promise<{ count: number; consumers: Record<string, number> }> {
+  const [count, , , consumers] = (await redis.call('XPENDING', stream, group)) as [number, string | null, string | null, Array<[string, string]> | null];
+  return { count: Number(count), consumers: Object.fromEntries((consumers ?? []).map(([name, n]) => [name, Number(n)])) };
+}
+
 export interface PrivateRedis {
   readonly port: number;
   readonly url: string;
@@ -49,14 +98,20 @@ export interface PrivateRedis {
   stop(): Promise<void>;
 }
 
-/** A redis-server of its own on a free port, without persistence. Always `stop()` it in afterAll. */
-export async function startPrivateRedis(): Promise<PrivateRedis> {
+/**
+ * A redis-server of its own on a free port. Without persistence by default (a restart loses everything, as a Redis
+ * without persistence does); `appendOnly` keeps an AOF with fsync on every write in a temporary directory, so that
+ * even a SIGKILL loses nothing. Always `stop()` it in afterAll.
+ */
+export async function startPrivateRedis(options: { appendOnly?: boolean } = {}): Promise<PrivateRedis> {
   const port = await freePort();
   const url = `redis://127.0.0.1:${port}`;
   let child: ChildProcess | null = null;
+  const dir = options.appendOnly ? mkdtempSync(path.join(tmpdir(), 'webhooks-redis-')) : null;
+  const persistence = dir ? ['--appendonly', 'yes', '--appendfsync', 'always', '--dir', dir] : ['--appendonly', 'no'];
 
   const start = async () => {
-    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence], {
       stdio: 'ignore',
     });
     const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
@@ -99,6 +154,7 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
       const running = child;
       child = null;
       if (running) await stopProcess(running, 3_000);
+      if (dir) rmSync(dir, { recursive: true, force: true });
     },
   };
 }

@@ -1,60 +1,25 @@
 /**
  * Redis stopped under the real listener PROCESS (src/main-listener.ts, spawned as `npm run start:listener` would
  * run it, here through ts-node): a PRIVATE redis-server on a free port is killed and restarted on the same port
- * (the machine's shared Redis is never touched). The process logs the outage, stays up, re-subscribes, and the
- * next event is delivered end to end.
+ * (the machine's shared Redis is never touched). The process logs the outage, stays up, re-subscribes, re-creates
+ * its stream group (this Redis keeps nothing), and the next events, by Pub/Sub and by the stream, are delivered.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
 import type { WorkflowBundle } from '@temporalio/worker';
 import { stopProcess } from '../../src/dev/temporal-dev-server';
 import { newEvent, startEngine, testConfig, waitFor, type Engine } from '../helpers/engine';
 import { startReceiver, type Receiver } from '../helpers/receiver';
-import { publishWhenSubscribed, startPrivateRedis, type PrivateRedis } from '../helpers/redis';
+import { createStreamPublisher, publishWhenSubscribed, startPrivateRedis, type PrivateRedis } from '../helpers/redis';
+import { spawnListener, type ListenerProcess } from '../helpers/listener-process';
 import { bundleWorkflows, startTestWorker } from '../helpers/worker';
 
 jest.setTimeout(120_000);
-
-const ROOT = path.resolve(__dirname, '..', '..');
-
-/** The listener process with its JSON log lines collected. */
-function spawnListener(env: NodeJS.ProcessEnv) {
-  const lines: Array<Record<string, unknown>> = [];
-  const stderr: string[] = [];
-  const child: ChildProcess = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/main-listener.ts'], {
-    cwd: ROOT,
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let partial = '';
-  child.stdout!.on('data', (chunk: Buffer) => {
-    const text = partial + chunk.toString('utf8');
-    const parts = text.split('\n');
-    partial = parts.pop() ?? '';
-    for (const line of parts) {
-      if (!line.trim()) continue;
-      try {
-        lines.push(JSON.parse(line));
-      } catch {
-        lines.push({ msg: line });
-      }
-    }
-  });
-  child.stderr!.on('data', (chunk: Buffer) => stderr.push(chunk.toString('utf8')));
-  const logLine = (predicate: (line: Record<string, unknown>) => boolean, after = 0, timeoutMs = 30_000) =>
-    waitFor(() => {
-      if (child.exitCode !== null) throw new Error(`listener exited with ${child.exitCode}: ${stderr.join('')}`);
-      return lines.slice(after).find(predicate);
-    }, timeoutMs, 'listener log line');
-  return { child, lines, stderr, logLine };
-}
 
 describe('Redis stopped under the listener process', () => {
   let redis: PrivateRedis;
   let engine: Engine;
   let receiver: Receiver;
   let bundle: WorkflowBundle;
-  let listener: ReturnType<typeof spawnListener> | undefined;
+  let listener: ListenerProcess | undefined;
 
   beforeAll(async () => {
     bundle = await bundleWorkflows();
@@ -81,6 +46,8 @@ describe('Redis stopped under the listener process', () => {
       ...process.env,
       REDIS_URL: redis.url,
       WEBHOOKS_REDIS_CHANNEL: engine.config.redisChannel,
+      WEBHOOKS_REDIS_STREAM: engine.config.redisStream.key,
+      WEBHOOKS_REDIS_GROUP: engine.config.redisStream.group,
       TEMPORAL_TASK_QUEUE: engine.config.temporal.taskQueue,
       SSRF_ALLOW_CIDRS: '127.0.0.1/32',
       LOG_LEVEL: 'info',
@@ -88,6 +55,7 @@ describe('Redis stopped under the listener process', () => {
       WEBHOOKS_LISTENER_EMBEDDED_WORKER: 'false',
     });
     await listener.logLine((l) => l.msg === 'redis listener subscribed', 0, 60_000);
+    await listener.logLine((l) => l.msg === 'stream reader ready', 0, 60_000);
 
     const before = newEvent(accountId);
     await publishWhenSubscribed(engine.publisher, engine.config.redisChannel, before);
@@ -106,6 +74,9 @@ describe('Redis stopped under the listener process', () => {
     const beforeRestart = listener.lines.length;
     await redis.start();
     await listener.logLine((l) => l.msg === 'redis listener subscribed', beforeRestart);
+    // This Redis keeps nothing across a restart: the stream reader re-creates its group and reads on.
+    await listener.logLine((l) => l.msg === 'created the stream consumer group', beforeRestart);
+    await listener.logLine((l) => l.msg === 'stream reader ready', beforeRestart);
     const after = newEvent(accountId);
     await publishWhenSubscribed(engine.publisher, engine.config.redisChannel, after);
     const requests = await receiver.waitForRequests(2, 20_000);
@@ -114,6 +85,12 @@ describe('Redis stopped under the listener process', () => {
       const rows = await engine.dataSource.query(`SELECT status FROM webhook_deliveries WHERE event_id = $1`, [after.id]);
       return rows[0]?.status === 'SUCCESS';
     }, 15_000, 'SUCCESS after the outage');
+    const streams = createStreamPublisher(redis.url);
+    const viaStream = newEvent(accountId);
+    await streams.add(engine.config.redisStream.key, viaStream);
+    await streams.close();
+    const all = await receiver.waitForRequests(3, 20_000);
+    expect(all[2].json()).toEqual(viaStream);
 
     // SIGTERM: graceful shutdown, exit code 0.
     const exited = new Promise<number | null>((resolve) => listener!.child.once('exit', (code) => resolve(code)));

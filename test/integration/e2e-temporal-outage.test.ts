@@ -6,7 +6,7 @@
 import path from 'node:path';
 import os from 'node:os';
 import type { DataSource } from 'typeorm';
-import { requireEncryptionKey, type Config } from '../../src/config';
+import { requireEncryptionKey } from '../../src/config';
 import { createSecretBox } from '../../src/crypto/secret-box';
 import { createDataSource } from '../../src/db/data-source';
 import { startTemporalDevServer, type RunningDevServer } from '../../src/dev/temporal-dev-server';
@@ -14,7 +14,7 @@ import { startEventListenerService, type EventListenerService } from '../../src/
 import { createListenerTemporalClient } from '../../src/events/temporal-connection';
 import { createSubscriptionRepository } from '../../src/subscriptions/subscription.repository';
 import { createSubscriptionService } from '../../src/subscriptions/subscription.service';
-import { captureLogs, newEvent, testConfig, waitFor } from '../helpers/engine';
+import { captureLogs, newEvent, testConfig, waitFor, type TestConfig } from '../helpers/engine';
 import { freePort } from '../helpers/free-port';
 import { startReceiver, type Receiver } from '../helpers/receiver';
 import { createPublisher, publishWhenSubscribed, type Publisher } from '../helpers/redis';
@@ -23,7 +23,7 @@ import { bundleWorkflows, startTestWorker, type TestWorker } from '../helpers/wo
 jest.setTimeout(180_000);
 
 describe('Temporal unreachable at dispatch', () => {
-  let config: Config;
+  let config: TestConfig;
   let ports: { port: number; uiPort: number; httpPort: number; metricsPort: number };
   let dataSource: DataSource;
   let receiver: Receiver;
@@ -67,7 +67,7 @@ describe('Temporal unreachable at dispatch', () => {
       },
     };
     listeners.push(entry);
-    await service.listener.whenSubscribed();
+    await service.whenReady();
     return entry;
   };
   const dispatchedAt = async (eventId: string) =>

@@ -8,14 +8,14 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import type { DataSource } from 'typeorm';
-import { loadConfig, requireEncryptionKey, type Config } from '../../src/config';
+import { loadConfig, requireEncryptionKey } from '../../src/config';
 import { createSecretBox, type SecretBox } from '../../src/crypto/secret-box';
 import { createDataSource } from '../../src/db/data-source';
 import { startTemporalDevServer, type RunningDevServer } from '../../src/dev/temporal-dev-server';
 import { deliveryWorkflowId } from '../../src/temporal/contract';
 import { connectTemporalClient, type TemporalClientHandle } from '../../src/temporal/client';
 import { spawnEngineProcess, type EngineProcess } from '../helpers/engine-processes';
-import { newEvent, testConfig, waitFor } from '../helpers/engine';
+import { newEvent, testConfig, waitFor, type TestConfig } from '../helpers/engine';
 import { freePort } from '../helpers/free-port';
 import { startReceiver, type Receiver } from '../helpers/receiver';
 import { createPublisher, publishWhenSubscribed, type Publisher } from '../helpers/redis';
@@ -48,10 +48,12 @@ afterAll(async () => {
   await dataSource?.destroy();
 });
 
-function envOf(config: Config, extra: Record<string, string>): NodeJS.ProcessEnv {
+function envOf(config: TestConfig, extra: Record<string, string>): NodeJS.ProcessEnv {
   return {
     ...process.env,
     WEBHOOKS_REDIS_CHANNEL: config.redisChannel,
+    WEBHOOKS_REDIS_STREAM: config.redisStream.key,
+    WEBHOOKS_REDIS_GROUP: config.redisStream.group,
     TEMPORAL_ADDRESS: config.temporal.address,
     TEMPORAL_TASK_QUEUE: config.temporal.taskQueue,
     SSRF_ALLOW_CIDRS: '127.0.0.1/32',
@@ -67,7 +69,7 @@ function start(entry: 'src/main-listener.ts' | 'src/main-worker.ts', env: NodeJS
 }
 
 /** Publishes one event for a fresh subscription to the receiver; resolves with the delivery's workflow id. */
-async function publishOne(config: Config): Promise<{ workflowId: string; eventId: string }> {
+async function publishOne(config: TestConfig): Promise<{ workflowId: string; eventId: string }> {
   const { subscription } = await insertSubscription(dataSource, box, { url: receiver.url, accountId: fixtureAccountId('layout') });
   const event = newEvent(subscription.accountId);
   await publishWhenSubscribed(publisher, config.redisChannel, event);

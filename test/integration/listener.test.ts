@@ -6,7 +6,7 @@ import { startEventListenerService, type EventListenerService } from '../../src/
 import { createListenerTemporalClient } from '../../src/events/temporal-connection';
 import { createDataSource } from '../../src/db/data-source';
 import type { DataSource } from 'typeorm';
-import { captureLogs, newEvent, testConfig, waitFor } from '../helpers/engine';
+import { captureLogs, newEvent, testConfig, waitFor, type TestConfig } from '../helpers/engine';
 import { createPublisher, publishWhenSubscribed, startPrivateRedis, type PrivateRedis, type Publisher } from '../helpers/redis';
 
 describe('redis listener', () => {
@@ -35,7 +35,7 @@ describe('redis listener', () => {
       temporal = createListenerTemporalClient(config);
       service = startEventListenerService({ config, dataSource, temporal: temporal.client, logger: logs.logger, maxMessageBytes: 4096 });
       publisher = createPublisher(config.redisUrl);
-      await service.listener.whenSubscribed();
+      await service.whenReady();
     });
     afterAll(async () => {
       await service?.stop();
@@ -44,7 +44,8 @@ describe('redis listener', () => {
     });
 
     it('reports itself subscribed to the configured channel', () => {
-      expect(service.status()).toEqual({ connection: 'ready', subscribed: true, channel: config.redisChannel, lastError: null });
+      expect(service.status().pubsub).toMatchObject({ connection: 'ready', subscribed: true, channel: config.redisChannel, lastError: null, paused: false });
+      expect(service.status().stream).toMatchObject({ connection: 'ready', ready: true, stream: config.redisStream.key, group: config.redisStream.group });
     });
 
     it('stores malformed messages with their reason, logs the reason, and goes on to accept the next good event', async () => {
@@ -71,7 +72,7 @@ describe('redis listener', () => {
       expect(JSON.parse(stored.body)).toEqual(good);
       const loggedReasons = logs.lines().filter((l) => l.msg === 'rejected a malformed event message').map((l) => String(l.reason));
       expect(loggedReasons.sort()).toEqual(byReason.map((r) => r.reason).sort());
-      expect(service.status().subscribed).toBe(true);
+      expect(service.status().pubsub?.subscribed).toBe(true);
     });
 
     it('keeps only a capped excerpt of an oversized message and never logs its content', async () => {
@@ -93,14 +94,15 @@ describe('redis listener', () => {
     let temporal: ReturnType<typeof createListenerTemporalClient>;
     let publisher: Publisher;
     const logs = captureLogs('listener-outage');
+    let config: TestConfig;
 
     beforeAll(async () => {
       redis = await startPrivateRedis();
-      const config = testConfig('listener-outage', { REDIS_URL: redis.url });
+      config = testConfig('listener-outage', { REDIS_URL: redis.url });
       temporal = createListenerTemporalClient(config);
       service = startEventListenerService({ config, dataSource, temporal: temporal.client, logger: logs.logger });
       publisher = createPublisher(redis.url);
-      await service.listener.whenSubscribed();
+      await service.whenReady();
     });
     afterAll(async () => {
       await service?.stop();
@@ -112,15 +114,15 @@ describe('redis listener', () => {
     it('logs the outage, reports not subscribed, then re-subscribes once Redis is back and accepts events again', async () => {
       await redis.kill();
       await logs.waitFor((l) => l.msg === 'redis connection error; the listener stays up and reconnects');
-      await waitFor(() => !service.status().subscribed, 5_000, 'listener to report the outage');
-      expect(service.status().lastError).toMatch(/ECONNREFUSED|Connection is closed|ECONNRESET/);
+      await waitFor(() => !service.status().pubsub?.subscribed, 5_000, 'listener to report the outage');
+      expect(service.status().pubsub?.lastError).toMatch(/ECONNREFUSED|Connection is closed|ECONNRESET/);
 
       await redis.start();
-      await service.listener.whenSubscribed(15_000);
-      expect(service.status()).toMatchObject({ connection: 'ready', subscribed: true, lastError: null });
+      await service.whenReady(15_000);
+      expect(service.status().pubsub).toMatchObject({ connection: 'ready', subscribed: true, lastError: null });
 
       const event = newEvent('acct-outage');
-      await publishWhenSubscribed(publisher, service.status().channel, event);
+      await publishWhenSubscribed(publisher, config.redisChannel, event);
       const stored = await waitFor(() => storedEvent(event.id), 10_000, 'event stored after the outage');
       expect(JSON.parse(stored.body)).toEqual(event);
     });

@@ -12,7 +12,7 @@ import { spawnEngineProcess, type EngineProcess } from '../helpers/engine-proces
 import { freePort } from '../helpers/free-port';
 import { scrape, valueOf } from '../helpers/prometheus';
 import { startReceiver, type Receiver } from '../helpers/receiver';
-import { createPublisher, publishWhenSubscribed, uniqueChannel, type Publisher } from '../helpers/redis';
+import { createPublisher, createStreamPublisher, publishWhenSubscribed, uniqueChannel, uniqueStream, type Publisher, type StreamPublisher } from '../helpers/redis';
 
 jest.setTimeout(240_000);
 
@@ -21,18 +21,21 @@ const EVENT_TYPE = 'NEW_MESSAGE_FROM_VISITOR';
 describe('Prometheus metrics of every process', () => {
   let dataSource: DataSource;
   let publisher: Publisher;
+  let streamPublisher: StreamPublisher;
   let ok: Receiver;
   let failing: Receiver;
   let api: EngineProcess;
   let listener: EngineProcess;
   let worker: EngineProcess;
   const channel = uniqueChannel('metrics');
+  const stream = uniqueStream('metrics');
   const ports = { api: 0, listener: 0, worker: 0, sdk: 0 };
 
   beforeAll(async () => {
     dataSource = createDataSource(process.env.DATABASE_URL as string, { poolSize: 2 });
     await dataSource.initialize();
     publisher = createPublisher(process.env.REDIS_URL as string);
+    streamPublisher = createStreamPublisher(process.env.REDIS_URL as string);
     ok = await startReceiver();
     failing = await startReceiver();
     failing.setDefault({ status: 500, body: 'receiver broke' });
@@ -42,6 +45,7 @@ describe('Prometheus metrics of every process', () => {
       ...process.env,
       HOST: '127.0.0.1',
       WEBHOOKS_REDIS_CHANNEL: channel,
+      WEBHOOKS_REDIS_STREAM: stream,
       TEMPORAL_TASK_QUEUE: `metrics-${process.env.TEST_RUN_ID}-${randomBytes(4).toString('hex')}`,
       SSRF_ALLOW_CIDRS: '127.0.0.1/32',
       LOG_LEVEL: 'info',
@@ -57,6 +61,7 @@ describe('Prometheus metrics of every process', () => {
     await Promise.all([
       api.logLine((l) => l.msg === 'API listening'),
       listener.logLine((l) => l.msg === 'redis listener subscribed'),
+      listener.logLine((l) => l.msg === 'stream reader ready'),
       listener.logLine((l) => l.msg === 'metrics listening on /metrics'),
       worker.logLine((l) => l.msg === 'worker started', 0, 180_000),
     ]);
@@ -64,7 +69,8 @@ describe('Prometheus metrics of every process', () => {
 
   afterAll(async () => {
     await Promise.all([api?.stop(), listener?.stop(), worker?.stop()]);
-    await Promise.all([ok?.close(), failing?.close(), publisher?.close()]);
+    await streamPublisher?.redis.del(stream).catch(() => undefined);
+    await Promise.all([ok?.close(), failing?.close(), publisher?.close(), streamPublisher?.close()]);
     await dataSource?.destroy();
   });
 
@@ -96,7 +102,7 @@ describe('Prometheus metrics of every process', () => {
     const event = newEvent(accountId, EVENT_TYPE);
     await publishWhenSubscribed(publisher, channel, event);
     await ok.waitForRequests(1, 60_000);
-    await publisher.publish(channel, event); // the same id again, once dispatched: a duplicate
+    await streamPublisher.add(stream, event); // the same id again by the stream, once dispatched: a duplicate
     await publisher.publish(channel, 'not json at all');
 
     await waitFor(async () => {
@@ -116,6 +122,12 @@ describe('Prometheus metrics of every process', () => {
     expect(valueOf(listenerText, 'webhooks_dispatch_retries_total')).toBe(0);
     expect(valueOf(listenerText, 'webhooks_events_undispatched')).toBe(0);
     expect(valueOf(listenerText, 'process_cpu_seconds_total')).toBeGreaterThan(0);
+    // The stream reader's gauges, once its maintenance has measured the group: nothing unread, nothing unacknowledged.
+    const streamText = await waitFor(async () => {
+      const text = await scrape(`http://127.0.0.1:${ports.listener}/metrics`);
+      return /^webhooks_stream_pending_entries\{role="listener"\} 0$/m.test(text) ? text : null;
+    }, 20_000, 'the stream gauges at 0');
+    expect(streamText).toMatch(/^webhooks_stream_lag_entries\{role="listener"\} 0$/m);
 
     // Deliveries run on the worker process and on the listener's embedded worker (eager start): each counts its own.
     const workerSum = (name: string, labels: Record<string, string> = {}) => async () => {

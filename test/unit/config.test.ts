@@ -8,6 +8,16 @@ describe('loadConfig', () => {
     expect(config.databaseUrl).toBe('postgres://postgres@127.0.0.1:5432/webhooks');
     expect(config.redisUrl).toBe('redis://127.0.0.1:6379');
     expect(config.redisChannel).toBe('webhooks:events');
+    expect(config.redisStream).toEqual({
+      key: 'webhooks:stream',
+      group: 'webhooks-listeners',
+      batchSize: 100,
+      blockMs: 5000,
+      claimIdleMs: 30_000,
+      maxDeliveries: 5,
+      trim: { strategy: 'minid' },
+    });
+    expect(config.listenerMaxInHand).toBe(200);
     expect(config.temporal).toEqual({ address: '127.0.0.1:7233', namespace: 'default', taskQueue: 'webhooks-queue' });
     expect(config.delivery.requestTimeoutMs).toBe(5000);
     expect(config.ssrfAllowCidrs).toEqual([]);
@@ -65,10 +75,53 @@ describe('loadConfig', () => {
     ['WEBHOOKS_LISTENER_METRICS_PORT', '65536', 'WEBHOOKS_LISTENER_METRICS_PORT'],
     ['WEBHOOKS_WORKER_METRICS_PORT', 'nine', 'WEBHOOKS_WORKER_METRICS_PORT'],
     ['WEBHOOKS_WORKER_SDK_METRICS_PORT', '-1', 'WEBHOOKS_WORKER_SDK_METRICS_PORT'],
+    ['WEBHOOKS_REDIS_GROUP', '   ', 'WEBHOOKS_REDIS_GROUP'],
+    ['WEBHOOKS_REDIS_STREAM', 's'.repeat(201), 'WEBHOOKS_REDIS_STREAM'],
+    ['WEBHOOKS_STREAM_BATCH_SIZE', '0', 'WEBHOOKS_STREAM_BATCH_SIZE'],
+    ['WEBHOOKS_STREAM_BATCH_SIZE', '1001', 'WEBHOOKS_STREAM_BATCH_SIZE'],
+    ['WEBHOOKS_STREAM_BLOCK_MS', '5', 'WEBHOOKS_STREAM_BLOCK_MS'],
+    ['WEBHOOKS_STREAM_CLAIM_IDLE_MS', '999', 'WEBHOOKS_STREAM_CLAIM_IDLE_MS'],
+    ['WEBHOOKS_STREAM_MAX_DELIVERIES', '0', 'WEBHOOKS_STREAM_MAX_DELIVERIES'],
+    ['WEBHOOKS_STREAM_TRIM', 'maxlen', 'WEBHOOKS_STREAM_TRIM'],
+    ['WEBHOOKS_STREAM_TRIM', 'maxlen:0', 'WEBHOOKS_STREAM_TRIM'],
+    ['WEBHOOKS_STREAM_TRIM', 'always', 'WEBHOOKS_STREAM_TRIM'],
+    ['WEBHOOKS_LISTENER_MAX_IN_HAND', '0', 'WEBHOOKS_LISTENER_MAX_IN_HAND'],
     ['WEBHOOKS_LISTENER_EMBEDDED_WORKER', 'yes', 'WEBHOOKS_LISTENER_EMBEDDED_WORKER'],
   ])('refuses %s=%s with a message naming the variable', (name, value, named) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(named));
+  });
+
+  it('switches a way in off with an empty channel or stream, and refuses both off', () => {
+    expect(loadConfig({ WEBHOOKS_REDIS_CHANNEL: '' }).redisChannel).toBeNull();
+    expect(loadConfig({ WEBHOOKS_REDIS_STREAM: ' ' }).redisStream).toBeNull();
+    expect(() => loadConfig({ WEBHOOKS_REDIS_CHANNEL: '', WEBHOOKS_REDIS_STREAM: '' })).toThrow(/both are empty/);
+    // Elsewhere an empty value still means "the default".
+    expect(loadConfig({ WEBHOOKS_REDIS_GROUP: '' }).redisStream?.group).toBe('webhooks-listeners');
+  });
+
+  it('parses the stream settings and the trim policy', () => {
+    const config = loadConfig({
+      WEBHOOKS_REDIS_STREAM: 'events:in',
+      WEBHOOKS_REDIS_GROUP: 'engine',
+      WEBHOOKS_STREAM_BATCH_SIZE: '20',
+      WEBHOOKS_STREAM_BLOCK_MS: '250',
+      WEBHOOKS_STREAM_CLAIM_IDLE_MS: '60000',
+      WEBHOOKS_STREAM_MAX_DELIVERIES: '3',
+      WEBHOOKS_STREAM_TRIM: 'maxlen:100000',
+      WEBHOOKS_LISTENER_MAX_IN_HAND: '50',
+    });
+    expect(config.redisStream).toEqual({
+      key: 'events:in',
+      group: 'engine',
+      batchSize: 20,
+      blockMs: 250,
+      claimIdleMs: 60_000,
+      maxDeliveries: 3,
+      trim: { strategy: 'maxlen', maxLen: 100_000 },
+    });
+    expect(config.listenerMaxInHand).toBe(50);
+    expect(loadConfig({ WEBHOOKS_STREAM_TRIM: 'none' }).redisStream?.trim).toEqual({ strategy: 'none' });
   });
 
   it('does not echo a bad secret value in its error', () => {
