@@ -26,6 +26,7 @@ import type { Config } from '../config';
 import type { Logger } from '../logger';
 import type { EventIntake, IntakeOutcome } from './event-intake';
 import type { InHandLimiter } from './in-hand-limiter';
+import { compareIds, describeFields, entriesOfReadReply, fieldValue, nextId, parseInfoGroups, parseInfoRows, type StreamEntry } from './stream-replies';
 
 export type StreamSettings = NonNullable<Config['redisStream']>;
 
@@ -93,7 +94,7 @@ export function defaultConsumerName(): string {
   return `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
 }
 
-type Entry = [id: string, fields: string[] | null];
+
 
 export function startStreamReader(options: StreamReaderOptions): StreamReader {
   const { settings, intake, limiter, logger } = options;
@@ -201,7 +202,7 @@ export function startStreamReader(options: StreamReaderOptions): StreamReader {
       if (stopping) break;
       const room = limiter.tryAcquire(settings.batchSize);
       if (room === 0) continue;
-      let entries: Entry[];
+      let entries: StreamEntry[];
       reading = true;
       reserved += room;
       try {
@@ -306,11 +307,11 @@ export function startStreamReader(options: StreamReaderOptions): StreamReader {
   async function claimIdle(): Promise<void> {
     const room = limiter.tryAcquire(settings.batchSize);
     if (room === 0) return;
-    let claimed: Entry[];
+    let claimed: StreamEntry[];
     let deleted: string[];
     reserved += room;
     try {
-      const reply = (await commands.call('XAUTOCLAIM', key, group, consumer, settings.claimIdleMs, claimCursor, 'COUNT', room)) as [string, Entry[], string[]?];
+      const reply = (await commands.call('XAUTOCLAIM', key, group, consumer, settings.claimIdleMs, claimCursor, 'COUNT', room)) as [string, StreamEntry[], string[]?];
       claimCursor = reply[0];
       claimed = reply[1] ?? [];
       deleted = reply[2] ?? [];
@@ -501,74 +502,6 @@ export function startStreamReader(options: StreamReaderOptions): StreamReader {
       );
     },
   };
-}
-
-// ---- pure helpers (exported for unit tests) ---------------------------------------------------------------------
-
-/** XREADGROUP's RESP2 reply for one stream (`[[key, entries]]`, or nil when the block timed out) -> its entries. */
-export function entriesOfReadReply(reply: unknown): Entry[] {
-  if (!Array.isArray(reply) || reply.length === 0 || !Array.isArray(reply[0])) return [];
-  const [, entries] = reply[0] as [string, Entry[]];
-  return Array.isArray(entries) ? entries : [];
-}
-
-/** The value of `name` in a flat field list [f1, v1, f2, v2, ...]. */
-export function fieldValue(fields: readonly string[], name: string): string | undefined {
-  for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i] === name) return fields[i + 1];
-  return undefined;
-}
-
-/** A field list kept for inspection, as a JSON object. */
-export function describeFields(fields: readonly string[]): string {
-  const object: Record<string, string> = {};
-  for (let i = 0; i + 1 < fields.length; i += 2) object[fields[i]] = fields[i + 1];
-  return JSON.stringify(object);
-}
-
-/** -1, 0, 1 for stream ids `ms-seq`. */
-export function compareIds(a: string, b: string): number {
-  const [am, as] = splitId(a);
-  const [bm, bs] = splitId(b);
-  if (am !== bm) return am < bm ? -1 : 1;
-  if (as !== bs) return as < bs ? -1 : 1;
-  return 0;
-}
-
-/** The smallest id after `id`. */
-export function nextId(id: string): string {
-  const [ms, seq] = splitId(id);
-  return `${ms}-${seq + 1n}`;
-}
-
-function splitId(id: string): [bigint, bigint] {
-  const [ms, seq = '0'] = id.split('-');
-  return [BigInt(ms), BigInt(seq)];
-}
-
-interface GroupInfo {
-  name: string;
-  pending: number;
-  lastDeliveredId: string;
-  lag: number | null;
-}
-
-/** XINFO GROUPS (RESP2: a list of flat key/value lists). */
-export function parseInfoGroups(reply: unknown): GroupInfo[] {
-  return parseInfoRows(reply).map((row) => ({
-    name: String(row.name),
-    pending: Number(row.pending ?? 0),
-    lastDeliveredId: String(row['last-delivered-id'] ?? '0-0'),
-    lag: row.lag === null || row.lag === undefined ? null : Number(row.lag),
-  }));
-}
-
-function parseInfoRows(reply: unknown): Array<Record<string, unknown>> {
-  if (!Array.isArray(reply)) return [];
-  return reply.map((flat) => {
-    const row: Record<string, unknown> = {};
-    if (Array.isArray(flat)) for (let i = 0; i + 1 < flat.length; i += 2) row[String(flat[i])] = flat[i + 1];
-    return row;
-  });
 }
 
 function errorMessage(error: unknown): string {

@@ -174,9 +174,12 @@ describe('stream intake', () => {
     for (const { starts } of [a, b]) for (const [id, n] of starts.of(subscription.id).started) started.set(id, (started.get(id) ?? 0) + n);
     expect(started.size).toBe(1000);
     expect([...started.values()].every((n) => n === 1)).toBe(true);
+    // The group hands each entry to one consumer: between them they read every entry as new exactly once. (A loaded
+    // machine may still make one listener see an event the other stored, through a claim or a store retried after a
+    // pool timeout: the intake counts it as a duplicate and stores and starts nothing, as the counts above show.)
+    expect(a.service.stats().stream!.read + b.service.stats().stream!.read).toBe(1000);
     for (const { service } of [a, b]) {
       const stats = service.stats();
-      expect(stats.intake.duplicate).toBe(0);
       expect(stats.intake.stored).toBeGreaterThan(0); // both took a share
       expect(stats.inHand.peak).toBeLessThanOrEqual(50);
     }
