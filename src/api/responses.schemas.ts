@@ -30,6 +30,11 @@ export const subscriptionViewSchema = documentComponent(
     rateLimitPerSecond: z.number().int().nullable(),
     disabledReason: z.enum(['gone', 'failing']).nullable().meta({ description: 'Why the engine switched it off (410 Gone, or failing for too long).' }),
     disabledAt: isoDate.nullable(),
+    lastSuccessAt: isoDate.nullable().meta({ description: 'The last successful delivery attempt (kept to the minute); null before the first.' }),
+    failingSince: isoDate
+      .nullable()
+      .meta({ description: 'The first failed attempt after the last success; null while healthy. Auto-disable counts from it.' }),
+    consecutiveFailures: z.number().int().min(0).meta({ description: 'Failed attempts since the last success.' }),
     createdAt: isoDate,
     updatedAt: isoDate,
   }),
