@@ -92,6 +92,18 @@ export const retryAcceptedSchema = z.strictObject({
   status: z.literal('PENDING'),
 });
 
+export const testEventAcceptedSchema = z.strictObject({
+  eventId: z.string().meta({ description: 'The test event\'s id (starts with test_); the body\'s id and part of the workflow id.' }),
+  deliveryId: z.uuid().meta({ description: 'Its delivery: GET /webhooks/deliveries/{deliveryId} shows the attempts.' }),
+});
+
+export const recoverAcceptedSchema = z.strictObject({
+  deliveries: z.number().int().min(0).meta({ description: 'FAILURE deliveries of the window sent again by this call.' }),
+  nextSince: isoDate.nullable().meta({
+    description: 'Null when the whole window was handled; otherwise more FAILURE deliveries are left (each call takes at most 1000, oldest first): call again with this as since.',
+  }),
+});
+
 export const healthSchema = z.strictObject({ ok: z.literal(true) });
 
 export const readinessSchema = z.strictObject({
