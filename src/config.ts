@@ -118,6 +118,7 @@ const envSchema = z.object({
   WEBHOOKS_PORTAL_BASE_URL: z
     .url({ protocol: /^https?$/, message: 'must be an absolute http(s) URL' })
     .refine((value) => {
+      if (!URL.canParse(value)) return true; // the url check above reports it
       const url = new URL(value);
       return !url.search && !url.hash && !url.username && !url.password && !value.includes('#') && !value.includes('?');
     }, 'must have no query, fragment or credentials (the portal link appends /portal#token=…)')

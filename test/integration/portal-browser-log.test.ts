@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 /**
  * The portal's delivery log on thousands of deliveries, and its defences, in a real browser (Debian's chromium)
  * against the real API app on Postgres: one page at a time through the API's cursor, status filters, CSRF-safe

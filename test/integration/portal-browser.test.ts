@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 /**
  * The portal in a real browser (Debian's chromium through playwright-core) against the real engine: the API app,
  * the Redis listener and a delivery worker on this file's task queue, Temporal, Postgres, and receivers on 127.0.0.1.

@@ -106,7 +106,7 @@ describe('portal sessions', () => {
     });
     expect(preflight.headers.get('access-control-allow-origin')).toBeNull();
     // The token in a cookie (or a query string) opens nothing: only the Authorization header does.
-    for (const headers of [{ cookie: `portal-token=${token}; token=${token}` }, {}]) {
+    for (const headers of [{ cookie: `portal-token=${token}; token=${token}` }, {} as Record<string, string>]) {
       const res = await fetch(`${api.baseUrl}/portal/api/subscriptions?token=${encodeURIComponent(token)}`, {
         method: 'POST',
         headers: { ...headers, 'content-type': 'application/json', origin: 'https://evil.example' },

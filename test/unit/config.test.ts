@@ -46,10 +46,11 @@ describe('loadConfig', () => {
     expect(loadConfig({ HOST: '::1', PORT: '8080' }).portalBaseUrl).toBe('http://[::1]:8080');
     expect(loadConfig({ WEBHOOKS_PORTAL_BASE_URL: 'https://hooks.example.com/' }).portalBaseUrl).toBe('https://hooks.example.com');
     expect(loadConfig({ WEBHOOKS_PORTAL_BASE_URL: 'https://example.com/webhooks//' }).portalBaseUrl).toBe('https://example.com/webhooks');
+    expect(loadConfig({ WEBHOOKS_PORTAL_BASE_URL: '', PORT: '8080' }).portalBaseUrl).toBe('http://127.0.0.1:8080');
   });
 
   it('refuses a WEBHOOKS_PORTAL_BASE_URL that is not http(s) or carries a query, fragment or credentials', () => {
-    for (const value of ['hooks.example.com', 'ftp://hooks.example.com', 'javascript:alert(1)', 'https://x.example/?a=1', 'https://x.example/#top', 'https://u:p@x.example', '']) {
+    for (const value of ['hooks.example.com', 'ftp://hooks.example.com', 'javascript:alert(1)', 'https://x.example/?a=1', 'https://x.example/#top', 'https://u:p@x.example']) {
       expect(() => loadConfig({ WEBHOOKS_PORTAL_BASE_URL: value })).toThrow(/WEBHOOKS_PORTAL_BASE_URL/);
     }
   });
