@@ -49,6 +49,9 @@ export async function openPortal(browser: Browser, baseUrl: string, link: string
     if (message.type() === 'error') problems.push(message.text());
   });
   page.on('pageerror', (error) => problems.push(error.message));
+  page.on('response', (response) => {
+    if (response.status() >= 400) problems.push(`${response.status()} ${new URL(response.url()).pathname}`);
+  });
   page.on('request', (request) => {
     if (new URL(request.url()).pathname.startsWith('/portal/api/')) {
       apiRequests.push({ method: request.method(), url: request.url(), headers: request.headers() });

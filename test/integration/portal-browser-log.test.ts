@@ -43,13 +43,13 @@ describe('portal delivery log and defences in a real browser', () => {
     await engine.dataSource.query(
       `INSERT INTO webhook_deliveries (id, subscription_id, account_id, event_id, event_type, status, attempts, last_status_code,
                                        last_error, workflow_id, created_at, updated_at)
-       SELECT gen_random_uuid(), $1, $2, 'evt-log-' || $4 || '-' || n,
+       SELECT gen_random_uuid(), $1::uuid, $2, 'evt-log-' || $4::text || '-' || n,
               CASE WHEN n % 2 = 0 THEN 'CONVERSATION_CREATED' ELSE 'NEW_MESSAGE_FROM_VISITOR' END,
               CASE WHEN n % 3 = 0 THEN 'FAILURE' ELSE 'SUCCESS' END,
               CASE WHEN n % 3 = 0 THEN 8 ELSE 1 END,
               CASE WHEN n % 3 = 0 THEN 503 ELSE 200 END,
               CASE WHEN n % 3 = 0 THEN 'HTTP 503' ELSE NULL END,
-              'delivery:evt-log-' || $4 || '-' || n || ':' || $1,
+              'delivery:evt-log-' || $4::text || '-' || n || ':' || $1::text,
               now() - n * interval '1 minute', now() - n * interval '1 minute'
        FROM generate_series(1, $3::int) AS n`,
       [subscriptionId, owner.accountId, SEEDED, process.env.TEST_RUN_ID],
