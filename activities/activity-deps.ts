@@ -12,4 +12,6 @@ export interface ActivityDeps {
   readonly logger: Logger;
   /** Upper bound for a receiver's Retry-After (WEBHOOKS_RETRY_AFTER_CAP_MS). */
   readonly retryAfterCapMs: number;
+  /** WEBHOOKS_DISABLE_AFTER_HOURS in ms: a subscription failing without a success for this long is switched off; null: never. */
+  readonly disableAfterMs: number | null;
 }

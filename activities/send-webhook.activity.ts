@@ -1,15 +1,17 @@
 /**
  * One delivery attempt: upsert the delivery row (PENDING; its id gives the webhook-id) and load the subscription and
  * the event in the same statement, sign the exact stored bytes with the live secrets, POST them through the guarded client, record the
- * attempt (and SUCCESS on a 2xx, in the same statement), then tell Temporal what to do next by the kind of
- * ApplicationFailure thrown (retryable, non-retryable, or retryable after a receiver's Retry-After).
+ * attempt (and, in the same statement, SUCCESS on a 2xx and the subscription's health: a success clears its failure
+ * streak, a failure extends it and may switch the subscription off after a 410 or WEBHOOKS_DISABLE_AFTER_HOURS of
+ * failing), then tell Temporal what to do next by the kind of ApplicationFailure thrown (retryable, non-retryable, or
+ * retryable after a receiver's Retry-After).
  */
 import { targetHostOf } from '../src/temporal/delivery-start';
 import { createDeliveryRepository } from '../src/deliveries/delivery.repository';
 import { classifyOutcome, type AttemptResult } from '../src/http/outcome';
 import { signHeaders, webhookIdFor } from '../src/http/signer';
 import { openLiveSecrets } from '../src/subscriptions/signing-secrets';
-import { WebhookSubscription } from '../src/subscriptions/subscription.entity';
+import { switchOffFor } from '../src/subscriptions/subscription-health';
 import type { AttemptFailureDetails, SendWebhookInput, SendWebhookResult } from '../workflows/deliver-webhook.types';
 import type { ActivityDeps } from './activity-deps';
 import { presentedFailure, receiverAnswer, refusal } from './failure-presentation';
@@ -29,7 +31,6 @@ const RESPONSE_BODY_COLUMN_CHARS = 1024;
 
 export function createSendWebhookActivity(deps: ActivityDeps) {
   const deliveries = createDeliveryRepository(deps.dataSource);
-  const subscriptions = deps.dataSource.getRepository(WebhookSubscription);
 
   return async function sendWebhook(input: SendWebhookInput): Promise<SendWebhookResult> {
     const execution = currentExecution();
@@ -73,7 +74,13 @@ export function createSendWebhookActivity(deps: ActivityDeps) {
     const outcome = classifyOutcome(sent.result, { retryAfterCapMs: deps.retryAfterCapMs, now: deps.clock() });
     const statusCode = sent.result.kind === 'response' ? sent.result.statusCode : null;
     const error = outcome.kind === 'success' ? null : outcome.reason;
-    const { attempt } = await deliveries.recordAttempt(deliveryId, {
+    const gone = outcome.kind === 'stop' && outcome.deactivateSubscription;
+    // A failed attempt may switch the subscription off (410, or failing too long): decided in the same statement.
+    const switchOff =
+      outcome.kind === 'success'
+        ? undefined
+        : switchOffFor({ subscriptionId: subscription.id, url: subscription.url, accountId: input.accountId, at: signedAt, gone, disableAfterMs: deps.disableAfterMs });
+    const { attempt, switchedOff } = await deliveries.recordAttempt(deliveryId, {
       runId,
       activityAttempt,
       startedAt: signedAt,
@@ -81,8 +88,14 @@ export function createSendWebhookActivity(deps: ActivityDeps) {
       statusCode,
       error,
       responseBody: sent.responseExcerpt?.slice(0, RESPONSE_BODY_COLUMN_CHARS) ?? null,
-    }, { succeeded: outcome.kind === 'success' });
+    }, { succeeded: outcome.kind === 'success', switchOff });
     const log = { attempt, activityAttempt, statusCode, durationMs: sent.durationMs };
+    if (switchedOff && switchOff) {
+      logger.warn(
+        { ...log, subscriptionId: subscription.id, reason: switchOff.reason, eventId: switchOff.event.id },
+        switchOff.reason === 'gone' ? 'receiver answered 410: subscription switched off' : 'subscription failing too long: switched off',
+      );
+    }
     const answer = receiverAnswer(targetHostOf(subscription.url), sent);
 
     if (outcome.kind === 'success') {
@@ -90,10 +103,6 @@ export function createSendWebhookActivity(deps: ActivityDeps) {
       return { deliveryId, statusCode: statusCode as number, attempt };
     }
     if (outcome.kind === 'stop') {
-      if (outcome.deactivateSubscription) {
-        await subscriptions.update({ id: subscription.id }, { isActive: false });
-        logger.warn({ ...log, subscriptionId: subscription.id }, 'receiver answered 410: subscription deactivated');
-      }
       logger.warn({ ...log, error }, 'delivery attempt refused, not retrying');
       throw presentedFailure({ message: outcome.reason, type: SendFailure.HTTP_STOP, nonRetryable: true, details: [detailsOf(sent.result, attempt)] }, answer);
     }

@@ -6,7 +6,8 @@
 import { z } from 'zod';
 import { parseCidrList } from './http/ssrf/cidr-list';
 
-const DAY_MS = 24 * 60 * 60 * 1000;
+const HOUR_MS = 60 * 60 * 1000;
+const DAY_MS = 24 * HOUR_MS;
 
 const intFrom = (min: number, max: number) =>
   z
@@ -99,6 +100,8 @@ const envSchema = z.object({
   WEBHOOKS_RETRY_MAX_INTERVAL_MS: intFrom(10, 7 * DAY_MS).default(2 * 60 * 60 * 1000),
   WEBHOOKS_RETRY_MAX_ATTEMPTS: intFrom(1, 1000).default(20),
   WEBHOOKS_RETRY_AFTER_CAP_MS: intFrom(0, DAY_MS).default(60 * 60 * 1000),
+  // A subscription failing without a success for this long is switched off ('failing'); fractions allowed; 0: never.
+  WEBHOOKS_DISABLE_AFTER_HOURS: floatFrom(0, 365 * 24).default(120),
   SSRF_ALLOW_CIDRS: z
     .string()
     .default('')
@@ -165,6 +168,8 @@ export type Config = Readonly<{
     retry: Readonly<{ initialIntervalMs: number; backoffCoefficient: number; maximumIntervalMs: number; maximumAttempts: number }>;
     retryAfterCapMs: number;
     requireHttps: boolean;
+    /** A subscription whose attempts have failed without a success for this long is switched off; null: never. */
+    disableAfterMs: number | null;
   }>;
   ssrfAllowCidrs: ReadonlyArray<string>;
   /** The listener hosts a delivery worker and starts deliveries eagerly on it (src/worker/embedded-worker.ts). */
@@ -237,6 +242,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       }),
       retryAfterCapMs: e.WEBHOOKS_RETRY_AFTER_CAP_MS,
       requireHttps: e.WEBHOOKS_REQUIRE_HTTPS,
+      disableAfterMs: e.WEBHOOKS_DISABLE_AFTER_HOURS === 0 ? null : Math.round(e.WEBHOOKS_DISABLE_AFTER_HOURS * HOUR_MS),
     }),
     ssrfAllowCidrs: Object.freeze([...e.SSRF_ALLOW_CIDRS]),
     listenerEmbeddedWorker: e.WEBHOOKS_LISTENER_EMBEDDED_WORKER,

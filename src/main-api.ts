@@ -9,7 +9,8 @@ import { describeConfig, loadConfig, requireEncryptionKey } from './config';
 import { createSecretBox } from './crypto/secret-box';
 import { createDataSource } from './db/data-source';
 import { createDeliveryReadRepository } from './deliveries/delivery-read.repository';
-import { createRedeliverer } from './events/delivery-starter';
+import { createTestEventSender } from './deliveries/test-event.service';
+import { createDeliveryStarter, createRedeliverer } from './events/delivery-starter';
 import { createReadinessCheck } from './health/readiness';
 import { systemResolver } from './http/ssrf';
 import { createLogger } from './logger';
@@ -55,6 +56,7 @@ async function main(): Promise<void> {
       deliveries: createDeliveryReadRepository(dataSource),
       findSubscription: (accountId, id) => subscriptions.findForAccount(accountId, id),
       redeliver: createRedeliverer({ client: temporalClient, config }),
+      sendTestEvent: createTestEventSender({ dataSource, startDelivery: createDeliveryStarter({ client: temporalClient, config }) }),
     }),
   });
 

@@ -45,8 +45,9 @@ export interface AppDeps {
   /** GET /readyz: Postgres, Redis and Temporal reported separately. */
   readiness: () => Promise<ReadinessReport>;
   /**
-   * The delivery routes (GET /subscriptions/:id/deliveries, GET /deliveries/:id, POST /deliveries/:id/retry),
-   * built with createDeliveriesRouter(...) from ./deliveries.router. Mounted under /webhooks behind the same
+   * The delivery routes (GET /subscriptions/:id/deliveries, GET /deliveries/:id, POST /deliveries/:id/retry,
+   * POST /subscriptions/:id/test, POST /subscriptions/:id/recover), built with createDeliveriesRouter(...) from
+   * ./deliveries.router. Mounted under /webhooks behind the same
    * auth, rate limit and JSON parsing as the subscription routes: handlers read `res.locals.accountId`.
    */
   deliveries?: Router;

@@ -3,11 +3,15 @@ import { z } from 'zod';
 import type { DeliveryReadRepository } from '../deliveries/delivery-read.repository';
 import type { WebhookDeliveryAttempt } from '../deliveries/delivery-attempt.entity';
 import { DeliveryStatus, type WebhookDelivery } from '../deliveries/delivery.entity';
+import { checkRecoverWindow } from '../deliveries/recover-window';
+import { createRecoverer } from '../deliveries/recover.service';
+import type { SendTestEvent } from '../deliveries/test-event.service';
+import { TEST_EVENT_TYPE } from '../events/event-catalog';
 import type { WebhookSubscription } from '../subscriptions/subscription.entity';
 import { ApiError, notFound } from './api-error';
 import { accountIdOf } from './auth.middleware';
 import { decodeCursor, encodeCursor } from './cursor';
-import { listDeliveriesQuerySchema } from './deliveries.schemas';
+import { listDeliveriesQuerySchema, recoverSchema, sendTestEventSchema } from './deliveries.schemas';
 import './deliveries.openapi';
 import { DEFAULT_PAGE_SIZE } from './subscriptions.schemas';
 import { parseOrThrow } from './validation';
@@ -26,6 +30,10 @@ export interface DeliveriesRouterDeps {
   /** The account's subscription by id, or null (another account's id is null too). */
   findSubscription: (accountId: string, id: string) => Promise<WebhookSubscription | null>;
   redeliver: RedeliverDelivery;
+  /** POST /subscriptions/:id/test (src/deliveries/test-event.service.ts). */
+  sendTestEvent: SendTestEvent;
+  /** The clock the recover window is checked against (default: the system clock). */
+  now?: () => Date;
 }
 
 const uuid = z.uuid();
@@ -62,9 +70,26 @@ const toAttemptView = (attempt: WebhookDeliveryAttempt) => ({
   responseBody: attempt.responseBody,
 });
 
-/** GET /subscriptions/:id/deliveries, GET /deliveries/:id, POST /deliveries/:id/retry; all scoped by account. */
-export function createDeliveriesRouter({ deliveries, findSubscription, redeliver }: DeliveriesRouterDeps): Router {
+const inactive = (action: string) =>
+  new ApiError(409, 'subscription_inactive', `the subscription is inactive; activate it before ${action}`);
+
+/**
+ * GET /subscriptions/:id/deliveries, GET /deliveries/:id, POST /deliveries/:id/retry, POST /subscriptions/:id/test,
+ * POST /subscriptions/:id/recover; all scoped by account.
+ */
+export function createDeliveriesRouter(deps: DeliveriesRouterDeps): Router {
+  const { deliveries, findSubscription, redeliver, sendTestEvent } = deps;
+  const now = deps.now ?? (() => new Date());
+  const recover = createRecoverer({ deliveries, redeliver });
   const router = Router();
+
+  /** The account's subscription named by the path, active, or 404 / 409. */
+  const activeSubscription = async (req: Request, accountId: string, action: string) => {
+    const subscription = await findSubscription(accountId, pathId(req, 'subscription'));
+    if (!subscription) throw notFound('subscription');
+    if (!subscription.isActive) throw inactive(action);
+    return subscription;
+  };
 
   router.get('/subscriptions/:id/deliveries', async (req, res) => {
     const accountId = accountIdOf(res);
@@ -95,14 +120,28 @@ export function createDeliveriesRouter({ deliveries, findSubscription, redeliver
     if (!subscription) {
       throw new ApiError(409, 'subscription_deleted', 'the subscription of this delivery was deleted; it cannot be retried');
     }
-    if (!subscription.isActive) {
-      throw new ApiError(409, 'subscription_inactive', 'the subscription is inactive; activate it before retrying');
-    }
+    if (!subscription.isActive) throw inactive('retrying');
     const result = await redeliver(delivery, subscription);
     if (result.outcome === 'running') {
       throw new ApiError(409, 'delivery_in_progress', 'this delivery is still running; retry once it has finished');
     }
     res.status(202).json({ id: delivery.id, workflowId: delivery.workflowId, runId: result.runId, status: DeliveryStatus.PENDING });
+  });
+
+  router.post('/subscriptions/:id/test', async (req, res) => {
+    pathId(req, 'subscription');
+    const body = parseOrThrow(sendTestEventSchema, req.body ?? {}, 'request body');
+    const subscription = await activeSubscription(req, accountIdOf(res), 'sending it a test event');
+    res.status(202).json(await sendTestEvent(subscription, body.type ?? TEST_EVENT_TYPE));
+  });
+
+  router.post('/subscriptions/:id/recover', async (req, res) => {
+    pathId(req, 'subscription');
+    const body = parseOrThrow(recoverSchema, req.body ?? {}, 'request body');
+    const checked = checkRecoverWindow(body, now());
+    if (!checked.ok) throw new ApiError(400, 'validation_failed', 'request body is invalid', checked.problems);
+    const subscription = await activeSubscription(req, accountIdOf(res), 'recovering its deliveries');
+    res.status(202).json(await recover(subscription, checked.window));
   });
 
   return router;

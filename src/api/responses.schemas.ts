@@ -30,6 +30,11 @@ export const subscriptionViewSchema = documentComponent(
     rateLimitPerSecond: z.number().int().nullable(),
     disabledReason: z.enum(['gone', 'failing']).nullable().meta({ description: 'Why the engine switched it off (410 Gone, or failing for too long).' }),
     disabledAt: isoDate.nullable(),
+    lastSuccessAt: isoDate.nullable().meta({ description: 'The last successful delivery attempt (kept to the minute); null before the first.' }),
+    failingSince: isoDate
+      .nullable()
+      .meta({ description: 'The first failed attempt after the last success; null while healthy. Auto-disable counts from it.' }),
+    consecutiveFailures: z.number().int().min(0).meta({ description: 'Failed attempts since the last success.' }),
     createdAt: isoDate,
     updatedAt: isoDate,
   }),
@@ -85,6 +90,18 @@ export const retryAcceptedSchema = z.strictObject({
   workflowId: z.string(),
   runId: z.string(),
   status: z.literal('PENDING'),
+});
+
+export const testEventAcceptedSchema = z.strictObject({
+  eventId: z.string().meta({ description: 'The test event\'s id (starts with test_); the body\'s id and part of the workflow id.' }),
+  deliveryId: z.uuid().meta({ description: 'Its delivery: GET /webhooks/deliveries/{deliveryId} shows the attempts.' }),
+});
+
+export const recoverAcceptedSchema = z.strictObject({
+  deliveries: z.number().int().min(0).meta({ description: 'FAILURE deliveries of the window sent again by this call.' }),
+  nextSince: isoDate.nullable().meta({
+    description: 'Null when the whole window was handled; otherwise more FAILURE deliveries are left (each call takes at most 1000, oldest first): call again with this as since.',
+  }),
 });
 
 export const healthSchema = z.strictObject({ ok: z.literal(true) });

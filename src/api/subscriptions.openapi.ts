@@ -72,7 +72,7 @@ documentRoutes([
     path: '/webhooks/subscriptions/:id',
     operationId: 'updateSubscription',
     summary: 'Change url, events, description, isActive or rateLimitPerSecond',
-    description: `Give at least one field. isActive: true clears disabledReason and disabledAt. ${urlRule}`,
+    description: `Give at least one field. isActive: true clears disabledReason and disabledAt and, for a subscription that was off, its failing streak (failingSince, consecutiveFailures). ${urlRule}`,
     tag: TAG,
     auth: 'apiKey',
     params: id,

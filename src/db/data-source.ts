@@ -10,11 +10,18 @@ import { InitialSchema1764300000000 } from './migrations/1764300000000-initial-s
 import { SubscriptionHealth1764900000000 } from './migrations/1764900000000-subscription-health';
 import { PortalSessions1764900000001 } from './migrations/1764900000001-portal-sessions';
 import { RetentionIndexes1765000000000 } from './migrations/1765000000000-retention-indexes';
+import { SubscriptionHealthStreak1765100000000 } from './migrations/1765100000000-subscription-health-streak';
 import { PortalSession } from '../portal/portal-session.entity';
 
 export const ENTITIES = [ApiKey, WebhookSubscription, WebhookEvent, RejectedMessage, WebhookDelivery, WebhookDeliveryAttempt, PortalSession];
 /** Listed explicitly (not globbed) so the same list works under ts-node, Jest and built JavaScript. */
-export const MIGRATIONS = [InitialSchema1764300000000, SubscriptionHealth1764900000000, PortalSessions1764900000001, RetentionIndexes1765000000000];
+export const MIGRATIONS = [
+  InitialSchema1764300000000,
+  SubscriptionHealth1764900000000,
+  PortalSessions1764900000001,
+  RetentionIndexes1765000000000,
+  SubscriptionHealthStreak1765100000000,
+];
 
 export interface DataSourceOptions {
   /** Pool size; each process sizes it for its own concurrency. */

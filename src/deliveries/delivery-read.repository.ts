@@ -3,9 +3,9 @@
  * like a missing one. Pagination is keyset over (createdAt, id), newest first, like the subscriptions list.
  */
 import type { DataSource } from 'typeorm';
-import { newestFirstPage, type KeysetPage, type KeysetPosition } from '../db/keyset-page';
+import { cursorTimestampSql, newestFirstPage, type KeysetPage, type KeysetPosition } from '../db/keyset-page';
 import { WebhookDeliveryAttempt } from './delivery-attempt.entity';
-import { WebhookDelivery, type DeliveryStatus } from './delivery.entity';
+import { DeliveryStatus, WebhookDelivery } from './delivery.entity';
 
 export interface DeliveryListOptions {
   limit: number;
@@ -22,6 +22,16 @@ export interface DeliveryReadRepository {
   findForAccount(accountId: string, id: string): Promise<WebhookDelivery | null>;
   /** The attempt log, in attempt order. */
   listAttempts(deliveryId: string): Promise<WebhookDeliveryAttempt[]>;
+  /**
+   * FAILURE deliveries of the subscription created in [since, until), oldest first, at most `limit`; `nextSince` is
+   * the creation time (ISO, microseconds) of the first one left out, or null when none is.
+   */
+  listFailedInWindow(
+    accountId: string,
+    subscriptionId: string,
+    window: { since: string; until: string },
+    limit: number,
+  ): Promise<{ rows: WebhookDelivery[]; nextSince: string | null }>;
 }
 
 export function createDeliveryReadRepository(dataSource: DataSource): DeliveryReadRepository {
@@ -43,6 +53,24 @@ export function createDeliveryReadRepository(dataSource: DataSource): DeliveryRe
 
     listAttempts(deliveryId) {
       return attempts.find({ where: { deliveryId }, order: { attempt: 'ASC' } });
+    },
+
+    async listFailedInWindow(accountId, subscriptionId, window, limit) {
+      // (subscription_id, created_at, id) index: one range scan, filtered by status.
+      const { entities, raw } = await deliveries
+        .createQueryBuilder('d')
+        .addSelect(cursorTimestampSql('d.created_at'), 'd_position')
+        .where('d.account_id = :accountId', { accountId })
+        .andWhere('d.subscription_id = :subscriptionId', { subscriptionId })
+        .andWhere('d.status = :status', { status: DeliveryStatus.FAILURE })
+        .andWhere('d.created_at >= CAST(:since AS timestamptz) AND d.created_at < CAST(:until AS timestamptz)', window)
+        .orderBy('d.created_at', 'ASC')
+        .addOrderBy('d.id', 'ASC')
+        .limit(limit + 1)
+        .getRawAndEntities<Record<string, string>>();
+      const leftOut = entities[limit];
+      const nextSince = leftOut ? (raw.find((r) => r.d_id === leftOut.id)?.d_position ?? null) : null;
+      return { rows: entities.slice(0, limit), nextSince };
     },
   };
 }

@@ -20,7 +20,20 @@ export const EVENT_CATALOG: readonly EventTypeDefinition[] = Object.freeze([
   { type: 'NEW_MESSAGE_FROM_OPERATOR', description: 'An operator sent a message in a conversation.' },
   { type: 'VISITOR_IDENTIFIED', description: 'A visitor was identified (e.g. left an email address).' },
   { type: 'CONVERSATION_RATED', description: 'A visitor rated a conversation.' },
+  {
+    type: 'SUBSCRIPTION_DISABLED',
+    description:
+      'Emitted by the engine: it switched one of the account\'s subscriptions off, because the endpoint answered 410 Gone ' +
+      '(reason gone) or failed without a success for too long (reason failing). Sent to the account\'s other subscriptions.',
+  },
 ]);
+
+/**
+ * The type of the event `POST /webhooks/subscriptions/:id/test` sends. Deliberately not in the catalog: no
+ * subscription can list it, publishers cannot send it, and `*` does not match it; it only ever reaches the one
+ * subscription it was sent to.
+ */
+export const TEST_EVENT_TYPE = 'WEBHOOK_TEST';
 
 const KNOWN_TYPES: ReadonlySet<string> = new Set(EVENT_CATALOG.map((entry) => entry.type));
 

@@ -2,12 +2,12 @@
  * Label values of the engine's metrics, kept low-cardinality: a fixed set per label, never an id, a URL, a host or
  * an account name. Pure.
  */
-import { isKnownEventType } from '../events/event-catalog';
+import { isKnownEventType, TEST_EVENT_TYPE } from '../events/event-catalog';
 import { AttemptErrorKind, type AttemptResult } from '../http/outcome';
 
-/** An event type of the catalog as itself; anything else (which the intake refuses anyway) as `other`. */
+/** An event type of the catalog (or the test event) as itself; anything else (which the intake refuses anyway) as `other`. */
 export function eventTypeLabel(type: string): string {
-  return isKnownEventType(type) ? type : 'other';
+  return isKnownEventType(type) || type === TEST_EVENT_TYPE ? type : 'other';
 }
 
 /** How one HTTP attempt ended, as the `outcome` label of the attempt metrics. */

@@ -43,6 +43,18 @@ export class WebhookSubscription {
   @Column({ name: 'disabled_at', type: 'timestamptz', nullable: true })
   disabledAt: Date | null;
 
+  /** The last successful attempt, kept to the minute (the success path writes the row at most once a minute). */
+  @Column({ name: 'last_success_at', type: 'timestamptz', nullable: true })
+  lastSuccessAt: Date | null;
+
+  /** The first failed attempt after the last success; null while the last attempt succeeded (or none was made). */
+  @Column({ name: 'failing_since', type: 'timestamptz', nullable: true })
+  failingSince: Date | null;
+
+  /** Failed attempts since the last success. */
+  @Column({ name: 'consecutive_failures', type: 'integer', default: 0 })
+  consecutiveFailures: number;
+
   /** Newest first. Only ciphertext is stored. */
   @Column({ type: 'jsonb', default: () => "'[]'::jsonb" })
   secrets: StoredSecret[];

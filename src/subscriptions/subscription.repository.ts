@@ -70,8 +70,19 @@ export function createSubscriptionRepository(dataSource: DataSource): Subscripti
     },
 
     async update(accountId, id, patch) {
-      // Switching a subscription back on clears why the engine switched it off.
-      const change = patch.isActive === true ? { ...patch, disabledReason: null, disabledAt: null } : patch;
+      // Switching a subscription back on clears why the engine switched it off, and (when it was off) its failing
+      // streak, so that the next failed attempt does not switch it off again at once. SET expressions read the row as
+      // it was before this statement. An active subscription keeps its streak: a PATCH does not postpone auto-disable.
+      const change =
+        patch.isActive === true
+          ? {
+              ...patch,
+              disabledReason: null,
+              disabledAt: null,
+              failingSince: () => 'CASE WHEN is_active THEN failing_since ELSE NULL END',
+              consecutiveFailures: () => 'CASE WHEN is_active THEN consecutive_failures ELSE 0 END',
+            }
+          : patch;
       const result = await repo.update({ id, accountId }, change);
       if (!result.affected) return null;
       return repo.findOneBy({ id, accountId });

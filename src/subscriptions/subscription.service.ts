@@ -27,9 +27,14 @@ export interface SubscriptionView {
   rateLimitPerSecond: number | null;
   disabledReason: DisabledReason | null;
   disabledAt: string | null;
+  lastSuccessAt: string | null;
+  failingSince: string | null;
+  consecutiveFailures: number;
   createdAt: string;
   updatedAt: string;
 }
+
+const isoOrNull = (date: Date | null): string | null => (date ? date.toISOString() : null);
 
 export function toSubscriptionView(subscription: WebhookSubscription): SubscriptionView {
   return {
@@ -40,7 +45,10 @@ export function toSubscriptionView(subscription: WebhookSubscription): Subscript
     isActive: subscription.isActive,
     rateLimitPerSecond: subscription.rateLimitPerSecond,
     disabledReason: subscription.disabledReason,
-    disabledAt: subscription.disabledAt ? subscription.disabledAt.toISOString() : null,
+    disabledAt: isoOrNull(subscription.disabledAt),
+    lastSuccessAt: isoOrNull(subscription.lastSuccessAt),
+    failingSince: isoOrNull(subscription.failingSince),
+    consecutiveFailures: subscription.consecutiveFailures,
     createdAt: subscription.createdAt.toISOString(),
     updatedAt: subscription.updatedAt.toISOString(),
   };

@@ -37,5 +37,6 @@ export function buildActivityDeps(options: ActivityDepsOptions): ActivityDeps {
     clock: options.clock ?? (() => new Date()),
     logger: options.logger,
     retryAfterCapMs: config.delivery.retryAfterCapMs,
+    disableAfterMs: config.delivery.disableAfterMs,
   };
 }

@@ -17,7 +17,8 @@ import { createSecretBox, type SecretBox } from '../../src/crypto/secret-box';
 import { requireEncryptionKey } from '../../src/config';
 import { createDataSource } from '../../src/db/data-source';
 import { createDeliveryReadRepository } from '../../src/deliveries/delivery-read.repository';
-import { createRedeliverer } from '../../src/events/delivery-starter';
+import { createTestEventSender } from '../../src/deliveries/test-event.service';
+import { createDeliveryStarter, createRedeliverer } from '../../src/events/delivery-starter';
 import { startEventListenerService, type EventListenerService, type EventListenerServiceDeps } from '../../src/events/event-listener.service';
 import { createListenerTemporalClient } from '../../src/events/temporal-connection';
 import { systemResolver } from '../../src/http/ssrf';
@@ -149,6 +150,7 @@ export async function startEngine(config: TestConfig, options: EngineOptions = {
       deliveries: createDeliveryReadRepository(dataSource),
       findSubscription: (accountId, id) => subscriptions.findForAccount(accountId, id),
       redeliver: createRedeliverer({ client: temporal, config }),
+      sendTestEvent: createTestEventSender({ dataSource, startDelivery: createDeliveryStarter({ client: temporal, config }) }),
     }),
   });
   const server: Server = await new Promise((resolve) => {

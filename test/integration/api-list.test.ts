@@ -55,6 +55,9 @@ describe('listing subscriptions', () => {
       rateLimitPerSecond: null,
       disabledReason: null,
       disabledAt: null,
+      lastSuccessAt: null,
+      failingSince: null,
+      consecutiveFailures: 0,
       createdAt: expect.any(String),
       updatedAt: expect.any(String),
     });

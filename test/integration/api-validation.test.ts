@@ -35,6 +35,7 @@ describe('subscriptions API input validation', () => {
     ['a rateLimitPerSecond over 10000', { url: validUrl, events: ['*'], rateLimitPerSecond: 10001 }, ['rateLimitPerSecond']],
     ['a rateLimitPerSecond of the wrong type', { url: validUrl, events: ['*'], rateLimitPerSecond: '5' }, ['rateLimitPerSecond']],
     ['a client-set disabledReason', { url: validUrl, events: ['*'], disabledReason: null }, ['disabledReason']],
+    ['client-set health fields', { url: validUrl, events: ['*'], failingSince: null, consecutiveFailures: 0 }, ['failingSince', 'consecutiveFailures']],
     ['unknown fields', { url: validUrl, events: ['*'], secret: 'whsec_mine', accountId: 'other' }, ['secret', 'accountId']],
     ['a JSON array instead of an object', [{ url: validUrl, events: ['*'] }], []],
     ['several problems at once', { url: 'nope', events: ['BAD'], extra: 1 }, ['url', 'events.0', 'extra']],

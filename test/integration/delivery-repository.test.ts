@@ -73,8 +73,8 @@ describe('delivery repository', () => {
     const first = await deliveries.recordAttempt(id, attempt(runId, 2, 200), { succeeded: true });
     const again = await deliveries.recordAttempt(id, attempt(runId, 2, 200), { succeeded: true });
 
-    expect(first).toEqual({ attempt: 2, inserted: true });
-    expect(again).toEqual({ attempt: 2, inserted: false });
+    expect(first).toEqual({ attempt: 2, inserted: true, switchedOff: false });
+    expect(again).toEqual({ attempt: 2, inserted: false, switchedOff: false });
     expect(await deliveries.listAttempts(id)).toHaveLength(2);
     expect(await deliveries.findById(id)).toMatchObject({ status: 'SUCCESS', attempts: 2, lastStatusCode: 200, lastError: null });
   });

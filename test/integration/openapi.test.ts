@@ -85,6 +85,9 @@ describe('GET /openapi.json', () => {
         deliveries: {} as never,
         findSubscription: async () => null,
         redeliver: async () => ({ outcome: 'running' }),
+        sendTestEvent: async () => {
+          throw new Error('not called here');
+        },
       }),
     });
   });

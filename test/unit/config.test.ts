@@ -30,6 +30,14 @@ describe('loadConfig', () => {
     expect(loadConfig({ WEBHOOKS_RETENTION_DAYS: '7', WEBHOOKS_RETENTION_BATCH_SIZE: '50' }).retention).toEqual({ days: 7, batchSize: 50 });
   });
 
+  it('switches failing subscriptions off after 120 hours by default; WEBHOOKS_DISABLE_AFTER_HOURS takes fractions, 0 is never', () => {
+    expect(loadConfig({}).delivery.disableAfterMs).toBe(120 * 3_600_000);
+    expect(loadConfig({ WEBHOOKS_DISABLE_AFTER_HOURS: '24' }).delivery.disableAfterMs).toBe(24 * 3_600_000);
+    expect(loadConfig({ WEBHOOKS_DISABLE_AFTER_HOURS: '0.5' }).delivery.disableAfterMs).toBe(1_800_000);
+    expect(loadConfig({ WEBHOOKS_DISABLE_AFTER_HOURS: '0.001' }).delivery.disableAfterMs).toBe(3_600);
+    expect(loadConfig({ WEBHOOKS_DISABLE_AFTER_HOURS: '0' }).delivery.disableAfterMs).toBeNull();
+  });
+
   it('reads the metrics ports; 0 is a free port for ours and off for the SDK exporter', () => {
     const config = loadConfig({ WEBHOOKS_LISTENER_METRICS_PORT: '0', WEBHOOKS_WORKER_METRICS_PORT: '19465', WEBHOOKS_WORKER_SDK_METRICS_PORT: '0' });
     expect(config.metrics).toEqual({ listenerPort: 0, workerPort: 19465, workerSdkPort: null });
@@ -102,6 +110,9 @@ describe('loadConfig', () => {
     ['WEBHOOKS_STREAM_TRIM', 'always', 'WEBHOOKS_STREAM_TRIM'],
     ['WEBHOOKS_LISTENER_MAX_IN_HAND', '0', 'WEBHOOKS_LISTENER_MAX_IN_HAND'],
     ['WEBHOOKS_LISTENER_EMBEDDED_WORKER', 'yes', 'WEBHOOKS_LISTENER_EMBEDDED_WORKER'],
+    ['WEBHOOKS_DISABLE_AFTER_HOURS', '-1', 'WEBHOOKS_DISABLE_AFTER_HOURS'],
+    ['WEBHOOKS_DISABLE_AFTER_HOURS', 'five days', 'WEBHOOKS_DISABLE_AFTER_HOURS'],
+    ['WEBHOOKS_DISABLE_AFTER_HOURS', '8761', 'WEBHOOKS_DISABLE_AFTER_HOURS'],
   ])('refuses %s=%s with a message naming the variable', (name, value, named) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(named));

@@ -23,6 +23,8 @@ describe('metric labels', () => {
 
   it('keeps catalog event types and folds anything else into one value', () => {
     expect(eventTypeLabel('NEW_MESSAGE_FROM_VISITOR')).toBe('NEW_MESSAGE_FROM_VISITOR');
+    expect(eventTypeLabel('SUBSCRIPTION_DISABLED')).toBe('SUBSCRIPTION_DISABLED');
+    expect(eventTypeLabel('WEBHOOK_TEST')).toBe('WEBHOOK_TEST');
     expect(eventTypeLabel('evt_123_made_up')).toBe('other');
     expect(eventTypeLabel('')).toBe('other');
   });

@@ -13,6 +13,9 @@ export const exampleSubscription = {
   rateLimitPerSecond: null,
   disabledReason: null,
   disabledAt: null,
+  lastSuccessAt: '2026-11-28T18:05:00.000Z',
+  failingSince: null,
+  consecutiveFailures: 0,
   createdAt: EXAMPLE_TIME,
   updatedAt: EXAMPLE_TIME,
 };
