@@ -54,6 +54,11 @@ describe('portal delivery log and defences in a real browser', () => {
        FROM generate_series(1, $3::int) AS n`,
       [subscriptionId, owner.accountId, SEEDED, process.env.TEST_RUN_ID],
     );
+    // The health the attempts would have left: the newest delivery succeeded a minute ago.
+    await engine.dataSource.query(
+      `UPDATE webhook_subscriptions SET last_success_at = now() - interval '1 minute', consecutive_failures = 0, failing_since = NULL WHERE id = $1`,
+      [subscriptionId],
+    );
   }, 120_000);
   afterAll(async () => {
     await browser?.close();

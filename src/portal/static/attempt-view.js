@@ -29,7 +29,7 @@ export async function attemptView(ctx, subscriptionId, deliveryId, watch) {
     el('p', {}, linkButton('← Endpoint', () => ctx.go.endpoint(subscriptionId))),
     el('h1', {}, 'Delivery of ', d.eventType),
     facts('delivery', [
-      ['Status', el('span', { id: 'delivery-status' }, d.status)],
+      ['Status', el('span', { id: 'delivery-status', class: `badge ${d.status.toLowerCase()}` }, d.status)],
       ['Attempts', d.attempts],
       ['Event id', d.eventId],
       ['Delivery id', d.id],
