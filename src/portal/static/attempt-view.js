@@ -1,13 +1,15 @@
 // One delivery and its attempts: status, duration, error and the receiver's response excerpt (as text), with Retry.
 import { el, facts, linkButton, table } from './dom.js';
+import { refreshDelay } from './delivery-log.js';
 import { when } from './format.js';
-
-const REFRESH_MS = 1500;
 
 const WATCH_MS = 30_000;
 
-/** watch: { attemptsBefore, until } after a retry: refresh until a new attempt has settled (or until `until`). */
-export async function attemptView(ctx, subscriptionId, deliveryId, watch) {
+/**
+ * watch: { attemptsBefore, until } after a retry: refresh until a new attempt has settled (or until `until`).
+ * A PENDING delivery refreshes too, slowing down (`refreshes` counts them).
+ */
+export async function attemptView(ctx, subscriptionId, deliveryId, watch, refreshes = 0) {
   const d = await ctx.request('GET', `/deliveries/${deliveryId}`);
   const view = ctx.currentView();
   const retry = el('button', { type: 'button', id: 'retry', onclick: () => ctx.act(async () => {
@@ -42,6 +44,6 @@ export async function attemptView(ctx, subscriptionId, deliveryId, watch) {
   );
   const awaitingRetry = watch && d.attempts <= watch.attemptsBefore && Date.now() < watch.until;
   if (d.status === 'PENDING' || awaitingRetry) {
-    setTimeout(() => { if (ctx.isCurrent(view)) ctx.act(() => attemptView(ctx, subscriptionId, deliveryId, watch)); }, REFRESH_MS);
+    setTimeout(() => { if (ctx.isCurrent(view)) ctx.act(() => attemptView(ctx, subscriptionId, deliveryId, watch, refreshes + 1)); }, refreshDelay(refreshes));
   }
 }

@@ -1,11 +1,12 @@
 // An endpoint's delivery log: one page at a time (the API's cursor; never every page), a status filter, and a
-// refresh every few seconds while the page shows a PENDING delivery.
+// refresh (slowing down) while the page shows a PENDING delivery.
 import { el, linkButton, table } from './dom.js';
 import { when } from './format.js';
 
 const PAGE_SIZE = 25;
 const STATUSES = ['', 'PENDING', 'SUCCESS', 'FAILURE'];
-const REFRESH_MS = 1500;
+/** Refreshes start at 1.5 s and slow down to one every 30 s (a delivery may retry for a day). */
+export const refreshDelay = (count) => Math.min(1500 * 1.5 ** count, 30_000);
 /** How long the log keeps refreshing after a test event or a recover (the new attempts may take a moment). */
 export const WATCH_MS = 15_000;
 
@@ -17,13 +18,13 @@ export const WATCH_MS = 15_000;
 export function deliveryLog(ctx, subscription, state = {}) {
   const box = el('section', { id: 'delivery-log' }, el('p', { class: 'muted' }, 'Loading deliveries…'));
   const view = ctx.currentView();
-  const render = async ({ status = '', cursor = '', previous = [], watchUntil = 0 }) => {
+  const render = async ({ status = '', cursor = '', previous = [], watchUntil = 0, refreshes = 0 }) => {
     const query = new URLSearchParams({ limit: String(PAGE_SIZE), ...(status ? { status } : {}), ...(cursor ? { cursor } : {}) });
     const page = await ctx.request('GET', `/subscriptions/${subscription.id}/deliveries?${query}`);
     if (!ctx.isCurrent(view)) return;
-    const again = (next) => ctx.act(() => render(next));
+    const show = (next) => ctx.act(() => render(next));
 
-    const filter = el('select', { id: 'status-filter', name: 'status', onchange: () => again({ status: filter.value }) },
+    const filter = el('select', { id: 'status-filter', name: 'status', onchange: () => show({ status: filter.value }) },
       STATUSES.map((v) => el('option', { value: v }, v || 'all')));
     filter.value = status;
     const rows = page.data.map((d) => el('tr', { 'data-id': d.id, class: `status-${d.status.toLowerCase()}` },
@@ -38,15 +39,16 @@ export function deliveryLog(ctx, subscription, state = {}) {
     box.replaceChildren(
       el('div', { class: 'toolbar' },
         el('label', {}, el('span', {}, 'Status '), filter),
-        el('button', { type: 'button', id: 'refresh', onclick: () => again({ status, cursor, previous }) }, 'Refresh')),
+        el('button', { type: 'button', id: 'refresh', onclick: () => show({ status, cursor, previous }) }, 'Refresh')),
       rows.length ? table('deliveries', ['Created', 'Event', 'Status', 'Attempts', 'Last HTTP status', 'Last error', ''], rows)
         : el('p', { id: 'deliveries', class: 'muted' }, status ? `No ${status} deliveries.` : 'No deliveries yet.'),
       el('nav', { class: 'pager' },
-        previous.length ? el('button', { type: 'button', id: 'newer', onclick: () => again({ status, cursor: previous.at(-1), previous: previous.slice(0, -1) }) }, '← Newer') : null,
-        page.nextCursor ? el('button', { type: 'button', id: 'older', onclick: () => again({ status, cursor: page.nextCursor, previous: [...previous, cursor] }) }, 'Older →') : null),
+        previous.length ? el('button', { type: 'button', id: 'newer', onclick: () => show({ status, cursor: previous.at(-1), previous: previous.slice(0, -1) }) }, '← Newer') : null,
+        page.nextCursor ? el('button', { type: 'button', id: 'older', onclick: () => show({ status, cursor: page.nextCursor, previous: [...previous, cursor] }) }, 'Older →') : null),
     );
     if (page.data.some((d) => d.status === 'PENDING') || Date.now() < watchUntil) {
-      setTimeout(() => { if (ctx.isCurrent(view) && box.isConnected) ctx.act(() => render({ status, cursor, previous, watchUntil })); }, REFRESH_MS);
+      const again = { status, cursor, previous, watchUntil, refreshes: refreshes + 1 };
+      setTimeout(() => { if (ctx.isCurrent(view) && box.isConnected) ctx.act(() => render(again)); }, refreshDelay(refreshes));
     }
   };
   ctx.act(() => render(state));
