@@ -204,10 +204,14 @@ describe('portal in a real browser (Debian chromium)', () => {
     await page.locator('#endpoints').waitFor();
     expect(await page.content()).not.toContain(rotated);
 
-    // The new secret signs from now on: a test event verifies with it.
-    await engine.request('PATCH', `/webhooks/subscriptions/${sub.id}`, owner.key, { isActive: true });
-    await engine.request('POST', `/webhooks/subscriptions/${sub.id}/test`, owner.key, {});
+    // The new secret signs from now on: a sample CONVERSATION_CREATED sent from the page verifies with it.
+    expect((await engine.request('PATCH', `/webhooks/subscriptions/${sub.id}`, owner.key, { isActive: true })).status).toBe(200);
+    await page.locator('#endpoints tbody tr', { hasText: receiver.url }).locator('button', { hasText: 'Open' }).click();
+    await page.selectOption('#test-type', 'CONVERSATION_CREATED');
+    await page.click('#send-test');
+    await page.locator('#deliveries tbody tr .status', { hasText: 'SUCCESS' }).waitFor({ timeout: 30_000 });
     const [delivered] = await receiver.waitForRequests(1, 30_000);
+    expect(delivered.json<{ type: string }>().type).toBe('CONVERSATION_CREATED');
     expect(delivered.headers['x-hub-signature-256']).toBe(`sha256=${createHmac('sha256', rotated!).update(delivered.body).digest('hex')}`);
     expect(portal.problems.filter((p) => !p.includes('400'))).toEqual([]);
   });

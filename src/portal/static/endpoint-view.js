@@ -4,12 +4,18 @@ import { el, facts, linkButton } from './dom.js';
 import { endpointForm } from './endpoint-form.js';
 import { eventsOf, failureStreakOf, isoFromLocalInput, lastSuccessOf, localInputFromDate, rateLimitOf, stateOf, when } from './format.js';
 
+const TEST_EVENT_TYPE = 'WEBHOOK_TEST';
+
 export async function endpointView(ctx, id, logState = {}) {
-  const s = await ctx.request('GET', `/subscriptions/${id}`);
+  const [s, catalog] = await Promise.all([ctx.request('GET', `/subscriptions/${id}`), ctx.eventTypes()]);
   const path = `/subscriptions/${s.id}`;
 
+  // WEBHOOK_TEST (the default) or a sample of a catalog type, to this endpoint only, whatever its events.
+  const testType = el('select', { id: 'test-type', name: 'type', 'aria-label': 'test event type' },
+    [TEST_EVENT_TYPE, ...catalog].map((type) => el('option', { value: type }, type)));
   const sendTest = el('button', { type: 'button', id: 'send-test', onclick: () => ctx.act(async () => {
-    const sent = await ctx.request('POST', `${path}/test`, {});
+    const body = testType.value === TEST_EVENT_TYPE ? {} : { type: testType.value };
+    const sent = await ctx.request('POST', `${path}/test`, body);
     await ctx.go.endpoint(s.id, { watchUntil: Date.now() + WATCH_MS });
     ctx.say(`Test event sent (delivery ${sent.deliveryId}).`);
   }) }, 'Send test event');
@@ -49,7 +55,7 @@ export async function endpointView(ctx, id, logState = {}) {
       ['Rate limit', rateLimitOf(s), 'rate-limit'],
       ['Created', when(s.createdAt)],
     ]),
-    el('div', { class: 'toolbar' }, sendTest, rotate, remove, confirmDelete),
+    el('div', { class: 'toolbar' }, testType, sendTest, rotate, remove, confirmDelete),
     el('details', { id: 'edit-section' }, el('summary', {}, 'Edit endpoint'), edit),
     el('details', { id: 'recover-section' }, el('summary', {}, 'Recover failed deliveries'), recoverForm(ctx, s)),
     el('h2', {}, 'Deliveries'),

@@ -11,6 +11,7 @@ const notice = document.getElementById('notice');
 const token = takeToken();
 
 let view = 0;
+let eventTypes;
 
 const ctx = {
   request: createClient(token),
@@ -23,6 +24,11 @@ const ctx = {
   showSecret: (secret, note) => notice.replaceChildren(
     el('p', { id: 'secret' }, 'Signing secret (shown once, copy it now): ', el('code', {}, secret), note ? ` ${note}` : ''),
   ),
+  /** The catalog's event types (GET /event-types), fetched once per page load. */
+  eventTypes: () => (eventTypes ??= ctx.request('GET', '/event-types').then(
+    (catalog) => catalog.data.map((e) => e.type),
+    (error) => { eventTypes = undefined; throw error; },
+  )),
   /** Runs an action; a failure is reported on the page. */
   act: (action) => Promise.resolve().then(action).catch(report),
   go: {
