@@ -159,6 +159,8 @@ describe('portal in a real browser (Debian chromium)', () => {
     expect(await rowOf(failing).locator('.failures').textContent()).toMatch(/^3 failed attempts since .* UTC$/);
     expect(await rowOf(gone).locator('.state').textContent()).toMatch(/^disabled \(gone\) at \d{4}-\d\d-\d\d .* UTC$/);
     expect(await rowOf(gone).getAttribute('class')).toBe('inactive');
+    expect(await rowOf(gone).locator('button.send-test').count()).toBe(0);
+    expect(await rowOf(healthy).locator('button.send-test').count()).toBe(1);
     await portal.screenshot('portal-endpoints.png');
     expect(portal.problems).toEqual([]);
   });
@@ -179,6 +181,8 @@ describe('portal in a real browser (Debian chromium)', () => {
     await page.click('#edit button[type=submit]');
     await page.locator('#message', { hasText: 'Endpoint saved.' }).waitFor();
     expect(await page.locator('#health .state').textContent()).toBe('paused');
+    expect(await page.locator('#send-test').isDisabled()).toBe(true);
+    await page.locator('#inactive-note').waitFor();
     expect(await page.locator('#health .rate-limit').textContent()).toBe('5/s');
     expect(await page.locator('#health .events').textContent()).toBe('CONVERSATION_CLOSED, NEW_MESSAGE_FROM_VISITOR');
     expect(await page.locator('#endpoint-description').textContent()).toBe('after: CRM sync');

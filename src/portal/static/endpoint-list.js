@@ -17,7 +17,7 @@ export async function endpointListView(ctx, { cursor } = {}) {
     el('td', { class: 'last-success' }, lastSuccessOf(s)),
     el('td', { class: 'failures' }, failureStreakOf(s)),
     el('td', { class: 'actions' },
-      el('button', { type: 'button', class: 'send-test', onclick: () => ctx.act(async () => {
+      s.isActive && el('button', { type: 'button', class: 'send-test', onclick: () => ctx.act(async () => {
         const sent = await ctx.request('POST', `/subscriptions/${s.id}/test`, {});
         await ctx.go.endpoint(s.id, { watchUntil: Date.now() + WATCH_MS });
         ctx.say(`Test event sent (delivery ${sent.deliveryId}).`);

@@ -13,7 +13,7 @@ export async function endpointView(ctx, id, logState = {}) {
   // WEBHOOK_TEST (the default) or a sample of a catalog type, to this endpoint only, whatever its events.
   const testType = el('select', { id: 'test-type', name: 'type', 'aria-label': 'test event type' },
     [TEST_EVENT_TYPE, ...catalog].map((type) => el('option', { value: type }, type)));
-  const sendTest = el('button', { type: 'button', id: 'send-test', onclick: () => ctx.act(async () => {
+  const sendTest = el('button', { type: 'button', id: 'send-test', disabled: !s.isActive, onclick: () => ctx.act(async () => {
     const body = testType.value === TEST_EVENT_TYPE ? {} : { type: testType.value };
     const sent = await ctx.request('POST', `${path}/test`, body);
     await ctx.go.endpoint(s.id, { watchUntil: Date.now() + WATCH_MS });
@@ -56,6 +56,7 @@ export async function endpointView(ctx, id, logState = {}) {
       ['Created', when(s.createdAt)],
     ]),
     el('div', { class: 'toolbar' }, testType, sendTest, rotate, remove, confirmDelete),
+    s.isActive ? null : el('p', { id: 'inactive-note', class: 'muted' }, 'Test events, retries and recovery need an active endpoint: tick Active under Edit endpoint.'),
     el('details', { id: 'edit-section' }, el('summary', {}, 'Edit endpoint'), edit),
     el('details', { id: 'recover-section' }, el('summary', {}, 'Recover failed deliveries'), recoverForm(ctx, s)),
     el('h2', {}, 'Deliveries'),
