@@ -214,7 +214,7 @@ describe('deliverWebhookWorkflow', () => {
     expect(attempts[1]).toMatchObject({ attempt: 2, statusCode: 204 });
   });
 
-  it('stops at a 410 without retrying and deactivates the subscription', async () => {
+  it('stops at a 410 without retrying and switches the subscription off as gone', async () => {
     const { subscription, event } = await fixture();
     receiver.setDefault({ status: 410 });
     const handle = await startDelivery(client, config, event, subscription);
@@ -225,7 +225,7 @@ describe('deliverWebhookWorkflow', () => {
     expect(delivery).toMatchObject({ status: 'FAILURE', attempts: 1, lastStatusCode: 410 });
     expect(attempts).toHaveLength(1);
     const stored = await dataSource.getRepository(WebhookSubscription).findOneByOrFail({ id: subscription.id });
-    expect(stored.isActive).toBe(false);
+    expect(stored).toMatchObject({ isActive: false, disabledReason: 'gone', disabledAt: attempts[0]!.startedAt, consecutiveFailures: 1 });
   });
 
   it('waits for a 429 Retry-After before the next attempt instead of the shorter policy interval', async () => {

@@ -40,6 +40,11 @@ describe('the recover window', () => {
     });
   });
 
+  it('the request schema takes a nextSince as it is answered (microseconds, Z) and any offset', () => {
+    expect(recoverSchema.safeParse({ since: '2026-12-02T10:30:00.123456Z' }).success).toBe(true);
+    expect(recoverSchema.safeParse({ since: '2026-12-02T10:30:00+01:00', until: '2026-12-02T11:00:00.5Z' }).success).toBe(true);
+  });
+
   it.each([
     [{}],
     [{ since: 'yesterday' }],
