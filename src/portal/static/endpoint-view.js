@@ -64,20 +64,26 @@ export async function endpointView(ctx, id, logState = {}) {
   );
 }
 
-/** Sends again every FAILURE delivery of the window (since, until?) with POST /subscriptions/:id/recover. */
+/**
+ * Sends again every FAILURE delivery of the window (since, until?) with POST /subscriptions/:id/recover. The API
+ * takes a bounded batch per call and answers `nextSince` when more remain: the next batch is one click away.
+ */
 function recoverForm(ctx, s) {
   const since = el('input', { name: 'since', type: 'datetime-local', required: true, value: localInputFromDate(new Date(Date.now() - 24 * 3_600_000)) });
   const until = el('input', { name: 'until', type: 'datetime-local' });
+  const recover = async (body) => {
+    const { deliveries, nextSince } = await ctx.request('POST', `/subscriptions/${s.id}/recover`, body);
+    await ctx.go.endpoint(s.id, { watchUntil: Date.now() + WATCH_MS });
+    ctx.say(`${deliveries} failed ${deliveries === 1 ? 'delivery' : 'deliveries'} sent again.`,
+      nextSince ? [' More remain in the window: ', el('button', { type: 'button', id: 'recover-next',
+        onclick: () => ctx.act(() => recover({ ...body, since: nextSince })) }, 'Recover the next batch')] : null);
+  };
   return el('form', { id: 'recover', onsubmit: (event) => {
     event.preventDefault();
-    ctx.act(async () => {
-      const body = { since: isoFromLocalInput(since.value) };
-      const end = isoFromLocalInput(until.value);
-      if (end) body.until = end;
-      const { deliveries } = await ctx.request('POST', `/subscriptions/${s.id}/recover`, body);
-      await ctx.go.endpoint(s.id, { watchUntil: Date.now() + WATCH_MS });
-      ctx.say(`${deliveries} failed ${deliveries === 1 ? 'delivery' : 'deliveries'} sent again.`);
-    });
+    const body = { since: isoFromLocalInput(since.value) };
+    const end = isoFromLocalInput(until.value);
+    if (end) body.until = end;
+    ctx.act(() => recover(body));
   } },
   el('label', {}, el('span', {}, 'Since'), since),
   el('label', {}, el('span', {}, 'Until (empty: now)'), until),
