@@ -117,8 +117,15 @@ const envSchema = z.object({
   WEBHOOKS_REQUIRE_HTTPS: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
   WEBHOOKS_LISTENER_EMBEDDED_WORKER: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
   API_RATE_LIMIT_PER_MINUTE: intFrom(1, 1_000_000).default(600),
-  /** Where portal links point; default http://HOST:PORT. */
-  WEBHOOKS_PORTAL_BASE_URL: z.url({ protocol: /^https?$/ }).optional(),
+  /** Where portal links point (a path prefix is kept); default http://HOST:PORT. */
+  WEBHOOKS_PORTAL_BASE_URL: z
+    .url({ protocol: /^https?$/, message: 'must be an absolute http(s) URL' })
+    .refine((value) => {
+      if (!URL.canParse(value)) return true; // the url check above reports it
+      const url = new URL(value);
+      return !url.search && !url.hash && !url.username && !url.password && !value.includes('#') && !value.includes('?');
+    }, 'must have no query, fragment or credentials (the portal link appends /portal#token=…)')
+    .optional(),
   // Events, deliveries (with their attempts) and rejected messages older than this are deleted (never PENDING ones).
   WEBHOOKS_RETENTION_DAYS: intFrom(1, 3650).default(30),
   WEBHOOKS_RETENTION_BATCH_SIZE: intFrom(1, 100_000).default(1000),
@@ -241,7 +248,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     listenerEmbeddedWorker: e.WEBHOOKS_LISTENER_EMBEDDED_WORKER,
     encryptionKey: e.WEBHOOKS_ENCRYPTION_KEY,
     apiRateLimitPerMinute: e.API_RATE_LIMIT_PER_MINUTE,
-    portalBaseUrl: (e.WEBHOOKS_PORTAL_BASE_URL ?? `http://${e.HOST}:${e.PORT}`).replace(/\/+$/, ''),
+    portalBaseUrl: (e.WEBHOOKS_PORTAL_BASE_URL ?? `http://${e.HOST.includes(':') ? `[${e.HOST}]` : e.HOST}:${e.PORT}`).replace(/\/+$/, ''),
     logLevel: e.LOG_LEVEL,
     retention: Object.freeze({ days: e.WEBHOOKS_RETENTION_DAYS, batchSize: e.WEBHOOKS_RETENTION_BATCH_SIZE }),
     metrics: Object.freeze({

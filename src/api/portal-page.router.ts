@@ -21,6 +21,7 @@ export const portalSecurityHeaders: RequestHandler = (_req, res, next) => {
 export function createPortalPageRouter(): Router {
   const router = express.Router();
   router.get('/', (_req, res) => res.sendFile(join(PORTAL_STATIC_DIR, 'index.html')));
-  router.use('/assets', express.static(PORTAL_STATIC_DIR, { index: false, fallthrough: false }));
+  // A missing file falls through to the API's 404 (not serve-static's error, which the error middleware would make a 500).
+  router.use('/assets', express.static(PORTAL_STATIC_DIR, { index: false, redirect: false }));
   return router;
 }

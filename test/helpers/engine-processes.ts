@@ -21,10 +21,20 @@ export interface EngineProcess {
 
 export type EngineEntry = 'src/main-api.ts' | 'src/main-listener.ts' | 'src/main-worker.ts';
 
+/** A composition root from the sources, through ts-node. */
 export function spawnEngineProcess(entry: EngineEntry, env: NodeJS.ProcessEnv): EngineProcess {
+  return spawnLogged(['-r', 'ts-node/register/transpile-only', entry], entry, env);
+}
+
+/** A built composition root (`npm run build` first), run by plain node as the `start:*` scripts run it. */
+export function spawnBuiltProcess(entry: `dist/${string}.js`, env: NodeJS.ProcessEnv): EngineProcess {
+  return spawnLogged([entry], entry, env);
+}
+
+function spawnLogged(args: string[], entry: string, env: NodeJS.ProcessEnv): EngineProcess {
   const lines: Array<Record<string, unknown>> = [];
   const stderr: string[] = [];
-  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', entry], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let partial = '';
   child.stdout!.on('data', (chunk: Buffer) => {
     const parts = (partial + chunk.toString('utf8')).split('\n');

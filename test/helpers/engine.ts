@@ -106,6 +106,8 @@ export interface ApiResponse {
 
 export interface Engine {
   readonly config: TestConfig;
+  /** The API's `http://127.0.0.1:<port>`. */
+  readonly baseUrl: string;
   readonly dataSource: DataSource;
   /** A Temporal client of the test (not the listener's) for describe() and queries. */
   readonly temporal: Client;
@@ -174,6 +176,7 @@ export async function startEngine(config: TestConfig, options: EngineOptions = {
 
   return {
     config,
+    baseUrl,
     dataSource,
     temporal,
     logs,

@@ -1,4 +1,6 @@
-import { manualClock, PUBLIC_HOST, startApiHarness, type ApiHarness } from '../helpers/api-harness';
+import { readdirSync } from 'node:fs';
+import { PORTAL_STATIC_DIR } from '../../src/api/portal-page.router';
+import { countSubscriptions, manualClock, PUBLIC_HOST, startApiHarness, type ApiHarness } from '../helpers/api-harness';
 
 describe('portal sessions', () => {
   const clock = manualClock();
@@ -81,8 +83,38 @@ describe('portal sessions', () => {
     }
     const page = await get('/portal');
     expect(page.text).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/);
-    const script = await get('/portal/assets/portal.js');
-    expect(script.text).not.toContain('innerHTML');
-    expect(script.headers.get('content-type')).toMatch(/javascript/);
+    // Every module of the page is served as JavaScript and none of them parses HTML from a string.
+    const modules = readdirSync(PORTAL_STATIC_DIR).filter((file) => file.endsWith('.js'));
+    expect(modules.length).toBeGreaterThan(1);
+    for (const file of modules) {
+      const script = await get(`/portal/assets/${file}`);
+      expect({ file, status: script.status }).toEqual({ file, status: 200 });
+      expect(script.headers.get('content-type')).toMatch(/javascript/);
+      expect(script.headers.get('content-security-policy')).toContain("script-src 'self'");
+      for (const sink of ['innerHTML', 'outerHTML', 'insertAdjacentHTML', 'document.write', 'DOMParser', 'createContextualFragment', 'eval(', 'new Function']) {
+        expect({ file, sink, found: script.text.includes(sink) }).toEqual({ file, sink, found: false });
+      }
+    }
+  });
+
+  it('answers CORS preflights from other origins with no grant, and ignores cookies: writes need the Authorization header', async () => {
+    const owner = await api.newAccount('portal-csrf');
+    const token = tokenOf((await api.request('POST', '/webhooks/portal-sessions', { key: owner.key, body: {} })).body.url);
+    const preflight = await fetch(`${api.baseUrl}/portal/api/subscriptions`, {
+      method: 'OPTIONS',
+      headers: { Origin: 'https://evil.example', 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'authorization' },
+    });
+    expect(preflight.headers.get('access-control-allow-origin')).toBeNull();
+    // The token in a cookie (or a query string) opens nothing: only the Authorization header does.
+    for (const headers of [{ cookie: `portal-token=${token}; token=${token}` }, {} as Record<string, string>]) {
+      const res = await fetch(`${api.baseUrl}/portal/api/subscriptions?token=${encodeURIComponent(token)}`, {
+        method: 'POST',
+        headers: { ...headers, 'content-type': 'application/json', origin: 'https://evil.example' },
+        body: JSON.stringify({ url: `https://${PUBLIC_HOST}/csrf`, events: ['*'] }),
+      });
+      expect(res.status).toBe(401);
+      expect(res.headers.get('set-cookie')).toBeNull();
+    }
+    expect(await countSubscriptions(api.dataSource, owner.accountId)).toBe(0);
   });
 });

@@ -48,6 +48,21 @@ describe('loadConfig', () => {
     expect(loadConfig({ WEBHOOKS_LISTENER_EMBEDDED_WORKER: 'true' }).listenerEmbeddedWorker).toBe(true);
   });
 
+  it('points portal links at http://HOST:PORT by default, or at WEBHOOKS_PORTAL_BASE_URL without its trailing slashes', () => {
+    expect(loadConfig({}).portalBaseUrl).toBe('http://127.0.0.1:3000');
+    expect(loadConfig({ HOST: '0.0.0.0', PORT: '8080' }).portalBaseUrl).toBe('http://0.0.0.0:8080');
+    expect(loadConfig({ HOST: '::1', PORT: '8080' }).portalBaseUrl).toBe('http://[::1]:8080');
+    expect(loadConfig({ WEBHOOKS_PORTAL_BASE_URL: 'https://hooks.example.com/' }).portalBaseUrl).toBe('https://hooks.example.com');
+    expect(loadConfig({ WEBHOOKS_PORTAL_BASE_URL: 'https://example.com/webhooks//' }).portalBaseUrl).toBe('https://example.com/webhooks');
+    expect(loadConfig({ WEBHOOKS_PORTAL_BASE_URL: '', PORT: '8080' }).portalBaseUrl).toBe('http://127.0.0.1:8080');
+  });
+
+  it('refuses a WEBHOOKS_PORTAL_BASE_URL that is not http(s) or carries a query, fragment or credentials', () => {
+    for (const value of ['hooks.example.com', 'ftp://hooks.example.com', 'javascript:alert(1)', 'https://x.example/?a=1', 'https://x.example/#top', 'https://u:p@x.example']) {
+      expect(() => loadConfig({ WEBHOOKS_PORTAL_BASE_URL: value })).toThrow(/WEBHOOKS_PORTAL_BASE_URL/);
+    }
+  });
+
   it('spreads the default retry schedule over about a day', () => {
     const { retry } = loadConfig({}).delivery;
     let total = 0;
