@@ -2,6 +2,8 @@ import type { DataSource } from 'typeorm';
 import type { SecretBox } from '../src/crypto/secret-box';
 import type { WebhookClient } from '../src/http/webhook-client';
 import type { Logger } from '../src/logger';
+import type { EndpointGate } from '../src/throttling/endpoint-gate';
+import type { RateLimiter } from '../src/throttling/rate-limiter';
 
 /** Everything the delivery activities touch, injected by the composition root (src/main-worker.ts) or a test. */
 export interface ActivityDeps {
@@ -12,4 +14,8 @@ export interface ActivityDeps {
   readonly logger: Logger;
   /** Upper bound for a receiver's Retry-After (WEBHOOKS_RETRY_AFTER_CAP_MS). */
   readonly retryAfterCapMs: number;
+  /** The shared limiter of subscriptions with a rateLimitPerSecond (Redis); never asked for unlimited ones. */
+  readonly rateLimiter: RateLimiter;
+  /** This worker's bound on requests in flight per subscription (WEBHOOKS_MAX_IN_FLIGHT_PER_ENDPOINT). */
+  readonly endpointGate: EndpointGate;
 }

@@ -99,6 +99,8 @@ const envSchema = z.object({
   WEBHOOKS_RETRY_MAX_INTERVAL_MS: intFrom(10, 7 * DAY_MS).default(2 * 60 * 60 * 1000),
   WEBHOOKS_RETRY_MAX_ATTEMPTS: intFrom(1, 1000).default(20),
   WEBHOOKS_RETRY_AFTER_CAP_MS: intFrom(0, DAY_MS).default(60 * 60 * 1000),
+  // Requests one worker keeps in flight to one subscription; more wait on a timer (src/throttling/endpoint-gate.ts).
+  WEBHOOKS_MAX_IN_FLIGHT_PER_ENDPOINT: intFrom(1, 1000).default(10),
   SSRF_ALLOW_CIDRS: z
     .string()
     .default('')
@@ -158,6 +160,8 @@ export type Config = Readonly<{
     retry: Readonly<{ initialIntervalMs: number; backoffCoefficient: number; maximumIntervalMs: number; maximumAttempts: number }>;
     retryAfterCapMs: number;
     requireHttps: boolean;
+    /** Requests one worker keeps in flight to one subscription at once. */
+    maxInFlightPerEndpoint: number;
   }>;
   ssrfAllowCidrs: ReadonlyArray<string>;
   /** The listener hosts a delivery worker and starts deliveries eagerly on it (src/worker/embedded-worker.ts). */
@@ -230,6 +234,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       }),
       retryAfterCapMs: e.WEBHOOKS_RETRY_AFTER_CAP_MS,
       requireHttps: e.WEBHOOKS_REQUIRE_HTTPS,
+      maxInFlightPerEndpoint: e.WEBHOOKS_MAX_IN_FLIGHT_PER_ENDPOINT,
     }),
     ssrfAllowCidrs: Object.freeze([...e.SSRF_ALLOW_CIDRS]),
     listenerEmbeddedWorker: e.WEBHOOKS_LISTENER_EMBEDDED_WORKER,
