@@ -9,17 +9,26 @@
  * subscriptions that happen to share a large receiving host. (Many subscriptions of one host together may hold
  * more; the worker's slots still bound the total.)
  *
- * Only the HTTP request is counted (from just before the POST until its answer), not the database writes around
- * it: a fast endpoint holds a place for milliseconds and never meets the bound, whatever the worker's load.
+ * What counts is the HTTP request (from just before the POST until its answer), not the database writes around it.
+ * An endpoint known to answer fast (recent average under SLOW_AFTER_MS, 1 s) counts only its requests in flight for
+ * longer than that: under a loaded worker its many short requests hold nothing and are never put off, while an
+ * endpoint that starts hanging meets the bound once its requests age. An endpoint that is slow, or not known yet
+ * (none of its requests has finished on this worker), counts every request in flight: a hanging endpoint never
+ * holds more than the bound, even in its first burst.
  *
  * The wait told to a busy caller spreads a backlog at the pace the endpoint frees places: turns are handed out
- * `duration / maxInFlight` apart (duration: a moving average of this endpoint's recent requests, the request
- * timeout while none has finished), so a hanging endpoint's waiting deliveries come back about as fast as places
- * free, not all at once. In-process and synchronous: no lock, no I/O, a few map operations per attempt.
+ * `duration / maxInFlight` apart (duration: the endpoint's recent average, or the age of its oldest request in
+ * flight if longer), so a hanging endpoint's waiting deliveries come back about as fast as places free, not all at
+ * once. In-process and synchronous: no lock, no I/O, a few operations per attempt.
  */
 
-/** The shortest spacing between two turns, and so the shortest wait. */
+/** The shortest wait told to a busy caller. */
 export const MIN_BUSY_WAIT_MS = 50;
+/**
+ * A request in flight longer than this is one the endpoint is holding; an endpoint whose recent requests took longer
+ * on average is a slow one.
+ */
+export const SLOW_AFTER_MS = 1_000;
 /** Weight of the newest request in the moving average of an endpoint's request durations. */
 const DURATION_WEIGHT = 0.2;
 /** Idle endpoints are remembered (their average) until this many are tracked; then the idle ones are forgotten. */
@@ -44,13 +53,12 @@ export interface EndpointGate {
 
 export interface EndpointGateOptions {
   readonly maxInFlight: number;
-  /** The duration assumed for an endpoint none of whose requests has finished yet (the request timeout). */
-  readonly assumedDurationMs: number;
   readonly nowMs?: () => number;
 }
 
 interface EndpointState {
-  inFlight: number;
+  /** Start times of the requests in flight, oldest first. */
+  readonly starts: number[];
   /** Moving average of finished requests' durations; undefined until one finishes. */
   averageMs: number | undefined;
   /** The latest turn handed to a busy caller (ms since the epoch). */
@@ -58,36 +66,50 @@ interface EndpointState {
 }
 
 export function createEndpointGate(options: EndpointGateOptions): EndpointGate {
-  const { maxInFlight, assumedDurationMs } = options;
+  const { maxInFlight } = options;
   const nowMs = options.nowMs ?? Date.now;
   const endpoints = new Map<string, EndpointState>();
 
-  const leave = (endpoint: string, state: EndpointState, durationMs: number | undefined) => {
-    state.inFlight -= 1;
+  /**
+   * The requests that count against the bound. An endpoint known to answer fast holds a place only with a request
+   * that has been in flight past SLOW_AFTER_MS (it started hanging); any other endpoint (slow, or none of whose
+   * requests has finished yet) with every request in flight.
+   */
+  const held = (state: EndpointState, now: number): number => {
+    if (state.averageMs === undefined || state.averageMs >= SLOW_AFTER_MS) return state.starts.length;
+    let old = 0;
+    while (old < state.starts.length && (state.starts[old] as number) <= now - SLOW_AFTER_MS) old += 1;
+    return old;
+  };
+
+  const leave = (endpoint: string, state: EndpointState, startedAt: number, durationMs: number | undefined) => {
+    const index = state.starts.indexOf(startedAt);
+    if (index >= 0) state.starts.splice(index, 1);
     if (durationMs !== undefined) {
       const duration = Math.max(0, durationMs);
       state.averageMs = state.averageMs === undefined ? duration : state.averageMs + DURATION_WEIGHT * (duration - state.averageMs);
     }
-    if (state.inFlight === 0 && endpoints.size > MAX_TRACKED_ENDPOINTS) forgetIdle();
+    if (state.starts.length === 0 && endpoints.size > MAX_TRACKED_ENDPOINTS) forgetIdle();
   };
 
   /** Drops every endpoint with nothing in flight and no turn outstanding (rare: only past MAX_TRACKED_ENDPOINTS). */
   const forgetIdle = () => {
     const now = nowMs();
     for (const [endpoint, state] of endpoints) {
-      if (state.inFlight === 0 && state.lastTurnAt <= now) endpoints.delete(endpoint);
+      if (state.starts.length === 0 && state.lastTurnAt <= now) endpoints.delete(endpoint);
     }
   };
 
   return {
     tryEnter(endpoint) {
+      const now = nowMs();
       let state = endpoints.get(endpoint);
       if (!state) {
-        state = { inFlight: 0, averageMs: undefined, lastTurnAt: 0 };
+        state = { starts: [], averageMs: undefined, lastTurnAt: 0 };
         endpoints.set(endpoint, state);
       }
-      if (state.inFlight < maxInFlight) {
-        state.inFlight += 1;
+      if (held(state, now) < maxInFlight) {
+        state.starts.push(now);
         const entered = state;
         let left = false;
         return {
@@ -96,17 +118,18 @@ export function createEndpointGate(options: EndpointGateOptions): EndpointGate {
             leave(durationMs) {
               if (left) return;
               left = true;
-              leave(endpoint, entered, durationMs);
+              leave(endpoint, entered, now, durationMs);
             },
           },
         };
       }
-      const now = nowMs();
-      const spacing = Math.max(MIN_BUSY_WAIT_MS, Math.ceil((state.averageMs ?? assumedDurationMs) / maxInFlight));
-      const turn = Math.max(now, state.lastTurnAt) + spacing;
+      // How long a place takes to free: the endpoint's average, or the age of its oldest request if longer.
+      const oldestAge = now - (state.starts[0] ?? now);
+      const durationMs = Math.max(state.averageMs ?? 0, oldestAge, MIN_BUSY_WAIT_MS);
+      const turn = Math.max(now, state.lastTurnAt) + durationMs / maxInFlight;
       state.lastTurnAt = turn;
-      return { entered: false, waitMs: turn - now };
+      return { entered: false, waitMs: Math.max(MIN_BUSY_WAIT_MS, Math.ceil(turn - now)) };
     },
-    inFlight: (endpoint) => endpoints.get(endpoint)?.inFlight ?? 0,
+    inFlight: (endpoint) => endpoints.get(endpoint)?.starts.length ?? 0,
   };
 }

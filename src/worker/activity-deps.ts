@@ -76,6 +76,6 @@ export function buildActivityDeps(options: ActivityDepsOptions): ActivityDeps {
     logger: options.logger,
     retryAfterCapMs: config.delivery.retryAfterCapMs,
     rateLimiter: createRedisRateLimiter({ redis: options.redis ?? createRateLimiterRedis(config.redisUrl), keyPrefix: options.rateLimitKeyPrefix }),
-    endpointGate: createEndpointGate({ maxInFlight: config.delivery.maxInFlightPerEndpoint, assumedDurationMs: config.delivery.requestTimeoutMs }),
+    endpointGate: createEndpointGate({ maxInFlight: config.delivery.maxInFlightPerEndpoint }),
   };
 }

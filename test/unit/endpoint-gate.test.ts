@@ -1,4 +1,4 @@
-import { createEndpointGate, MAX_TRACKED_ENDPOINTS, MIN_BUSY_WAIT_MS, type EndpointPass, type GateDecision } from '../../src/throttling/endpoint-gate';
+import { createEndpointGate, MAX_TRACKED_ENDPOINTS, MIN_BUSY_WAIT_MS, SLOW_AFTER_MS, type EndpointPass, type GateDecision } from '../../src/throttling/endpoint-gate';
 
 function passOf(decision: GateDecision): EndpointPass {
   if (!decision.entered) throw new Error(`expected to enter, was told to wait ${decision.waitMs} ms`);
@@ -12,7 +12,7 @@ function waitOf(decision: GateDecision): number {
 
 describe('endpoint gate (requests in flight per subscription, per worker)', () => {
   let now: number;
-  const gateOf = (maxInFlight: number) => createEndpointGate({ maxInFlight, assumedDurationMs: 5_000, nowMs: () => now });
+  const gateOf = (maxInFlight: number) => createEndpointGate({ maxInFlight, nowMs: () => now });
   beforeEach(() => {
     now = 1_000_000;
   });
@@ -22,7 +22,7 @@ describe('endpoint gate (requests in flight per subscription, per worker)', () =
     const passes = [1, 2, 3].map(() => passOf(gate.tryEnter('sub-a')));
     expect(gate.inFlight('sub-a')).toBe(3);
     expect(gate.tryEnter('sub-a').entered).toBe(false);
-    passes[0]!.leave(20);
+    passes[0]!.leave(2_000);
     expect(gate.inFlight('sub-a')).toBe(2);
     expect(gate.tryEnter('sub-a').entered).toBe(true);
   });
@@ -37,6 +37,30 @@ describe('endpoint gate (requests in flight per subscription, per worker)', () =
     expect(gate.inFlight('hanging')).toBe(2);
   });
 
+  it('holds an endpoint not known yet to the bound, even in its first burst', () => {
+    const gate = gateOf(4);
+    const entered = Array.from({ length: 20 }, () => gate.tryEnter('new')).filter((d) => d.entered);
+    expect(entered).toHaveLength(4);
+  });
+
+  it('lets an endpoint known to answer fast past the bound while its requests are young, and bounds it once they age', () => {
+    const gate = gateOf(2);
+    passOf(gate.tryEnter('fast')).leave(20);
+    for (let i = 0; i < 10; i += 1) passOf(gate.tryEnter('fast'));
+    expect(gate.inFlight('fast')).toBe(10);
+    // The endpoint stops answering: once its requests are in flight past SLOW_AFTER_MS they count.
+    now += SLOW_AFTER_MS;
+    expect(gate.tryEnter('fast').entered).toBe(false);
+  });
+
+  it('counts every request of a slow endpoint', () => {
+    const gate = gateOf(2);
+    passOf(gate.tryEnter('slow')).leave(SLOW_AFTER_MS + 500);
+    passOf(gate.tryEnter('slow'));
+    passOf(gate.tryEnter('slow'));
+    expect(gate.tryEnter('slow').entered).toBe(false);
+  });
+
   it('spreads busy callers at the pace places free: turns a request duration / bound apart', () => {
     const gate = gateOf(4);
     const passes = [1, 2, 3, 4].map(() => passOf(gate.tryEnter('slow')));
@@ -48,18 +72,14 @@ describe('endpoint gate (requests in flight per subscription, per worker)', () =
     expect(waitOf(gate.tryEnter('slow'))).toBe(800);
   });
 
-  it('assumes the request timeout for an endpoint none of whose requests has finished (a hanging one)', () => {
+  it('paces the waiters of an endpoint none of whose requests has finished by the age of its oldest one', () => {
     const gate = gateOf(5);
     for (let i = 0; i < 5; i += 1) passOf(gate.tryEnter('cold'));
-    expect(waitOf(gate.tryEnter('cold'))).toBe(1_000);
-  });
-
-  it('never waits less than the minimum, however fast the endpoint', () => {
-    const gate = gateOf(1);
-    const pass = passOf(gate.tryEnter('fast'));
-    pass.leave(1);
-    passOf(gate.tryEnter('fast'));
-    expect(waitOf(gate.tryEnter('fast'))).toBe(MIN_BUSY_WAIT_MS);
+    expect(waitOf(gate.tryEnter('cold'))).toBe(MIN_BUSY_WAIT_MS);
+    now += 4_000;
+    // Turns 4000 / 5 = 800 ms apart, after the one already handed out.
+    expect(waitOf(gate.tryEnter('cold'))).toBe(800);
+    expect(waitOf(gate.tryEnter('cold'))).toBe(1_600);
   });
 
   it('counts a pass once, however often it is left, and keeps the average when no request was made', () => {
@@ -69,26 +89,25 @@ describe('endpoint gate (requests in flight per subscription, per worker)', () =
     pass.leave();
     pass.leave();
     expect(gate.inFlight('sub')).toBe(1);
+    // Still no finished request on record: every request in flight counts.
     passOf(gate.tryEnter('sub'));
-    // Still no finished request on record: the request timeout is assumed.
-    expect(waitOf(gate.tryEnter('sub'))).toBe(2_500);
+    expect(gate.tryEnter('sub').entered).toBe(false);
   });
 
   it('remembers an endpoint\'s average between bursts, and forgets idle endpoints only past the tracking bound', () => {
     const gate = gateOf(2);
-    passOf(gate.tryEnter('sub')).leave(400);
-    expect(gate.inFlight('sub')).toBe(0);
+    passOf(gate.tryEnter('sub')).leave(1_600);
     passOf(gate.tryEnter('sub'));
     passOf(gate.tryEnter('sub'));
-    expect(waitOf(gate.tryEnter('sub'))).toBe(200);
+    expect(waitOf(gate.tryEnter('sub'))).toBe(800);
+    passOf(gate.tryEnter('idle-0')).leave(1_600);
     // Many idle endpoints: past the bound the idle ones are dropped (the busy one keeps its state).
-    for (let i = 0; i <= MAX_TRACKED_ENDPOINTS; i += 1) passOf(gate.tryEnter(`idle-${i}`)).leave(400);
-    now += 10_000;
-    passOf(gate.tryEnter('other')).leave(1);
+    for (let i = 1; i <= MAX_TRACKED_ENDPOINTS; i += 1) passOf(gate.tryEnter(`idle-${i}`)).leave(1_600);
     expect(gate.inFlight('sub')).toBe(2);
+    now += 10_000;
     passOf(gate.tryEnter('idle-0'));
     passOf(gate.tryEnter('idle-0'));
-    // Forgotten: no average on record any more, the request timeout is assumed again.
-    expect(waitOf(gate.tryEnter('idle-0'))).toBe(2_500);
+    // Forgotten: no average on record any more, so the wait follows the age of its oldest request (the minimum).
+    expect(waitOf(gate.tryEnter('idle-0'))).toBe(MIN_BUSY_WAIT_MS);
   });
 });
