@@ -79,22 +79,24 @@ export function createSendWebhookActivity(deps: ActivityDeps) {
     const gate = deps.endpointGate.tryEnter(subscription.id);
     if (!gate.entered) return throttled('endpoint_busy', gate.waitMs);
     let signedAt = deps.clock();
-    let limitWaitMs: number | null = null;
+    let limit: LimitAnswer = { permit: null };
     let sent: WebhookAttempt | undefined;
     try {
       // Unlimited subscriptions never ask Redis: no round trip on their path.
       if (subscription.rateLimitPerSecond !== null) {
-        limitWaitMs = await rateLimitWait(deps, subscription.id, subscription.rateLimitPerSecond, workflowId, logger);
+        limit = await askRateLimiter(deps, subscription.id, subscription.rateLimitPerSecond, workflowId, logger);
       }
-      if (limitWaitMs === null) {
+      if (!('waitMs' in limit)) {
         signedAt = deps.clock();
         const headers = signHeaders({ body: event.body, webhookId, timestamp: Math.floor(signedAt.getTime() / 1000), eventType: event.type, secrets });
         sent = await deps.http.post({ url: subscription.url, body: event.body, headers });
       }
     } finally {
       gate.pass.leave(sent?.durationMs);
+      // The answer came back (or the request failed): the send's rate-limit slot frees one window from now.
+      if ('permit' in limit && limit.permit !== null) await reportAnswered(deps, subscription.id, limit.permit, logger);
     }
-    if (!sent) return throttled('rate_limit', limitWaitMs ?? LIMITER_UNAVAILABLE_WAIT_MS);
+    if (!sent) return throttled('rate_limit', 'waitMs' in limit ? limit.waitMs : LIMITER_UNAVAILABLE_WAIT_MS);
     const outcome = classifyOutcome(sent.result, { retryAfterCapMs: deps.retryAfterCapMs, now: deps.clock() });
     const statusCode = sent.result.kind === 'response' ? sent.result.statusCode : null;
     const error = outcome.kind === 'success' ? null : outcome.reason;
@@ -133,17 +135,26 @@ export function createSendWebhookActivity(deps: ActivityDeps) {
   };
 }
 
-/**
- * Null when the limiter allows the send now (it is counted), else how long to wait. Redis unreachable: wait and ask
- * again rather than send past the limit.
- */
-async function rateLimitWait(deps: ActivityDeps, subscriptionId: string, limit: number, caller: string, logger: ActivityDeps['logger']): Promise<number | null> {
+/** Allowed (with the permit to report the answer with; null: no limit asked), or how long to wait. */
+type LimitAnswer = { readonly permit: string | null } | { readonly waitMs: number };
+
+/** Redis unreachable: wait and ask again rather than send past the limit. */
+async function askRateLimiter(deps: ActivityDeps, subscriptionId: string, limit: number, caller: string, logger: ActivityDeps['logger']): Promise<LimitAnswer> {
   try {
     const decision = await deps.rateLimiter.acquire(subscriptionId, limit, caller);
-    return decision.allowed ? null : decision.waitMs;
+    return decision.allowed ? { permit: decision.permit } : { waitMs: decision.waitMs };
   } catch (error) {
     logger.warn({ err: error instanceof Error ? error.message : String(error), waitMs: LIMITER_UNAVAILABLE_WAIT_MS }, 'rate limiter unavailable; waiting');
-    return LIMITER_UNAVAILABLE_WAIT_MS;
+    return { waitMs: LIMITER_UNAVAILABLE_WAIT_MS };
+  }
+}
+
+/** A lost report only keeps the slot until the send's deadline (see rate-limiter.ts): never fail the attempt for it. */
+async function reportAnswered(deps: ActivityDeps, subscriptionId: string, permit: string, logger: ActivityDeps['logger']): Promise<void> {
+  try {
+    await deps.rateLimiter.answered(subscriptionId, permit);
+  } catch (error) {
+    logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'rate limiter not told of the answer; its slot frees at the deadline');
   }
 }
 

@@ -10,8 +10,8 @@
  * more; the worker's slots still bound the total.)
  *
  * What counts is the HTTP request (from just before the POST until its answer), not the database writes around it.
- * An endpoint known to answer fast (recent average under SLOW_AFTER_MS, 1 s) counts only its requests in flight for
- * longer than that: under a loaded worker its many short requests hold nothing and are never put off, while an
+ * An endpoint known to answer fast (recent average under `slowAfterMs`: half the request timeout, 2.5 s by default)
+ * counts only its requests in flight for longer than that: under a loaded worker its many short requests hold nothing and are never put off, while an
  * endpoint that starts hanging meets the bound once its requests age. An endpoint that is slow, or not known yet
  * (none of its requests has finished on this worker), counts every request in flight: a hanging endpoint never
  * holds more than the bound, even in its first burst.
@@ -25,8 +25,9 @@
 /** The shortest wait told to a busy caller. */
 export const MIN_BUSY_WAIT_MS = 50;
 /**
- * A request in flight longer than this is one the endpoint is holding; an endpoint whose recent requests took longer
- * on average is a slow one.
+ * The default of `slowAfterMs`: a request in flight longer than this is one the endpoint is holding; an endpoint whose
+ * recent requests took longer on average is a slow one. Workers use half the request timeout (see activity-deps):
+ * well under a hanging request's duration, well over what a loaded worker adds to a fast one.
  */
 export const SLOW_AFTER_MS = 1_000;
 /** Weight of the newest request in the moving average of an endpoint's request durations. */
@@ -53,6 +54,8 @@ export interface EndpointGate {
 
 export interface EndpointGateOptions {
   readonly maxInFlight: number;
+  /** See SLOW_AFTER_MS. */
+  readonly slowAfterMs?: number;
   readonly nowMs?: () => number;
 }
 
@@ -67,18 +70,19 @@ interface EndpointState {
 
 export function createEndpointGate(options: EndpointGateOptions): EndpointGate {
   const { maxInFlight } = options;
+  const slowAfterMs = options.slowAfterMs ?? SLOW_AFTER_MS;
   const nowMs = options.nowMs ?? Date.now;
   const endpoints = new Map<string, EndpointState>();
 
   /**
    * The requests that count against the bound. An endpoint known to answer fast holds a place only with a request
-   * that has been in flight past SLOW_AFTER_MS (it started hanging); any other endpoint (slow, or none of whose
+   * that has been in flight past slowAfterMs (it started hanging); any other endpoint (slow, or none of whose
    * requests has finished yet) with every request in flight.
    */
   const held = (state: EndpointState, now: number): number => {
-    if (state.averageMs === undefined || state.averageMs >= SLOW_AFTER_MS) return state.starts.length;
+    if (state.averageMs === undefined || state.averageMs >= slowAfterMs) return state.starts.length;
     let old = 0;
-    while (old < state.starts.length && (state.starts[old] as number) <= now - SLOW_AFTER_MS) old += 1;
+    while (old < state.starts.length && (state.starts[old] as number) <= now - slowAfterMs) old += 1;
     return old;
   };
 

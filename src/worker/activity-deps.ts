@@ -75,7 +75,16 @@ export function buildActivityDeps(options: ActivityDepsOptions): ActivityDeps {
     clock: options.clock ?? (() => new Date()),
     logger: options.logger,
     retryAfterCapMs: config.delivery.retryAfterCapMs,
-    rateLimiter: createRedisRateLimiter({ redis: options.redis ?? createRateLimiterRedis(config.redisUrl), keyPrefix: options.rateLimitKeyPrefix }),
-    endpointGate: createEndpointGate({ maxInFlight: config.delivery.maxInFlightPerEndpoint }),
+    rateLimiter: createRedisRateLimiter({
+      redis: options.redis ?? createRateLimiterRedis(config.redisUrl),
+      keyPrefix: options.rateLimitKeyPrefix,
+      // A send not reported answered (its worker died) has surely ended by then: the HTTP timeout and a margin.
+      maxInFlightMs: config.delivery.requestTimeoutMs + 5_000,
+    }),
+    endpointGate: createEndpointGate({
+      maxInFlight: config.delivery.maxInFlightPerEndpoint,
+      // An endpoint is slow (every request counts) past half the request timeout: a hanging one always is.
+      slowAfterMs: Math.ceil(config.delivery.requestTimeoutMs / 2),
+    }),
   };
 }

@@ -12,7 +12,7 @@ let limiter: RateLimiter;
 
 beforeAll(() => {
   redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { maxRetriesPerRequest: 1 });
-  limiter = createRedisRateLimiter({ redis, keyPrefix: prefix });
+  limiter = createRedisRateLimiter({ redis, keyPrefix: prefix, maxInFlightMs: 3_000 });
 });
 
 afterAll(async () => {
@@ -28,10 +28,17 @@ function denied(decision: RateDecision): { waitMs: number; nowMs: number } {
   return decision;
 }
 
-describe('rate limiter (Redis, sliding window of sends per subscription)', () => {
+/** Asks and, when allowed, reports the answer at once (a send that took no time). */
+async function sendNow(subscription: string, limit: number, caller: string): Promise<RateDecision> {
+  const decision = await limiter.acquire(subscription, limit, caller);
+  if (decision.allowed) await limiter.answered(subscription, decision.permit);
+  return decision;
+}
+
+describe('rate limiter (Redis, slots held while in flight and a second after the answer)', () => {
   it('allows the limit at once, then says to wait until the window frees a slot', async () => {
     const subscription = randomUUID();
-    const first = await Promise.all([1, 2, 3, 4, 5].map((n) => limiter.acquire(subscription, 5, `caller-${n}`)));
+    const first = await Promise.all([1, 2, 3, 4, 5].map((n) => sendNow(subscription, 5, `caller-${n}`)));
     expect(first.map((d) => d.allowed)).toEqual([true, true, true, true, true]);
     const sixth = denied(await limiter.acquire(subscription, 5, 'caller-6'));
     expect(sixth.waitMs).toBeGreaterThan(0);
@@ -42,7 +49,7 @@ describe('rate limiter (Redis, sliding window of sends per subscription)', () =>
 
   it('gives waiting newcomers turns spaced window / limit apart, so a backlog does not wake all at once', async () => {
     const subscription = randomUUID();
-    for (let n = 0; n < 4; n += 1) expect((await limiter.acquire(subscription, 4, `sent-${n}`)).allowed).toBe(true);
+    for (let n = 0; n < 4; n += 1) expect((await sendNow(subscription, 4, `sent-${n}`)).allowed).toBe(true);
     const turns: number[] = [];
     for (let n = 0; n < 5; n += 1) {
       const decision = denied(await limiter.acquire(subscription, 4, `waiting-${n}`));
@@ -57,11 +64,11 @@ describe('rate limiter (Redis, sliding window of sends per subscription)', () =>
 
   it('lets a caller holding a turn through at its turn while a newcomer queues behind the others', async () => {
     const subscription = randomUUID();
-    expect((await limiter.acquire(subscription, 1, 'sent')).allowed).toBe(true);
+    expect((await sendNow(subscription, 1, 'sent')).allowed).toBe(true);
     const holder = denied(await limiter.acquire(subscription, 1, 'holder'));
     denied(await limiter.acquire(subscription, 1, 'second'));
     await sleep(holder.waitMs + 5);
-    expect((await limiter.acquire(subscription, 1, 'holder')).allowed).toBe(true);
+    expect((await sendNow(subscription, 1, 'holder')).allowed).toBe(true);
     const newcomer = denied(await limiter.acquire(subscription, 1, 'newcomer'));
     expect(newcomer.waitMs).toBeGreaterThan(0);
   });
@@ -78,6 +85,8 @@ describe('rate limiter (Redis, sliding window of sends per subscription)', () =>
           if (decision.allowed) {
             allowedAt.push(decision.nowMs);
             asks.push(ask);
+            await sleep(20); // the request
+            await limiter.answered(subscription, decision.permit);
             return;
           }
           await sleep(decision.waitMs);
@@ -93,11 +102,38 @@ describe('rate limiter (Redis, sliding window of sends per subscription)', () =>
     expect(asks.reduce((sum, n) => sum + n, 0)).toBeLessThanOrEqual(3 * 20);
   });
 
+  it('holds the slot of a send in flight until its answer, and for a window after it', async () => {
+    const subscription = randomUUID();
+    const flying = await limiter.acquire(subscription, 1, 'slow');
+    if (!flying.allowed) throw new Error('expected the first send to be allowed');
+    // The request takes longer than a window: its slot is still held.
+    await sleep(RATE_WINDOW_MS + 100);
+    expect((await limiter.acquire(subscription, 1, 'next')).allowed).toBe(false);
+    await limiter.answered(subscription, flying.permit);
+    const after = denied(await limiter.acquire(subscription, 1, 'next'));
+    expect(after.waitMs).toBeGreaterThan(RATE_WINDOW_MS - 100);
+  });
+
+  it('frees the slot of a send never reported answered (its worker died) one window after its deadline', async () => {
+    const subscription = randomUUID();
+    const short = createRedisRateLimiter({ redis, keyPrefix: prefix, maxInFlightMs: 200 });
+    expect((await short.acquire(subscription, 1, 'lost')).allowed).toBe(true);
+    await sleep(300);
+    // Past the deadline: the send counts as answered at its deadline, so its slot frees a window after that.
+    const waiting = denied(await short.acquire(subscription, 1, 'next'));
+    expect(waiting.waitMs).toBeLessThanOrEqual(RATE_WINDOW_MS);
+    await sleep(waiting.waitMs + 5);
+    expect((await short.acquire(subscription, 1, 'next')).allowed).toBe(true);
+  });
+
   it('leaves keys that expire by themselves', async () => {
     const subscription = randomUUID();
-    await limiter.acquire(subscription, 1, 'a');
+    const first = await limiter.acquire(subscription, 1, 'a');
     await limiter.acquire(subscription, 1, 'b');
-    const ttls = await Promise.all([redis.pttl(`${prefix}{${subscription}}:sent`), redis.pttl(`${prefix}{${subscription}}:queue`)]);
-    expect(ttls.every((ttl) => ttl > 0)).toBe(true);
+    const keys = ['flying', 'queue'].map((name) => `${prefix}{${subscription}}:${name}`);
+    if (first.allowed) await limiter.answered(subscription, first.permit);
+    keys.push(`${prefix}{${subscription}}:sent`);
+    const ttls = await Promise.all(keys.map((key) => redis.pttl(key)));
+    expect(ttls.slice(1).every((ttl) => ttl > 0)).toBe(true);
   });
 });
