@@ -2,6 +2,8 @@ import type { DataSource } from 'typeorm';
 import type { SecretBox } from '../src/crypto/secret-box';
 import type { WebhookClient } from '../src/http/webhook-client';
 import type { Logger } from '../src/logger';
+import type { EndpointGate } from '../src/throttling/endpoint-gate';
+import type { RateLimiter } from '../src/throttling/rate-limiter';
 
 /** Everything the delivery activities touch, injected by the composition root (src/main-worker.ts) or a test. */
 export interface ActivityDeps {
@@ -14,4 +16,8 @@ export interface ActivityDeps {
   readonly retryAfterCapMs: number;
   /** WEBHOOKS_DISABLE_AFTER_HOURS in ms: a subscription failing without a success for this long is switched off; null: never. */
   readonly disableAfterMs: number | null;
+  /** The shared limiter of subscriptions with a rateLimitPerSecond (Redis); never asked for unlimited ones. */
+  readonly rateLimiter: RateLimiter;
+  /** This worker's bound on requests in flight per subscription (WEBHOOKS_MAX_IN_FLIGHT_PER_ENDPOINT). */
+  readonly endpointGate: EndpointGate;
 }

@@ -5,14 +5,20 @@
  * streak, a failure extends it and may switch the subscription off after a 410 or WEBHOOKS_DISABLE_AFTER_HOURS of
  * failing), then tell Temporal what to do next by the kind of ApplicationFailure thrown (retryable, non-retryable, or
  * retryable after a receiver's Retry-After).
+ *
+ * Before the POST, two checks may answer `throttled` instead (no attempt made, nothing recorded, no retry spent; the
+ * workflow waits on a timer): this worker already has WEBHOOKS_MAX_IN_FLIGHT_PER_ENDPOINT requests in flight to the
+ * subscription (src/throttling/endpoint-gate.ts), or the subscription's rateLimitPerSecond is used up across all
+ * workers (src/throttling/rate-limiter.ts, asked only for subscriptions that have a limit).
  */
 import { targetHostOf } from '../src/temporal/delivery-start';
+import type { WebhookAttempt } from '../src/http/webhook-client';
 import { createDeliveryRepository } from '../src/deliveries/delivery.repository';
 import { classifyOutcome, type AttemptResult } from '../src/http/outcome';
 import { signHeaders, webhookIdFor } from '../src/http/signer';
 import { openLiveSecrets } from '../src/subscriptions/signing-secrets';
 import { switchOffFor } from '../src/subscriptions/subscription-health';
-import type { AttemptFailureDetails, SendWebhookInput, SendWebhookResult } from '../workflows/deliver-webhook.types';
+import type { AttemptFailureDetails, SendWebhookInput, SendWebhookResult, ThrottleReason } from '../workflows/deliver-webhook.types';
 import type { ActivityDeps } from './activity-deps';
 import { presentedFailure, receiverAnswer, refusal } from './failure-presentation';
 import { currentExecution } from './workflow-execution';
@@ -28,6 +34,9 @@ export const SendFailure = {
 } as const;
 
 const RESPONSE_BODY_COLUMN_CHARS = 1024;
+
+/** The wait when the shared rate limiter cannot be asked (Redis unreachable): the limit is kept, not skipped. */
+export const LIMITER_UNAVAILABLE_WAIT_MS = 1_000;
 
 export function createSendWebhookActivity(deps: ActivityDeps) {
   const deliveries = createDeliveryRepository(deps.dataSource);
@@ -57,20 +66,38 @@ export function createSendWebhookActivity(deps: ActivityDeps) {
     }
     if (!event) throw refuse(`event ${input.eventId} is not stored`, SendFailure.EVENT_MISSING);
 
-    const signedAt = deps.clock();
-    const secrets = openLiveSecrets(deps.secretBox, subscription.id, subscription.secrets, signedAt);
+    const secrets = openLiveSecrets(deps.secretBox, subscription.id, subscription.secrets, deps.clock());
     if (secrets.length === 0) {
       throw refuse(`subscription ${subscription.id} has no live signing secret`, SendFailure.NO_LIVE_SECRET);
     }
-    const headers = signHeaders({
-      body: event.body,
-      webhookId,
-      timestamp: Math.floor(signedAt.getTime() / 1000),
-      eventType: event.type,
-      secrets,
-    });
 
-    const sent = await deps.http.post({ url: subscription.url, body: event.body, headers });
+    // Throttled: no attempt is made or recorded and no retry is spent; the workflow waits on a timer, asks again.
+    const throttled = (reason: ThrottleReason, waitMs: number): SendWebhookResult => {
+      logger.debug({ activityAttempt, reason, waitMs }, 'delivery attempt throttled, waiting');
+      return { kind: 'throttled', reason, waitMs, activityAttempt: execution.activityAttempt };
+    };
+    // A place among this worker's requests in flight to the subscription, held only around the POST.
+    const gate = deps.endpointGate.tryEnter(subscription.id);
+    if (!gate.entered) return throttled('endpoint_busy', gate.waitMs);
+    let signedAt = deps.clock();
+    let limit: LimitAnswer = { permit: null };
+    let sent: WebhookAttempt | undefined;
+    try {
+      // Unlimited subscriptions never ask Redis: no round trip on their path.
+      if (subscription.rateLimitPerSecond !== null) {
+        limit = await askRateLimiter(deps, subscription.id, subscription.rateLimitPerSecond, workflowId, logger);
+      }
+      if (!('waitMs' in limit)) {
+        signedAt = deps.clock();
+        const headers = signHeaders({ body: event.body, webhookId, timestamp: Math.floor(signedAt.getTime() / 1000), eventType: event.type, secrets });
+        sent = await deps.http.post({ url: subscription.url, body: event.body, headers });
+      }
+    } finally {
+      gate.pass.leave(sent?.durationMs);
+      // The answer came back (or the request failed): the send's rate-limit slot frees one window from now.
+      if ('permit' in limit && limit.permit !== null) await reportAnswered(deps, subscription.id, limit.permit, logger);
+    }
+    if (!sent) return throttled('rate_limit', 'waitMs' in limit ? limit.waitMs : LIMITER_UNAVAILABLE_WAIT_MS);
     const outcome = classifyOutcome(sent.result, { retryAfterCapMs: deps.retryAfterCapMs, now: deps.clock() });
     const statusCode = sent.result.kind === 'response' ? sent.result.statusCode : null;
     const error = outcome.kind === 'success' ? null : outcome.reason;
@@ -100,7 +127,7 @@ export function createSendWebhookActivity(deps: ActivityDeps) {
 
     if (outcome.kind === 'success') {
       logger.info(log, 'delivery attempt succeeded');
-      return { deliveryId, statusCode: statusCode as number, attempt };
+      return { kind: 'sent', deliveryId, statusCode: statusCode as number, attempt };
     }
     if (outcome.kind === 'stop') {
       logger.warn({ ...log, error }, 'delivery attempt refused, not retrying');
@@ -115,6 +142,29 @@ export function createSendWebhookActivity(deps: ActivityDeps) {
       details: [detailsOf(sent.result, attempt, outcome.nextRetryDelayMs)],
     }, answer);
   };
+}
+
+/** Allowed (with the permit to report the answer with; null: no limit asked), or how long to wait. */
+type LimitAnswer = { readonly permit: string | null } | { readonly waitMs: number };
+
+/** Redis unreachable: wait and ask again rather than send past the limit. */
+async function askRateLimiter(deps: ActivityDeps, subscriptionId: string, limit: number, caller: string, logger: ActivityDeps['logger']): Promise<LimitAnswer> {
+  try {
+    const decision = await deps.rateLimiter.acquire(subscriptionId, limit, caller);
+    return decision.allowed ? { permit: decision.permit } : { waitMs: decision.waitMs };
+  } catch (error) {
+    logger.warn({ err: error instanceof Error ? error.message : String(error), waitMs: LIMITER_UNAVAILABLE_WAIT_MS }, 'rate limiter unavailable; waiting');
+    return { waitMs: LIMITER_UNAVAILABLE_WAIT_MS };
+  }
+}
+
+/** A lost report only keeps the slot until the send's deadline (see rate-limiter.ts): never fail the attempt for it. */
+async function reportAnswered(deps: ActivityDeps, subscriptionId: string, permit: string, logger: ActivityDeps['logger']): Promise<void> {
+  try {
+    await deps.rateLimiter.answered(subscriptionId, permit);
+  } catch (error) {
+    logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'rate limiter not told of the answer; its slot frees at the deadline');
+  }
 }
 
 /** What the workflow reads from a failed attempt (the failure converter does not carry nextRetryDelay into it). */

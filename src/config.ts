@@ -102,6 +102,8 @@ const envSchema = z.object({
   WEBHOOKS_RETRY_AFTER_CAP_MS: intFrom(0, DAY_MS).default(60 * 60 * 1000),
   // A subscription failing without a success for this long is switched off ('failing'); fractions allowed; 0: never.
   WEBHOOKS_DISABLE_AFTER_HOURS: floatFrom(0, 365 * 24).default(120),
+  // Requests one worker keeps in flight to one subscription; more wait on a timer (src/throttling/endpoint-gate.ts).
+  WEBHOOKS_MAX_IN_FLIGHT_PER_ENDPOINT: intFrom(1, 1000).default(10),
   SSRF_ALLOW_CIDRS: z
     .string()
     .default('')
@@ -170,6 +172,8 @@ export type Config = Readonly<{
     requireHttps: boolean;
     /** A subscription whose attempts have failed without a success for this long is switched off; null: never. */
     disableAfterMs: number | null;
+    /** Requests one worker keeps in flight to one subscription at once. */
+    maxInFlightPerEndpoint: number;
   }>;
   ssrfAllowCidrs: ReadonlyArray<string>;
   /** The listener hosts a delivery worker and starts deliveries eagerly on it (src/worker/embedded-worker.ts). */
@@ -243,6 +247,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       retryAfterCapMs: e.WEBHOOKS_RETRY_AFTER_CAP_MS,
       requireHttps: e.WEBHOOKS_REQUIRE_HTTPS,
       disableAfterMs: e.WEBHOOKS_DISABLE_AFTER_HOURS === 0 ? null : Math.round(e.WEBHOOKS_DISABLE_AFTER_HOURS * HOUR_MS),
+      maxInFlightPerEndpoint: e.WEBHOOKS_MAX_IN_FLIGHT_PER_ENDPOINT,
     }),
     ssrfAllowCidrs: Object.freeze([...e.SSRF_ALLOW_CIDRS]),
     listenerEmbeddedWorker: e.WEBHOOKS_LISTENER_EMBEDDED_WORKER,

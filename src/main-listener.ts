@@ -10,7 +10,7 @@ import { defineWorkerMetrics } from './metrics/metric-definitions';
 import { startMetricsServer } from './metrics/metrics-server';
 import { createMetricsRegistry } from './metrics/registry';
 import { registerRetentionSchedule } from './retention/retention-schedule';
-import { buildActivityDeps } from './worker/activity-deps';
+import { buildActivityDeps, closeRateLimiterRedis, createRateLimiterRedis } from './worker/activity-deps';
 import { startEmbeddedWorker } from './worker/embedded-worker';
 
 /** How long messages in hand get to finish on SIGINT/SIGTERM. */
@@ -44,11 +44,12 @@ async function main(): Promise<void> {
   const workerMetrics = config.listenerEmbeddedWorker ? defineWorkerMetrics(registry) : undefined;
   // In the background: Temporal may be down now; until the worker runs, starts go through the lazy client.
   // The activities are built now: a missing WEBHOOKS_ENCRYPTION_KEY is a configuration error and stops start-up.
-  const embedded = config.listenerEmbeddedWorker
+  const limiterRedis = config.listenerEmbeddedWorker ? createRateLimiterRedis(config.redisUrl) : null;
+  const embedded = limiterRedis
     ? startEmbeddedWorker({
         config,
         logger,
-        activities: createActivities(buildActivityDeps({ config, dataSource, logger, metrics: workerMetrics })),
+        activities: createActivities(buildActivityDeps({ config, dataSource, logger, metrics: workerMetrics, redis: limiterRedis })),
         metrics: workerMetrics,
       })
     : null;
@@ -80,7 +81,7 @@ async function main(): Promise<void> {
     await service.stop();
     await embedded?.stop();
     await retention?.done;
-    await Promise.allSettled([dataSource.destroy(), connection.close(), metricsServer.close()]);
+    await Promise.allSettled([dataSource.destroy(), connection.close(), metricsServer.close(), limiterRedis && closeRateLimiterRedis(limiterRedis)]);
     clearTimeout(force);
     logger.info('stopped');
   };

@@ -13,7 +13,7 @@ import { createMetricsRegistry } from './metrics/registry';
 import { registerRetentionSchedule } from './retention/retention-schedule';
 import { connectTemporalClient } from './temporal/client';
 import { installTemporalRuntime } from './worker/temporal-runtime';
-import { buildActivityDeps } from './worker/activity-deps';
+import { buildActivityDeps, closeRateLimiterRedis, createRateLimiterRedis } from './worker/activity-deps';
 import { connectWorker, createWorker } from './worker/create-worker';
 
 async function main(): Promise<void> {
@@ -33,7 +33,9 @@ async function main(): Promise<void> {
   const dataSource = createDataSource(config.databaseUrl, { poolSize: 10 });
   await dataSource.initialize();
   const connection = await connectWorker(config);
-  const activities = createActivities(buildActivityDeps({ config, dataSource, logger, metrics }));
+  // The shared rate limiter's Redis (connects when a rate-limited subscription is first delivered to).
+  const redis = createRateLimiterRedis(config.redisUrl);
+  const activities = createActivities(buildActivityDeps({ config, dataSource, logger, metrics, redis }));
   const worker = await createWorker({ config, connection, activities, metrics });
   // The retention Schedule (hourly retentionWorkflow), registered once whatever the number of workers.
   const temporal = await connectTemporalClient(config);
@@ -56,7 +58,7 @@ async function main(): Promise<void> {
   } finally {
     retention.stop();
     await retention.done;
-    await Promise.allSettled([dataSource.destroy(), connection.close(), temporal.close(), metricsServer.close()]);
+    await Promise.allSettled([dataSource.destroy(), connection.close(), temporal.close(), metricsServer.close(), closeRateLimiterRedis(redis)]);
     logger.info('stopped');
   }
 }

@@ -54,13 +54,36 @@ export interface AttemptFailureDetails {
   readonly nextRetryDelayMs?: number;
 }
 
-export interface SendWebhookResult {
+/** sendWebhook made its attempt and the receiver answered 2xx. */
+export interface SendWebhookSent {
+  /** Absent in results recorded before throttling existed: a result without `kind` is a sent one. */
+  readonly kind?: 'sent';
   /** The delivery row (its id is the webhook-id's source). */
   readonly deliveryId: string;
   readonly statusCode: number;
   /** Delivery-wide sequence number of the successful attempt. */
   readonly attempt: number;
 }
+
+/** Why an attempt was not made now: the subscription's rateLimitPerSecond, or its endpoint's in-flight bound. */
+export type ThrottleReason = 'rate_limit' | 'endpoint_busy';
+
+/**
+ * sendWebhook made no attempt (nothing recorded, nothing sent, no retry spent): the workflow sleeps `waitMs` on a
+ * durable timer, holding no worker slot, then asks again.
+ */
+export interface SendWebhookThrottled {
+  readonly kind: 'throttled';
+  readonly reason: ThrottleReason;
+  readonly waitMs: number;
+  /**
+   * Temporal's attempt number of the throttled call (1 for the local first attempt). The attempts before it were
+   * made (and recorded); this one was not, so the workflow deducts `activityAttempt - 1` from the retry budget.
+   */
+  readonly activityAttempt: number;
+}
+
+export type SendWebhookResult = SendWebhookSent | SendWebhookThrottled;
 
 /** Records FAILURE on the delivery keyed by (event, subscription), creating the row if no attempt ever did. */
 export interface RecordDeliveryFailureInput extends Omit<SendWebhookInput, 'attemptOffset'> {

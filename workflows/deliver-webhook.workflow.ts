@@ -10,6 +10,13 @@
  * non-retryably): recordDeliveryFailure, and the workflow fails (the UI's Failed filter shows it; resetting it
  * re-delivers and appends attempts). The delivery's state in the UI is the workflow's ExecutionStatus: no search
  * attribute is upserted.
+ *
+ * Throttling: sendWebhook may answer `throttled` (the subscription's rate limit, or its endpoint holding its share of
+ * the worker's in-flight requests) instead of making the attempt. Then nothing is recorded and no retry is spent: the
+ * workflow sleeps on a durable timer (no worker slot held) and asks again, the local first attempt as a local
+ * activity again, a later attempt as a new regular activity that continues the budget, the backoff and the attempt
+ * numbers of the one that was throttled (see LaterAttemptsPlan). Without throttling the commands are those of a
+ * workflow started before it existed, so running deliveries replay unchanged.
  */
 import {
   ActivityFailure,
@@ -21,13 +28,15 @@ import {
   sleep,
 } from '@temporalio/workflow';
 import type { DeliveryActivities } from '../activities';
-import { firstAttemptTimeoutOf, firstRetryDelayMs, laterAttemptsRetryPolicy } from '../src/temporal/retry-policy';
+import { afterThrottledAttempt, firstAttemptTimeoutOf, firstRetryDelayMs, laterAttemptsPlan, planRetryPolicy } from '../src/temporal/retry-policy';
 import type {
   AttemptFailureDetails,
   DeliverWebhookInput,
   DeliverWebhookResult,
   SendWebhookInput,
   SendWebhookResult,
+  SendWebhookSent,
+  SendWebhookThrottled,
 } from './deliver-webhook.types';
 
 /** The failure write retries (bounded backoff) until the database answers: a fault must not lose the outcome. */
@@ -67,24 +76,50 @@ function retryAfterOf(error: unknown): number | undefined {
   return typeof details?.nextRetryDelayMs === 'number' ? details.nextRetryDelayMs : undefined;
 }
 
-async function deliver(input: DeliverWebhookInput, delivery: SendWebhookInput): Promise<SendWebhookResult> {
+/** A throttled call made no attempt; a result without `kind` (recorded before throttling existed) is a sent one. */
+function isThrottled(result: SendWebhookResult): result is SendWebhookThrottled {
+  return result.kind === 'throttled';
+}
+
+/** A durable timer: the workflow holds no worker slot while it waits for the limiter or the endpoint. */
+function waitForTurn(throttled: SendWebhookThrottled): Promise<void> {
+  return sleep(Math.max(1, Math.ceil(throttled.waitMs)));
+}
+
+async function deliver(input: DeliverWebhookInput, delivery: SendWebhookInput): Promise<SendWebhookSent> {
   const firstAttempt = proxyLocalActivities<Pick<DeliveryActivities, 'sendWebhook'>>({
     startToCloseTimeout: firstAttemptTimeoutOf(input.retry),
     retry: { maximumAttempts: 1 },
     summary: `POST ${input.eventType} to ${input.targetHost} (attempt 1)`,
   });
-  try {
-    return await firstAttempt.sendWebhook(delivery);
-  } catch (error) {
-    const later = laterAttemptsRetryPolicy(input.retry);
-    if (!later || !isRetryable(error)) throw error;
-    await sleep(firstRetryDelayMs(input.retry, retryAfterOf(error)));
+  let firstFailure: unknown;
+  for (;;) {
+    let result: SendWebhookResult;
+    try {
+      result = await firstAttempt.sendWebhook(delivery);
+    } catch (error) {
+      firstFailure = error;
+      break;
+    }
+    if (!isThrottled(result)) return result;
+    // Throttled: no attempt was made; ask again (still the first attempt) once the limiter or the endpoint allows.
+    await waitForTurn(result);
+  }
+  let plan = laterAttemptsPlan(input.retry);
+  if (!plan || !isRetryable(firstFailure)) throw firstFailure;
+  await sleep(firstRetryDelayMs(input.retry, retryAfterOf(firstFailure)));
+  for (;;) {
     const laterAttempts = proxyActivities<Pick<DeliveryActivities, 'sendWebhook'>>({
       startToCloseTimeout: input.retry.startToCloseTimeoutMs,
-      retry: later,
-      summary: `POST ${input.eventType} to ${input.targetHost} (attempts 2-${input.retry.maximumAttempts})`,
+      retry: planRetryPolicy(plan),
+      summary: `POST ${input.eventType} to ${input.targetHost} (attempts ${plan.attemptOffset + 1}-${input.retry.maximumAttempts})`,
     });
-    return await laterAttempts.sendWebhook({ ...delivery, attemptOffset: 1 });
+    const result = await laterAttempts.sendWebhook({ ...delivery, attemptOffset: plan.attemptOffset });
+    if (!isThrottled(result)) return result;
+    // The throttled attempt ended this activity without being made: the next one makes it, with the attempts
+    // already made deducted from its budget and its attempt numbers continuing after them.
+    await waitForTurn(result);
+    plan = afterThrottledAttempt(plan, result.activityAttempt);
   }
 }
 
@@ -95,7 +130,7 @@ export async function deliverWebhookWorkflow(input: DeliverWebhookInput): Promis
     accountId: input.accountId,
     eventType: input.eventType,
   };
-  let sent: SendWebhookResult;
+  let sent: SendWebhookSent;
   try {
     sent = await deliver(input, delivery);
   } catch (error) {

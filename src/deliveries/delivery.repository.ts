@@ -46,7 +46,14 @@ export interface RecordedAttempt {
 export interface AttemptContext {
   readonly deliveryId: string;
   /** Null when the subscription was deleted. */
-  readonly subscription: { readonly id: string; readonly url: string; readonly isActive: boolean; readonly secrets: StoredSecret[] } | null;
+  readonly subscription: {
+    readonly id: string;
+    readonly url: string;
+    readonly isActive: boolean;
+    readonly secrets: StoredSecret[];
+    /** Null: no rate limit. */
+    readonly rateLimitPerSecond: number | null;
+  } | null;
   /** Null when the event is not stored. */
   readonly event: { readonly type: string; readonly body: string } | null;
 }
@@ -157,7 +164,8 @@ const UPSERT_STARTED_SQL = `
 
 const BEGIN_ATTEMPT_SQL = `
   WITH started AS (${UPSERT_STARTED_SQL})
-  SELECT started.id AS delivery_id, s.id AS subscription_id, s.url, s.is_active, s.secrets, e.type AS event_type, e.body AS event_body
+  SELECT started.id AS delivery_id, s.id AS subscription_id, s.url, s.is_active, s.secrets, s.rate_limit_per_second,
+         e.type AS event_type, e.body AS event_body
     FROM started
     LEFT JOIN webhook_subscriptions s ON s.id = $1::uuid
     LEFT JOIN webhook_events e ON e.id = $3`;
@@ -168,6 +176,7 @@ interface BeginAttemptRow {
   url: string | null;
   is_active: boolean | null;
   secrets: StoredSecret[] | null;
+  rate_limit_per_second: number | null;
   event_type: string | null;
   event_body: string | null;
 }
@@ -186,7 +195,13 @@ export function createDeliveryRepository(dataSource: DataSource): DeliveryReposi
         deliveryId: row.delivery_id,
         subscription: row.subscription_id === null
           ? null
-          : { id: row.subscription_id, url: row.url as string, isActive: row.is_active === true, secrets: row.secrets ?? [] },
+          : {
+              id: row.subscription_id,
+              url: row.url as string,
+              isActive: row.is_active === true,
+              secrets: row.secrets ?? [],
+              rateLimitPerSecond: row.rate_limit_per_second ?? null,
+            },
         event: row.event_type === null ? null : { type: row.event_type, body: row.event_body as string },
       };
     },

@@ -173,7 +173,11 @@ export interface WorkerMetrics {
   readonly deliveriesFailed: Counter<'event_type'>;
   readonly attempts: Counter<'outcome'>;
   readonly attemptDuration: Histogram<'outcome'>;
+  readonly attemptsThrottled: Counter<'reason'>;
 }
+
+/** Why an attempt was put off: the `reason` label of webhooks_delivery_attempts_throttled_total. */
+export const THROTTLE_REASONS = ['rate_limit', 'endpoint_busy'] as const;
 
 export function defineWorkerMetrics(registry: Registry): WorkerMetrics {
   return {
@@ -202,5 +206,18 @@ export function defineWorkerMetrics(registry: Registry): WorkerMetrics {
       buckets: ATTEMPT_DURATION_BUCKETS,
       registers: [registry],
     }),
+    attemptsThrottled: throttledCounter(registry),
   };
+}
+
+function throttledCounter(registry: Registry): Counter<'reason'> {
+  const counter = new Counter({
+    name: 'webhooks_delivery_attempts_throttled_total',
+    help: 'Delivery attempts put off without being made (no retry spent; the workflow waits on a timer), by reason: rate_limit (the subscription\'s rateLimitPerSecond), endpoint_busy (WEBHOOKS_MAX_IN_FLIGHT_PER_ENDPOINT requests already in flight to it from this worker).',
+    labelNames: ['reason'],
+    registers: [registry],
+  });
+  // Both series from the start at 0, so rate() and alerts see them before the first throttled attempt.
+  for (const reason of THROTTLE_REASONS) counter.inc({ reason }, 0);
+  return counter;
 }

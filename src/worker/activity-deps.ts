@@ -1,4 +1,5 @@
 /** Wires the delivery activities' dependencies from config: the one place the worker's real collaborators are built. */
+import { Redis } from 'ioredis';
 import type { DataSource } from 'typeorm';
 import type { ActivityDeps } from '../../activities';
 import { requireEncryptionKey, type Config } from '../config';
@@ -8,6 +9,8 @@ import { createWebhookClient } from '../http/webhook-client';
 import type { Logger } from '../logger';
 import { instrumentWebhookClient } from '../metrics/instrumented-webhook-client';
 import type { WorkerMetrics } from '../metrics/metric-definitions';
+import { createEndpointGate } from '../throttling/endpoint-gate';
+import { createRedisRateLimiter } from '../throttling/rate-limiter';
 
 export interface ActivityDepsOptions {
   readonly config: Config;
@@ -18,6 +21,41 @@ export interface ActivityDepsOptions {
   readonly clock?: () => Date;
   /** Counts and times every HTTP attempt by outcome class; none when absent. */
   readonly metrics?: WorkerMetrics;
+  /**
+   * The connection of the shared rate limiter, owned (and closed) by the composition root: see
+   * createRateLimiterRedis. Absent: one made here from REDIS_URL, which connects only when a subscription with a
+   * rate limit is first delivered to (a caller that never meets one never opens it).
+   */
+  readonly redis?: Redis;
+  /** Prefix of the limiter's Redis keys (tests keep theirs apart); default webhooks:rate:. */
+  readonly rateLimitKeyPrefix?: string;
+}
+
+/**
+ * The rate limiter's own Redis connection: connects on first use, fails a command fast while Redis is away (the
+ * activity then waits and asks again) and reconnects in the background.
+ */
+export function createRateLimiterRedis(redisUrl: string): Redis {
+  const redis = new Redis(redisUrl, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 1,
+    connectTimeout: 2_000,
+    commandTimeout: 2_000,
+    connectionName: 'webhooks-rate-limiter',
+    retryStrategy: (times) => Math.min(times * 200, 2_000),
+  });
+  // Errors reach the asking activity as rejected commands; the event itself needs no handling.
+  redis.on('error', () => undefined);
+  return redis;
+}
+
+/** Closes it: QUIT when it ever connected, nothing to say otherwise. */
+export async function closeRateLimiterRedis(redis: Redis): Promise<void> {
+  if (redis.status === 'wait' || redis.status === 'end') {
+    redis.disconnect();
+    return;
+  }
+  await redis.quit().catch(() => redis.disconnect());
 }
 
 export function buildActivityDeps(options: ActivityDepsOptions): ActivityDeps {
@@ -38,5 +76,16 @@ export function buildActivityDeps(options: ActivityDepsOptions): ActivityDeps {
     logger: options.logger,
     retryAfterCapMs: config.delivery.retryAfterCapMs,
     disableAfterMs: config.delivery.disableAfterMs,
+    rateLimiter: createRedisRateLimiter({
+      redis: options.redis ?? createRateLimiterRedis(config.redisUrl),
+      keyPrefix: options.rateLimitKeyPrefix,
+      // A send not reported answered (its worker died) has surely ended by then: the HTTP timeout and a margin.
+      maxInFlightMs: config.delivery.requestTimeoutMs + 5_000,
+    }),
+    endpointGate: createEndpointGate({
+      maxInFlight: config.delivery.maxInFlightPerEndpoint,
+      // An endpoint is slow (every request counts) past half the request timeout: a hanging one always is.
+      slowAfterMs: Math.ceil(config.delivery.requestTimeoutMs / 2),
+    }),
   };
 }

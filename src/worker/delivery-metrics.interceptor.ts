@@ -1,11 +1,12 @@
 /**
- * Counts finished deliveries from the activities' own calls, without touching them: a `sendWebhook` that returns is
- * a delivery that got its 2xx; a `recordDeliveryFailure` that returns is a delivery recorded as FAILURE. The same
- * for regular and local activities (both pass through the worker's activity interceptors).
+ * Counts finished deliveries from the activities' own calls, without touching them: a `sendWebhook` that returns a
+ * sent result is a delivery that got its 2xx, one that returns `throttled` is an attempt put off (by reason); a
+ * `recordDeliveryFailure` that returns is a delivery recorded as FAILURE. The same for regular and local activities
+ * (both pass through the worker's activity interceptors).
  */
 import type { ActivityInterceptorsFactory } from '@temporalio/worker';
 import { eventTypeLabel } from '../metrics/labels';
-import type { WorkerMetrics } from '../metrics/metric-definitions';
+import { THROTTLE_REASONS, type WorkerMetrics } from '../metrics/metric-definitions';
 
 /** Activity names (wire contracts, see activities/index.ts). */
 const SEND = 'sendWebhook';
@@ -16,14 +17,26 @@ const eventTypeOf = (args: readonly unknown[]): string => {
   return eventTypeLabel(typeof input?.eventType === 'string' ? input.eventType : '');
 };
 
-export function deliveryMetricsInterceptor(metrics: Pick<WorkerMetrics, 'deliveriesSucceeded' | 'deliveriesFailed'>): ActivityInterceptorsFactory {
+/** The reason of a throttled sendWebhook result, or null for a sent one. */
+function throttleReasonOf(result: unknown): string | null {
+  const answer = result as { kind?: unknown; reason?: unknown } | undefined;
+  if (answer?.kind !== 'throttled') return null;
+  return (THROTTLE_REASONS as readonly unknown[]).includes(answer.reason) ? (answer.reason as string) : 'other';
+}
+
+export function deliveryMetricsInterceptor(
+  metrics: Pick<WorkerMetrics, 'deliveriesSucceeded' | 'deliveriesFailed' | 'attemptsThrottled'>,
+): ActivityInterceptorsFactory {
   return (ctx) => ({
     inbound: {
       async execute(input, next) {
         const result = await next(input);
         const type = ctx.info.activityType;
-        if (type === SEND) metrics.deliveriesSucceeded.inc({ event_type: eventTypeOf(input.args) });
-        else if (type === RECORD_FAILURE) metrics.deliveriesFailed.inc({ event_type: eventTypeOf(input.args) });
+        if (type === SEND) {
+          const reason = throttleReasonOf(result);
+          if (reason) metrics.attemptsThrottled.inc({ reason });
+          else metrics.deliveriesSucceeded.inc({ event_type: eventTypeOf(input.args) });
+        } else if (type === RECORD_FAILURE) metrics.deliveriesFailed.inc({ event_type: eventTypeOf(input.args) });
         return result;
       },
     },

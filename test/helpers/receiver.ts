@@ -65,6 +65,10 @@ export interface Receiver {
   readonly port: number;
   /** Every request recorded so far, in order of arrival. */
   readonly requests: readonly RecordedRequest[];
+  /** Requests arrived and not answered yet (a hanging answer stays open until the client gives up). */
+  readonly open: number;
+  /** The most requests ever open at once since the start (or the last reset). */
+  readonly maxOpen: number;
   /** Queues answers for the next requests, one per request, in order. */
   enqueue(...responses: Responder[]): void;
   /** Sets the answer used once the queue is empty. */
@@ -91,9 +95,16 @@ export async function startReceiver(options: ReceiverOptions = {}): Promise<Rece
   let fallback: Responder = options.defaultResponse ?? DEFAULT_RESPONSE;
   const waiters = new Set<() => void>();
   const timers = new Set<NodeJS.Timeout>();
+  const concurrency = { open: 0, maxOpen: 0 };
 
   const server = http.createServer((req, res) => {
     const receivedAt = Date.now();
+    concurrency.open += 1;
+    concurrency.maxOpen = Math.max(concurrency.maxOpen, concurrency.open);
+    // 'close': the answer was sent, or the client dropped the connection (a timeout against a hanging answer).
+    res.once('close', () => {
+      concurrency.open -= 1;
+    });
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
@@ -117,6 +128,12 @@ export async function startReceiver(options: ReceiverOptions = {}): Promise<Rece
     url: `${origin}/hook`,
     port,
     requests,
+    get open() {
+      return concurrency.open;
+    },
+    get maxOpen() {
+      return concurrency.maxOpen;
+    },
     enqueue: (...responses) => queue.push(...responses),
     setDefault: (response) => {
       fallback = response;
@@ -141,6 +158,7 @@ export async function startReceiver(options: ReceiverOptions = {}): Promise<Rece
       }),
     reset: () => {
       requests.length = 0;
+      concurrency.maxOpen = concurrency.open;
       queue.length = 0;
       fallback = options.defaultResponse ?? DEFAULT_RESPONSE;
     },

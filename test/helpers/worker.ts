@@ -4,11 +4,11 @@
  */
 import { bundleWorkflowCode, Runtime, type WorkflowBundle, type Worker } from '@temporalio/worker';
 import type { DataSource } from 'typeorm';
-import { createActivities } from '../../activities';
+import { createActivities, type ActivityDeps } from '../../activities';
 import type { Config } from '../../src/config';
 import type { Resolver } from '../../src/http/ssrf';
 import { createLogger } from '../../src/logger';
-import { buildActivityDeps } from '../../src/worker/activity-deps';
+import { buildActivityDeps, closeRateLimiterRedis, createRateLimiterRedis } from '../../src/worker/activity-deps';
 import { connectWorker, createWorker, WORKFLOWS_PATH } from '../../src/worker/create-worker';
 
 let runtimeQuieted = false;
@@ -42,11 +42,24 @@ export async function startTestWorker(options: {
   taskQueue: string;
   bundle: WorkflowBundle;
   resolver?: Resolver;
+  /** Prefix of the rate limiter's Redis keys (a test that limits subscriptions passes its own and deletes them). */
+  rateLimitKeyPrefix?: string;
+  /** Changes the wired dependencies (e.g. tags this worker's requests) before the activities are built. */
+  decorate?: (deps: ActivityDeps) => ActivityDeps;
 }): Promise<TestWorker> {
   quietRuntime();
   const connection = await connectWorker(options.config);
   const logger = createLogger('test-worker', options.config.logLevel);
-  const activities = createActivities(buildActivityDeps({ config: options.config, dataSource: options.dataSource, logger, resolver: options.resolver }));
+  const redis = createRateLimiterRedis(options.config.redisUrl);
+  const deps = buildActivityDeps({
+    config: options.config,
+    dataSource: options.dataSource,
+    logger,
+    resolver: options.resolver,
+    redis,
+    rateLimitKeyPrefix: options.rateLimitKeyPrefix,
+  });
+  const activities = createActivities(options.decorate ? options.decorate(deps) : deps);
   const worker = await createWorker({
     config: options.config,
     connection,
@@ -63,6 +76,7 @@ export async function startTestWorker(options: {
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await running;
       await connection.close();
+      await closeRateLimiterRedis(redis);
     },
   };
 }

@@ -43,6 +43,11 @@ describe('loadConfig', () => {
     expect(config.metrics).toEqual({ listenerPort: 0, workerPort: 19465, workerSdkPort: null });
   });
 
+  it('bounds the requests in flight per endpoint to 10 by default, or WEBHOOKS_MAX_IN_FLIGHT_PER_ENDPOINT', () => {
+    expect(loadConfig({}).delivery.maxInFlightPerEndpoint).toBe(10);
+    expect(loadConfig({ WEBHOOKS_MAX_IN_FLIGHT_PER_ENDPOINT: '3' }).delivery.maxInFlightPerEndpoint).toBe(3);
+  });
+
   it('turns the listener\'s embedded worker off with WEBHOOKS_LISTENER_EMBEDDED_WORKER=false', () => {
     expect(loadConfig({ WEBHOOKS_LISTENER_EMBEDDED_WORKER: 'false' }).listenerEmbeddedWorker).toBe(false);
     expect(loadConfig({ WEBHOOKS_LISTENER_EMBEDDED_WORKER: 'true' }).listenerEmbeddedWorker).toBe(true);
@@ -113,6 +118,9 @@ describe('loadConfig', () => {
     ['WEBHOOKS_DISABLE_AFTER_HOURS', '-1', 'WEBHOOKS_DISABLE_AFTER_HOURS'],
     ['WEBHOOKS_DISABLE_AFTER_HOURS', 'five days', 'WEBHOOKS_DISABLE_AFTER_HOURS'],
     ['WEBHOOKS_DISABLE_AFTER_HOURS', '8761', 'WEBHOOKS_DISABLE_AFTER_HOURS'],
+    ['WEBHOOKS_MAX_IN_FLIGHT_PER_ENDPOINT', '0', 'WEBHOOKS_MAX_IN_FLIGHT_PER_ENDPOINT'],
+    ['WEBHOOKS_MAX_IN_FLIGHT_PER_ENDPOINT', '1001', 'WEBHOOKS_MAX_IN_FLIGHT_PER_ENDPOINT'],
+    ['WEBHOOKS_MAX_IN_FLIGHT_PER_ENDPOINT', 'ten', 'WEBHOOKS_MAX_IN_FLIGHT_PER_ENDPOINT'],
   ])('refuses %s=%s with a message naming the variable', (name, value, named) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(named));

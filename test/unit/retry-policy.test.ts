@@ -1,11 +1,14 @@
 import { loadConfig } from '../../src/config';
 import {
+  afterThrottledAttempt,
   DB_WRITE_MARGIN_MS,
   deliveryRetryPolicy,
   FIRST_ATTEMPT_DB_MARGIN_MS,
   firstAttemptTimeoutOf,
   firstRetryDelayMs,
+  laterAttemptsPlan,
   laterAttemptsRetryPolicy,
+  planRetryPolicy,
   scheduleSpanMs,
   toActivityRetryPolicy,
   workflowTaskTimeoutMs,
@@ -87,5 +90,51 @@ describe('delivery retry policy', () => {
     expect(firstRetryDelayMs(policy, undefined)).toBe(5_000);
     expect(firstRetryDelayMs(policy, 30_000)).toBe(30_000);
     expect(firstRetryDelayMs(policy, 0)).toBe(5_000);
+  });
+});
+
+describe('attempt accounting across throttled attempts', () => {
+  const policy = { initialIntervalMs: 5_000, backoffCoefficient: 2, maximumIntervalMs: 60_000, maximumAttempts: 20, startToCloseTimeoutMs: 1 };
+
+  it('starts the later attempts after the local one: offset 1, the rest of the budget, the second interval', () => {
+    expect(laterAttemptsPlan(policy)).toEqual({ attemptOffset: 1, maximumAttempts: 19, initialIntervalMs: 10_000, backoffCoefficient: 2, maximumIntervalMs: 60_000 });
+    expect(laterAttemptsPlan({ ...policy, maximumAttempts: 1 })).toBeNull();
+  });
+
+  it.each([
+    // throttled at the activity's attempt n: n - 1 attempts were made and are deducted; the backoff moves on as far
+    [1, { attemptOffset: 1, maximumAttempts: 19, initialIntervalMs: 10_000 }],
+    [2, { attemptOffset: 2, maximumAttempts: 18, initialIntervalMs: 20_000 }],
+    [4, { attemptOffset: 4, maximumAttempts: 16, initialIntervalMs: 60_000 }],
+    [19, { attemptOffset: 19, maximumAttempts: 1, initialIntervalMs: 60_000 }],
+  ])('after a throttled attempt %i of the first regular activity: %o', (throttledAttempt, expected) => {
+    expect(afterThrottledAttempt(laterAttemptsPlan(policy)!, throttledAttempt)).toMatchObject(expected);
+  });
+
+  it('never spends the throttled attempt: the delivery still makes every attempt of its policy, with gap-free keys', () => {
+    // Throttle every regular activity at its third attempt, and count the attempts made until the budget is gone.
+    let plan = laterAttemptsPlan(policy)!;
+    const keys = [1]; // the local first attempt
+    for (;;) {
+      const made = Math.min(2, plan.maximumAttempts);
+      for (let attempt = 1; attempt <= made; attempt += 1) keys.push(plan.attemptOffset + attempt);
+      if (made === plan.maximumAttempts) break;
+      plan = afterThrottledAttempt(plan, made + 1);
+    }
+    expect(keys).toEqual(Array.from({ length: policy.maximumAttempts }, (_, i) => i + 1));
+  });
+
+  it('keeps at least the throttled attempt in the budget even if told of more than were left', () => {
+    const last = { ...laterAttemptsPlan(policy)!, maximumAttempts: 2 };
+    expect(afterThrottledAttempt(last, 5)).toMatchObject({ attemptOffset: 2, maximumAttempts: 1 });
+  });
+
+  it('is the Temporal retry policy the regular activity runs under', () => {
+    expect(planRetryPolicy(afterThrottledAttempt(laterAttemptsPlan(policy)!, 2))).toEqual({
+      initialInterval: 20_000,
+      backoffCoefficient: 2,
+      maximumInterval: 60_000,
+      maximumAttempts: 18,
+    });
   });
 });

@@ -8,7 +8,8 @@ import { ApplicationFailure, Client, Connection, WorkflowFailedError } from '@te
 import { NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worker';
 import type { DeliveryActivities } from '../../activities';
 import { WORKFLOW_TYPE } from '../../src/temporal/contract';
-import type { DeliverWebhookInput, RecordDeliveryFailureInput, SendWebhookInput } from '../../workflows/deliver-webhook.types';
+import { Context } from '@temporalio/activity';
+import type { DeliverWebhookInput, RecordDeliveryFailureInput, SendWebhookInput, SendWebhookThrottled } from '../../workflows/deliver-webhook.types';
 import { bundleWorkflows } from '../helpers/worker';
 import { uniqueTaskQueue } from '../helpers/temporal';
 
@@ -34,16 +35,32 @@ afterAll(async () => {
 interface Calls {
   sends: SendWebhookInput[];
   failures: RecordDeliveryFailureInput[];
+  /** The attempt key (offset + Temporal's attempt) of every call that was not throttled, i.e. made an attempt. */
+  attemptKeys: number[];
 }
 
-function stubActivities(send: (call: number) => Promise<void>, options: { failFailureWriteOnce?: boolean } = {}) {
-  const calls: Calls = { sends: [], failures: [] };
+/** What a throttled sendWebhook answers, with Temporal's attempt number of the call (as the activity reports it). */
+function throttled(waitMs: number, reason: SendWebhookThrottled['reason'] = 'rate_limit'): SendWebhookThrottled {
+  return { kind: 'throttled', reason, waitMs, activityAttempt: Context.current().info.attempt };
+}
+
+function stubActivities(send: (call: number) => Promise<void | SendWebhookThrottled>, options: { failFailureWriteOnce?: boolean } = {}) {
+  const calls: Calls = { sends: [], failures: [], attemptKeys: [] };
   let failureWriteErrors = options.failFailureWriteOnce ? 1 : 0;
   const activities: DeliveryActivities = {
     async sendWebhook(input) {
       calls.sends.push(input);
-      await send(calls.sends.length);
-      return { deliveryId: 'delivery-1', statusCode: 200, attempt: calls.sends.length };
+      const key = (input.attemptOffset ?? 0) + Context.current().info.attempt;
+      let answer: void | SendWebhookThrottled;
+      try {
+        answer = await send(calls.sends.length);
+      } catch (error) {
+        calls.attemptKeys.push(key);
+        throw error;
+      }
+      if (answer) return answer;
+      calls.attemptKeys.push(key);
+      return { kind: 'sent', deliveryId: 'delivery-1', statusCode: 200, attempt: calls.attemptKeys.length };
     },
     async recordDeliveryFailure(input) {
       if (failureWriteErrors > 0) {
@@ -199,6 +216,55 @@ describe('deliverWebhookWorkflow (stub activities)', () => {
     const result = await run(activities);
     expect(calls.failures.map((f) => f.error)).toEqual(['subscription s was deleted']);
     expect(result.status).toBe('FAILED');
+  });
+
+  it('waits on a timer and asks again as the local first attempt when it is throttled, spending no attempt', async () => {
+    const { activities, calls } = stubActivities(async (call) => (call <= 2 ? throttled(40, 'endpoint_busy') : undefined));
+    const result = await run(activities);
+    expect(result.status).toBe('COMPLETED');
+    expect(calls.sends.map((s) => s.attemptOffset)).toEqual([undefined, undefined, undefined]);
+    expect(calls.attemptKeys).toEqual([1]);
+    expect(timerDelaysMs(result.history)).toEqual([40, 40]);
+    expect(countOf(result.history, 'markerRecordedEventAttributes')).toBe(3);
+    expect(activityTypesOf(result.history)).toEqual([]);
+    expect(calls.failures).toEqual([]);
+  });
+
+  it('ends a regular activity at a throttled attempt and continues the budget, backoff and attempt numbers in the next', async () => {
+    const policy = { initialIntervalMs: 100, backoffCoefficient: 2, maximumIntervalMs: 1_000, maximumAttempts: 5, startToCloseTimeoutMs: 5_000 };
+    // Attempt 1 (local) and 2 (regular, its attempt 1) fail; the regular activity's attempt 2 is throttled; the next
+    // activity makes attempts 3, 4 and 5, all failing: five attempts made, as the policy allows, then FAILURE.
+    const { activities, calls } = stubActivities(async (call) => {
+      if (call === 3) return throttled(30);
+      throw ApplicationFailure.retryable('HTTP 500', 'DeliveryAttemptFailed');
+    });
+    const result = await run(activities, policy);
+    expect(result.status).toBe('FAILED');
+    expect(calls.attemptKeys).toEqual([1, 2, 3, 4, 5]);
+    expect(calls.sends.map((s) => s.attemptOffset)).toEqual([undefined, 1, 1, 2, 2, 2]);
+    expect(activityTypesOf(result.history)).toEqual(['sendWebhook', 'sendWebhook', 'recordDeliveryFailure']);
+    const policies = (result.history.events ?? []).flatMap((e) => {
+      const scheduled = e.activityTaskScheduledEventAttributes;
+      return scheduled?.activityType?.name === 'sendWebhook' ? [scheduled.retryPolicy] : [];
+    });
+    expect(policies.map((p) => [p?.maximumAttempts, Number(p?.initialInterval?.seconds ?? 0) * 1000 + Math.round((p?.initialInterval?.nanos ?? 0) / 1e6)])).toEqual([
+      [4, 200],
+      [3, 400],
+    ]);
+    expect(timerDelaysMs(result.history)).toEqual([100, 30]);
+    expect(calls.failures.map((f) => f.error)).toEqual(['HTTP 500']);
+  });
+
+  it('replays a throttled delivery\'s history deterministically', async () => {
+    const { activities } = stubActivities(async (call) => {
+      if (call === 1) return throttled(20);
+      if (call === 2) throw ApplicationFailure.retryable('HTTP 500', 'DeliveryAttemptFailed');
+      if (call === 3) return throttled(20);
+      return undefined;
+    });
+    const { history, workflowId, status } = await run(activities);
+    expect(status).toBe('COMPLETED');
+    await expect(Worker.runReplayHistory({ workflowBundle: bundle }, history, workflowId)).resolves.toBeUndefined();
   });
 
   it('replays its own history deterministically', async () => {
