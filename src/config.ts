@@ -5,6 +5,12 @@
  */
 import { z } from 'zod';
 import { parseCidrList } from './http/ssrf/cidr-list';
+import {
+  describeTemporalConnection,
+  loadTemporalConnectionSettings,
+  TemporalEnvironmentError,
+  type TemporalConnectionSettings,
+} from './temporal/environment-config';
 
 const HOUR_MS = 60 * 60 * 1000;
 const DAY_MS = 24 * HOUR_MS;
@@ -91,8 +97,22 @@ const envSchema = z.object({
     })
     .default({ strategy: 'minid' }),
   WEBHOOKS_LISTENER_MAX_IN_HAND: intFrom(1, 100_000).default(200),
-  TEMPORAL_ADDRESS: nonEmpty.default('127.0.0.1:7233'),
-  TEMPORAL_NAMESPACE: nonEmpty.default('default'),
+  // Temporal's environment configuration (src/temporal/environment-config.ts reads these with @temporalio/envconfig,
+  // beside TEMPORAL_GRPC_META_*); validated here for their form only. Defaults: TEMPORAL_DEFAULTS.
+  TEMPORAL_ADDRESS: nonEmpty.optional(),
+  TEMPORAL_NAMESPACE: nonEmpty.optional(),
+  TEMPORAL_API_KEY: nonEmpty.optional(),
+  TEMPORAL_PROFILE: nonEmpty.optional(),
+  TEMPORAL_CONFIG_FILE: nonEmpty.optional(),
+  TEMPORAL_TLS: z.enum(['true', 'false', '1', '0']).optional(),
+  TEMPORAL_TLS_CLIENT_CERT_PATH: nonEmpty.optional(),
+  TEMPORAL_TLS_CLIENT_CERT_DATA: nonEmpty.optional(),
+  TEMPORAL_TLS_CLIENT_KEY_PATH: nonEmpty.optional(),
+  TEMPORAL_TLS_CLIENT_KEY_DATA: nonEmpty.optional(),
+  TEMPORAL_TLS_SERVER_CA_CERT_PATH: nonEmpty.optional(),
+  TEMPORAL_TLS_SERVER_CA_CERT_DATA: nonEmpty.optional(),
+  TEMPORAL_TLS_SERVER_NAME: nonEmpty.optional(),
+  TEMPORAL_TLS_DISABLE_HOST_VERIFICATION: z.enum(['true', 'false', '1', '0']).optional(),
   TEMPORAL_TASK_QUEUE: nonEmpty.default('webhooks-queue'),
   WEBHOOKS_REQUEST_TIMEOUT_MS: intFrom(100, 60_000).default(5000),
   WEBHOOKS_RETRY_INITIAL_INTERVAL_MS: intFrom(10, DAY_MS).default(5_000),
@@ -139,7 +159,10 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
-/** Every environment variable the engine reads. */
+/** Where Temporal is when neither a variable nor the profile says. */
+export const TEMPORAL_DEFAULTS = Object.freeze({ address: '127.0.0.1:7233', namespace: 'default' });
+
+/** Every environment variable the engine reads (and TEMPORAL_GRPC_META_<header>, a gRPC header each). */
 export const CONFIG_VARIABLES: readonly string[] = Object.freeze(Object.keys(envSchema.shape));
 
 export type Config = Readonly<{
@@ -164,7 +187,12 @@ export type Config = Readonly<{
   }> | null;
   /** Messages in hand per listener process, both ways in together. */
   listenerMaxInHand: number;
-  temporal: Readonly<{ address: string; namespace: string; taskQueue: string }>;
+  /**
+   * Where and how to reach Temporal (address, namespace, API key, TLS, gRPC headers: Temporal's environment
+   * configuration, see src/temporal/environment-config.ts) and the engine's task queue. Holds credentials: log it
+   * only through describeConfig.
+   */
+  temporal: TemporalConnectionSettings & Readonly<{ taskQueue: string }>;
   delivery: Readonly<{
     requestTimeoutMs: number;
     retry: Readonly<{ initialIntervalMs: number; backoffCoefficient: number; maximumIntervalMs: number; maximumAttempts: number }>;
@@ -210,6 +238,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
   }
   const e = parsed.data;
+  let temporal: TemporalConnectionSettings;
+  try {
+    temporal = loadTemporalConnectionSettings(env, TEMPORAL_DEFAULTS);
+  } catch (error) {
+    if (error instanceof TemporalEnvironmentError) throw new ConfigError([error.message]);
+    throw error;
+  }
   if (e.WEBHOOKS_RETRY_INITIAL_INTERVAL_MS > e.WEBHOOKS_RETRY_MAX_INTERVAL_MS) {
     throw new ConfigError(['WEBHOOKS_RETRY_INITIAL_INTERVAL_MS: must not exceed WEBHOOKS_RETRY_MAX_INTERVAL_MS']);
   }
@@ -235,7 +270,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
             trim: Object.freeze({ ...e.WEBHOOKS_STREAM_TRIM }),
           }),
     listenerMaxInHand: e.WEBHOOKS_LISTENER_MAX_IN_HAND,
-    temporal: Object.freeze({ address: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE, taskQueue: e.TEMPORAL_TASK_QUEUE }),
+    temporal: Object.freeze({ ...temporal, taskQueue: e.TEMPORAL_TASK_QUEUE }),
     delivery: Object.freeze({
       requestTimeoutMs: e.WEBHOOKS_REQUEST_TIMEOUT_MS,
       retry: Object.freeze({
@@ -279,7 +314,7 @@ export function describeConfig(config: Config): Record<string, unknown> {
     redisChannel: config.redisChannel,
     redisStream: config.redisStream,
     listenerMaxInHand: config.listenerMaxInHand,
-    temporal: config.temporal,
+    temporal: { ...describeTemporalConnection(config.temporal), taskQueue: config.temporal.taskQueue },
     delivery: config.delivery,
     ssrfAllowCidrs: config.ssrfAllowCidrs,
     listenerEmbeddedWorker: config.listenerEmbeddedWorker,

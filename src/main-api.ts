@@ -16,6 +16,7 @@ import { systemResolver } from './http/ssrf';
 import { createLogger } from './logger';
 import { createMetricsRegistry } from './metrics/registry';
 import { createSubscriptionRepository } from './subscriptions/subscription.repository';
+import { clientConnectionOptions } from './temporal/connection-options';
 
 /** How long in-flight requests get to finish on SIGINT/SIGTERM before connections are cut. */
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -33,10 +34,11 @@ async function main(): Promise<void> {
   const redis = new Redis(config.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 1, enableOfflineQueue: false });
   redis.on('error', (error: Error) => logger.warn({ error: error.message }, 'redis connection error'));
   // Lazy: the API serves subscriptions while Temporal is down (readiness reports it) and gRPC reconnects by itself.
-  const temporal = Connection.lazy({
-    address: config.temporal.address,
-    channelArgs: { 'grpc.initial_reconnect_backoff_ms': 500, 'grpc.max_reconnect_backoff_ms': 5_000 },
-  });
+  const temporal = Connection.lazy(
+    clientConnectionOptions(config.temporal, {
+      channelArgs: { 'grpc.initial_reconnect_backoff_ms': 500, 'grpc.max_reconnect_backoff_ms': 5_000 },
+    }),
+  );
   const temporalClient = new Client({ connection: temporal, namespace: config.temporal.namespace });
   const subscriptions = createSubscriptionRepository(dataSource);
 

@@ -4,6 +4,7 @@
  */
 import { Client, Connection } from '@temporalio/client';
 import type { Config } from '../config';
+import { clientConnectionOptions } from './connection-options';
 
 export interface TemporalClientHandle {
   readonly connection: Connection;
@@ -12,7 +13,7 @@ export interface TemporalClientHandle {
 }
 
 export async function connectTemporalClient(config: Pick<Config, 'temporal'>): Promise<TemporalClientHandle> {
-  const connection = await Connection.connect({ address: config.temporal.address });
+  const connection = await Connection.connect(clientConnectionOptions(config.temporal));
   const client = new Client({ connection, namespace: config.temporal.namespace });
   return { connection, client, close: () => connection.close() };
 }

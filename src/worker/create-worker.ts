@@ -6,6 +6,7 @@ import path from 'node:path';
 import { NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worker';
 import type { DeliveryActivities } from '../../activities';
 import type { Config } from '../config';
+import { nativeConnectionOptions } from '../temporal/connection-options';
 import type { WorkerMetrics } from '../metrics/metric-definitions';
 import { deliveryMetricsInterceptor } from './delivery-metrics.interceptor';
 
@@ -38,7 +39,7 @@ export const WORKER_SLOTS = {
 } as const;
 
 export function connectWorker(config: Pick<Config, 'temporal'>): Promise<NativeConnection> {
-  return NativeConnection.connect({ address: config.temporal.address });
+  return NativeConnection.connect(nativeConnectionOptions(config.temporal));
 }
 
 export function createWorker(options: CreateWorkerOptions): Promise<Worker> {

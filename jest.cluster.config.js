@@ -1,0 +1,16 @@
+/**
+ * The cluster suite (`npm run test:cluster`), apart from `npm test`: a real Temporal cluster (frontend, history,
+ * matching and worker processes on Postgres, src/cluster) on ports 20000 above the defaults, so that it does not
+ * meet `npm run dev` or `npm run cluster`; a fresh Postgres database for the engine. Builds the server once.
+ */
+const base = require('./jest.config');
+
+module.exports = {
+  ...base,
+  roots: ['<rootDir>/test/cluster'],
+  testPathIgnorePatterns: [],
+  globalSetup: '<rootDir>/test/cluster/global-setup.ts',
+  globalTeardown: '<rootDir>/test/cluster/global-teardown.ts',
+  testTimeout: 600_000,
+  slowTestThreshold: 120,
+};
