@@ -42,7 +42,7 @@ describe('delivery repository', () => {
     const event = await insertEvent(dataSource, { accountId: subscription.accountId });
     const begun = await deliveries.beginAttempt({ ...start(), eventId: event.id, subscriptionId: subscription.id, accountId: subscription.accountId });
 
-    expect(begun.subscription).toEqual({ id: subscription.id, url: 'https://hooks.example.com/in', isActive: true, secrets: subscription.secrets });
+    expect(begun.subscription).toEqual({ id: subscription.id, url: 'https://hooks.example.com/in', isActive: true, rateLimitPerSecond: null, secrets: subscription.secrets });
     expect(begun.event).toEqual({ type: event.type, body: event.body });
     expect(await deliveries.findById(begun.deliveryId)).toMatchObject({ status: 'PENDING', eventId: event.id, subscriptionId: subscription.id });
     const again = await deliveries.beginAttempt({ ...start(), eventId: event.id, subscriptionId: subscription.id, accountId: subscription.accountId });
