@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { migrate } from '../../src/db/migrate';
+import { engineTestEnv } from '../helpers/engine-test-env';
 
 /**
  * What the cluster suite's files share: the Temporal binaries (built once into .tools/bin by
@@ -27,14 +28,7 @@ export default async function globalSetup(): Promise<void> {
   await migrate(dbUrl.toString());
 
   Object.assign(process.env, {
-    TEST_RUN_ID: runId,
+    ...engineTestEnv(runId, dbUrl.toString()),
     TEMPORAL_CLUSTER_BINARIES: binaries.join(path.delimiter),
-    DATABASE_URL: dbUrl.toString(),
-    REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
-    WEBHOOKS_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
-    LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
-    WEBHOOKS_LISTENER_METRICS_PORT: '0',
-    WEBHOOKS_WORKER_METRICS_PORT: '0',
-    WEBHOOKS_WORKER_SDK_METRICS_PORT: '0',
   });
 }

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { startTemporalDevServer } from '../../src/dev/temporal-dev-server';
 import { migrate } from '../../src/db/migrate';
+import { engineTestEnv } from './engine-test-env';
 import { freePort } from './free-port';
 
 /**
@@ -26,19 +27,10 @@ export default async function globalSetup(): Promise<void> {
   await migrate(dbUrl.toString());
 
   Object.assign(process.env, {
-    TEST_RUN_ID: runId,
+    ...engineTestEnv(runId, dbUrl.toString()),
     TEMPORAL_ADDRESS: server.address,
     TEMPORAL_NAMESPACE: server.namespace,
     TEMPORAL_TEST_LOG: logFile,
-    DATABASE_URL: dbUrl.toString(),
-    REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
-    WEBHOOKS_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
-    LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
-    // Engine processes spawned by tests serve /metrics on free ports and no SDK exporter, never the fixed defaults
-    // (other runs, and npm run dev, may hold those); a test that scrapes them passes its own free ports.
-    WEBHOOKS_LISTENER_METRICS_PORT: '0',
-    WEBHOOKS_WORKER_METRICS_PORT: '0',
-    WEBHOOKS_WORKER_SDK_METRICS_PORT: '0',
   });
   (globalThis as Record<string, unknown>).__TEMPORAL_SERVER__ = server;
 }
