@@ -22,8 +22,12 @@ import { readTemporalDevConfig } from '../src/dev/temporal-dev-config';
 import { PROJECT_ROOT } from './children';
 import type { TemporalTarget } from './environment';
 
-/** Tried in order; the test suite uses 20000, `npm run cluster` 0. */
-export const CLUSTER_PORT_OFFSETS = [30_000, 31_000, 32_000, 33_000, 34_000, 35_000] as const;
+/**
+ * Tried in order; the test suite uses 20000 (its UI on 28233), `npm run cluster` 0. At most 25000: the server
+ * stores each host's membership port in a Postgres smallint (cluster_membership.rpc_port), so 6939 + offset must
+ * stay below 32768.
+ */
+export const CLUSTER_PORT_OFFSETS = [22_000, 23_000, 24_000, 25_000] as const;
 
 /** Every port deploy/temporal-server/webhooks.yaml opens at an offset: gRPC, HTTP, membership, metrics. */
 export function clusterPortsAt(offset: number): number[] {

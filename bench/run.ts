@@ -87,7 +87,9 @@ async function runSystem(system: SystemUnderTest, env: BenchEnvironment, receive
     describe:
       (system.name === 'engine' && ENGINE_LAYOUT === 'separate'
         ? `${system.describe}; here with --engine-layout=separate: the listener without its embedded worker (WEBHOOKS_LISTENER_EMBEDDED_WORKER=false), no eager start, the worker process makes every delivery`
-        : system.describe) + (system.name === 'engine' && WORKERS !== 1 ? `; ${WORKERS} start:worker processes beside the listener` : ''),
+        : system.describe
+      ).replace('same dev server', TEMPORAL === 'cluster' ? 'same cluster' : 'same dev server') +
+      (system.name === 'engine' && WORKERS !== 1 ? `; ${WORKERS} start:worker processes beside the listener` : ''),
     phases: [],
     ownGroups: [],
     memory: [],
