@@ -4,7 +4,8 @@
  * configures it (temporal-dev.yaml: SQLite file with its pragmas, dynamic config, search attributes), its file in
  * the run's log directory. Reports the drain (first publish to last receipt) and its rate, loss and duplicates per
  * (event, subscription), and per successful delivery: history events, workflow tasks, billable actions (a history
- * sample) and frontend RPCs (the server's counters), plus CPU per process group.
+ * sample) and frontend RPCs (the server's counters), plus CPU per process group. With --temporal=cluster the burst
+ * runs on the run's cluster instead (the cluster is what production runs; it has no file-backed variant).
  */
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
@@ -16,13 +17,13 @@ import { createSubscriptionRepository } from '../src/subscriptions/subscription.
 import { deliveryWorkflowId } from '../src/temporal/contract';
 import { freePort } from '../test/helpers/free-port';
 import { track } from './children';
-import type { BenchEnvironment } from './environment';
+import type { BenchEnvironment, TemporalTarget } from './environment';
 import { waitForReceipts } from './phases';
 import { ProcMonitor, withDescendants } from './proc-monitor';
 import { benchEnvelope } from './publisher';
 import type { ReceiverHandle } from './receiver-client';
 import { SYSTEMS } from './systems';
-import { perDelivery, scrapeTemporalCounters } from './temporal-metrics';
+import { perDelivery, scrapeTemporalCounters, type TemporalRequests } from './temporal-metrics';
 import { sampleHistories, type HistorySample } from './temporal-history';
 
 export interface BurstPlan {
@@ -46,10 +47,31 @@ export interface BurstResult {
   cpuSeconds: Record<string, number>;
   ownGroups: string[];
   history?: HistorySample;
-  temporalRequests?: { rpcs: Array<[string, number]>; rpcTotal: number; persistence: number };
-  /** The file-backed dev server's command line. */
+  temporalRequests?: TemporalRequests;
+  /** Commits of Temporal's own Postgres databases per delivery (cluster only). */
+  temporalCommits?: number;
+  /** Where it ran: 'dev' (a file-backed dev server of its own) or 'cluster' (the run's cluster). */
+  temporalKind: TemporalTarget['kind'];
+  /** The file-backed dev server's command line (or the cluster's service command). */
   temporalCommand: string;
   error?: string;
+}
+
+/** A file-backed dev server as `npm run dev` runs it, its file in the run's log directory. */
+async function startFileBackedServer(env: BenchEnvironment): Promise<TemporalTarget> {
+  const [port, uiPort, httpPort, metricsPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  const dbFilename = path.join(env.logDir, 'burst-temporal', 'temporal.sqlite');
+  const overrides = { port, uiPort, httpPort, metricsPort, dbFilename, logLevel: 'error' };
+  const server = await startTemporalDevServer({ config: overrides, headless: true, logFile: path.join(env.logDir, 'burst-temporal.log') });
+  track(server.process);
+  return {
+    kind: 'dev',
+    temporal: server,
+    command: [temporalCliPath(), ...startDevArgs({ ...readTemporalDevConfig(), ...overrides }, { headless: true })].join(' '),
+    groups: [['temporal-server', () => withDescendants(server.process.pid as number)]],
+    metricsUrls: { server: `http://127.0.0.1:${metricsPort}/metrics` },
+    stop: () => server.stop(),
+  };
 }
 
 export async function runBurst(
@@ -58,11 +80,9 @@ export async function runBurst(
   plan: BurstPlan,
   log: (line: string) => void,
   engineLayout: 'embedded' | 'separate' = 'embedded',
+  workers = 1,
 ): Promise<BurstResult> {
-  const [port, uiPort, httpPort, metricsPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
-  const dbFilename = path.join(env.logDir, 'burst-temporal', 'temporal.sqlite');
-  const overrides = { port, uiPort, httpPort, metricsPort, dbFilename, logLevel: 'error' };
-  const temporalCommand = [temporalCliPath(), ...startDevArgs({ ...readTemporalDevConfig(), ...overrides }, { headless: true })].join(' ');
+  const onCluster = env.temporalKind === 'cluster';
   const expected = plan.events * plan.subscriptions;
   const result: BurstResult = {
     plan,
@@ -76,11 +96,23 @@ export async function runBurst(
     recordedSuccess: 0,
     cpuSeconds: {},
     ownGroups: [],
-    temporalCommand,
+    temporalKind: env.temporalKind,
+    temporalCommand: env.temporalCommand,
   };
-  log(`\n== burst: ${plan.events} events x ${plan.subscriptions} subscriptions, file-backed dev server (${path.relative(env.logDir, dbFilename)} in the log directory)`);
-  const server = await startTemporalDevServer({ config: overrides, headless: true, logFile: path.join(env.logDir, 'burst-temporal.log') });
-  track(server.process);
+  log(`\n== burst: ${plan.events} events x ${plan.subscriptions} subscriptions, ${onCluster ? "on the run's cluster" : 'file-backed dev server (burst-temporal/ in the log directory)'}`);
+  const target: TemporalTarget = onCluster
+    ? {
+        kind: 'cluster',
+        temporal: env.temporal,
+        command: env.temporalCommand,
+        groups: env.temporalGroups,
+        metricsUrls: env.temporalMetricsUrls,
+        databaseCommits: env.temporalDatabaseCommits,
+        stop: async () => undefined,
+      }
+    : await startFileBackedServer(env);
+  result.temporalCommand = target.command;
+  const server = target.temporal;
   const monitor = new ProcMonitor();
   try {
     // One account with M subscriptions to the receiver, /hook/b0 ... so each (event, subscription) is counted apart.
@@ -103,11 +135,11 @@ export async function runBurst(
     }
 
     const channel = `bench:${env.runId}:burst`;
-    const running = await SYSTEMS.engine.start({ env: { ...env, temporal: server }, channel, workerNodeArgs: [], receiverUrl: receiver.url, engineLayout });
+    const running = await SYSTEMS.engine.start({ env: { ...env, temporal: server }, channel, workerNodeArgs: [], receiverUrl: receiver.url, engineLayout, workers });
     try {
       result.ownGroups = running.processes.map((c) => c.name);
       for (const child of running.processes) monitor.add(child.name, () => (child.exited() ? [] : [child.pid]));
-      monitor.add('temporal-server', () => withDescendants(server.process.pid as number));
+      for (const [name, source] of target.groups) monitor.add(name, source);
       monitor.add('postgres-backends', () => env.postgresBackendPids());
       monitor.add('redis-server', () => env.redisServerPids());
       monitor.start(500);
@@ -123,7 +155,8 @@ export async function runBurst(
 
       const prefix = `${env.runId}-burst-x`;
       const before = await monitor.snapshot();
-      const countersBefore = await scrapeTemporalCounters(metricsPort);
+      const countersBefore = await scrapeTemporalCounters(target.metricsUrls);
+      const commitsBefore = await target.databaseCommits?.();
       const startedAt = Date.now();
       const batch = env.redis.pipeline();
       for (let seq = 0; seq < plan.events; seq += 1) batch.publish(channel, benchEnvelope(`${prefix}-${seq}`, accountId, startedAt, seq));
@@ -131,7 +164,8 @@ export async function runBurst(
       await waitForReceipts(receiver, `${prefix}-`, expected, plan.drainTimeoutMs);
       const collected = await receiver.collect(`${prefix}-`);
       const after = await monitor.snapshot();
-      const countersAfter = await scrapeTemporalCounters(metricsPort);
+      const countersAfter = await scrapeTemporalCounters(target.metricsUrls);
+      const commitsAfter = await target.databaseCommits?.();
 
       const lastReceipt = Math.max(startedAt, ...collected.events.flatMap(([, , at]) => at));
       result.delivered = collected.events.length;
@@ -142,6 +176,7 @@ export async function runBurst(
       result.ratePerSecond = result.drainMs > 0 ? (result.delivered * 1000) / result.drainMs : 0;
       result.cpuSeconds = ProcMonitor.cpuSecondsBetween(before, after);
       result.temporalRequests = perDelivery(countersBefore, countersAfter, Math.max(1, result.delivered));
+      if (commitsBefore !== undefined && commitsAfter !== undefined) result.temporalCommits = (commitsAfter - commitsBefore) / Math.max(1, result.delivered);
       log(
         `  drained ${result.delivered}/${expected} in ${(result.drainMs / 1000).toFixed(1)} s: ${result.ratePerSecond.toFixed(1)}/s, ` +
           `lost ${result.lost} dup ${result.duplicates}`,
@@ -166,7 +201,7 @@ export async function runBurst(
     result.error = error instanceof Error ? error.message : String(error);
     log(`  burst failed: ${result.error} (logs in ${env.logDir})`);
   } finally {
-    await server.stop();
+    await target.stop();
   }
   return result;
 }

@@ -1,8 +1,9 @@
 /**
- * What every system under test shares: a Temporal dev server of its own (free ports, headless, in memory,
- * the engine's search attributes from temporal-dev.yaml), a Postgres database of its own (migrated with the
- * engine's migrate(), dropped at the end), one subscription pointing at the receiver, and the processes the
- * CPU monitor watches (Temporal server, Postgres backends of this database, redis-server).
+ * What every system under test shares: a Temporal of its own (by default a dev server: free ports, headless, in
+ * memory, the engine's search attributes from temporal-dev.yaml; with --temporal=cluster a real cluster, see
+ * bench/cluster-environment.ts), a Postgres database of its own (migrated with the engine's migrate(), dropped at
+ * the end), one subscription pointing at the receiver, and the processes the CPU monitor watches (Temporal's,
+ * Postgres backends of this database, redis-server).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import path from 'node:path';
@@ -19,15 +20,38 @@ import { createSubscriptionRepository } from '../src/subscriptions/subscription.
 import { generateSigningSecret, sealNewSecret } from '../src/subscriptions/signing-secrets';
 import { freePort } from '../test/helpers/free-port';
 import { track } from './children';
+import { startBenchCluster } from './cluster-environment';
+import { withDescendants, type PidSource } from './proc-monitor';
+
+/** Where the benchmark's Temporal runs, and how its processes and counters are watched. */
+export interface TemporalTarget {
+  kind: 'dev' | 'cluster';
+  temporal: { address: string; namespace: string };
+  /** The dev server's exact command line, or the cluster's service command (its binary first). */
+  command: string;
+  /** Lines for the results section describing it (the cluster); the dev server's is its command line. */
+  details?: string[];
+  /** CPU groups of Temporal's own processes (and of its Postgres backends, for a cluster). */
+  groups: Array<[string, PidSource]>;
+  /** Prometheus endpoints: the dev server's, or one per service of a cluster. */
+  metricsUrls: Record<string, string>;
+  /** Commits of Temporal's own Postgres databases (cluster only). */
+  databaseCommits?: () => Promise<number>;
+  stop(): Promise<void>;
+}
 
 export interface BenchEnvironment {
   runId: string;
   logDir: string;
-  temporal: RunningDevServer;
-  /** The exact command line of the dev server. */
+  temporal: Pick<RunningDevServer, 'address' | 'namespace'>;
+  temporalKind: TemporalTarget['kind'];
+  /** The exact command line of the dev server (or the cluster's service command). */
   temporalCommand: string;
-  /** The dev server's Prometheus port (request counters). */
-  temporalMetricsPort: number;
+  temporalDetails?: string[];
+  temporalGroups: TemporalTarget['groups'];
+  /** Prometheus endpoints of Temporal (request counters). */
+  temporalMetricsUrls: Record<string, string>;
+  temporalDatabaseCommits?: () => Promise<number>;
   databaseUrl: string;
   databaseName: string;
   dataSource: DataSource;
@@ -55,7 +79,27 @@ export interface DatabaseCounters {
 export const BASE_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
 export const REDIS_URL = 'redis://127.0.0.1:6379';
 
-export async function setUpEnvironment(runId: string, logDir: string): Promise<BenchEnvironment> {
+/** A dev server of the run's own: free ports, headless, in memory, the search attributes of temporal-dev.yaml. */
+async function startDevTarget(logDir: string): Promise<TemporalTarget> {
+  const [port, uiPort, httpPort, metricsPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  const overrides = { port, uiPort, httpPort, metricsPort, dbFilename: null, logLevel: 'error' };
+  const temporal = await startTemporalDevServer({ config: overrides, headless: true, logFile: path.join(logDir, 'temporal.log') });
+  track(temporal.process);
+  return {
+    kind: 'dev',
+    temporal,
+    command: [temporalCliPath(), ...startDevArgs({ ...readTemporalDevConfig(), ...overrides }, { headless: true })].join(' '),
+    groups: [['temporal-server', () => withDescendants(temporal.process.pid as number)]],
+    metricsUrls: { server: `http://127.0.0.1:${metricsPort}/metrics` },
+    stop: () => temporal.stop(),
+  };
+}
+
+export async function setUpEnvironment(
+  runId: string,
+  logDir: string,
+  options: { temporal: TemporalTarget['kind']; log: (line: string) => void } = { temporal: 'dev', log: () => undefined },
+): Promise<BenchEnvironment> {
   const cleanups: Array<() => Promise<unknown>> = [];
   let closing: Promise<void> | undefined;
   const close = () => {
@@ -65,12 +109,8 @@ export async function setUpEnvironment(runId: string, logDir: string): Promise<B
     return closing;
   };
   try {
-    const [port, uiPort, httpPort, metricsPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
-    const overrides = { port, uiPort, httpPort, metricsPort, dbFilename: null, logLevel: 'error' };
-    const temporal = await startTemporalDevServer({ config: overrides, headless: true, logFile: path.join(logDir, 'temporal.log') });
-    track(temporal.process);
-    cleanups.push(() => temporal.stop());
-    const temporalCommand = [temporalCliPath(), ...startDevArgs({ ...readTemporalDevConfig(), ...overrides }, { headless: true })].join(' ');
+    const target = options.temporal === 'cluster' ? await startBenchCluster(runId, logDir, BASE_DATABASE_URL, options.log) : await startDevTarget(logDir);
+    cleanups.push(() => target.stop());
 
     const databaseName = `webhooks_bench_${runId}`;
     const url = new URL(BASE_DATABASE_URL);
@@ -113,9 +153,13 @@ export async function setUpEnvironment(runId: string, logDir: string): Promise<B
     return {
       runId,
       logDir,
-      temporal,
-      temporalCommand,
-      temporalMetricsPort: metricsPort,
+      temporal: target.temporal,
+      temporalKind: target.kind,
+      temporalCommand: target.command,
+      temporalDetails: target.details,
+      temporalGroups: target.groups,
+      temporalMetricsUrls: target.metricsUrls,
+      temporalDatabaseCommits: target.databaseCommits,
       databaseUrl,
       databaseName,
       dataSource,

@@ -6,6 +6,12 @@ import { cpuPerThousand, formatRatio, sustainedRate } from './stats';
 import type { DatabaseCounters } from './environment';
 import type { BurstResult } from './burst';
 import type { SystemName } from './systems/system';
+import type { TemporalRequests } from './temporal-metrics';
+
+/** CPU of Temporal's own processes in a by-group record: the dev server, or a cluster's four services. */
+export function temporalCpu(byGroup: Record<string, number>): number {
+  return Object.entries(byGroup).reduce((sum, [group, v]) => (group.startsWith('temporal-') ? sum + v : sum), 0);
+}
 
 export interface ThreadProfile {
   thread: string;
@@ -30,7 +36,9 @@ export interface SystemResult {
   database: DatabaseCounters & { deliveries: number };
   history?: HistorySample;
   /** Temporal frontend RPCs and persistence operations per delivery over the measured phases (engine only). */
-  temporalRequests?: { rpcs: Array<[string, number]>; rpcTotal: number; persistence: number };
+  temporalRequests?: TemporalRequests;
+  /** Commits of Temporal's own Postgres databases per delivery over the measured phases (cluster only). */
+  temporalCommits?: number;
   profiles?: ThreadProfile[];
   /** 1-minute load average of the machine when the system started and when it stopped (other work shows here). */
   loadAverage: { start: number; end: number };
@@ -139,7 +147,8 @@ export function databaseLine(system: SystemResult): string {
   return `Postgres per delivery (pg_stat_database of the run's database, whole system run incl. warm-up): ${per(d.xactCommit)} commits, ${per(d.tupInserted)} rows inserted, ${per(d.tupUpdated)} rows updated, ${per(d.tupFetched)} rows fetched.`;
 }
 
-export function summaryLine(systems: SystemResult[], burst?: BurstResult): string {
+/** `suffix`: what sets the run apart from the default one (e.g. ` temporal=cluster workers=2`). */
+export function summaryLine(systems: SystemResult[], burst?: BurstResult, suffix = ''): string {
   const by = (name: string) => systems.find((s) => s.name === name);
   const engine = by('engine');
   const e = sustained(engine);
@@ -152,7 +161,7 @@ export function summaryLine(systems: SystemResult[], burst?: BurstResult): strin
   const burstRate = burst && !burst.error ? Math.round(burst.ratePerSecond) : 'n/a';
   return (
     `bench: engine=${e}/s floor=${f}/s bullmq=${b}/s direct=${d}/s burst=${burstRate}/s engine/floor=${formatRatio(e, f)} ` +
-    `engine/direct=${formatRatio(e, d)} engine/bullmq=${formatRatio(e, b)} p99@50=${p99}ms cpu/1k=${Number.isFinite(cpu) ? cpu.toFixed(2) : 'n/a'}s`
+    `engine/direct=${formatRatio(e, d)} engine/bullmq=${formatRatio(e, b)} p99@50=${p99}ms cpu/1k=${Number.isFinite(cpu) ? cpu.toFixed(2) : 'n/a'}s${suffix}`
   );
 }
 
@@ -161,7 +170,7 @@ export function burstSection(burst: BurstResult): string {
   const { plan } = burst;
   const per = (seconds: number) => f1(burst.delivered > 0 ? (seconds * 1000) / burst.delivered : Number.NaN);
   const own = burst.ownGroups.reduce((sum, g) => sum + (burst.cpuSeconds[g] ?? 0), 0);
-  const withTemporal = own + (burst.cpuSeconds['temporal-server'] ?? 0);
+  const withTemporal = own + temporalCpu(burst.cpuSeconds);
   const h = burst.history;
   const t = burst.temporalRequests;
   const rows = [
@@ -175,6 +184,8 @@ export function burstSection(burst: BurstResult): string {
     ['billable actions per delivery', h ? f1(h.billableActionsPerDelivery) : '-'],
     ['frontend RPCs per delivery', t ? `${f1(t.rpcTotal)} (${t.rpcs.map(([op, n]) => `${op} ${n.toFixed(2)}`).join(', ')})` : '-'],
     ['CPU ms per delivery, engine processes', per(own)],
+    ...(t?.persistenceBy ? [['persistence operations per delivery', `${f1(t.persistence)} (${t.persistenceBy.map(([s, n]) => `${s} ${n.toFixed(2)}`).join(', ')})`]] : []),
+    ...(burst.temporalCommits !== undefined ? [["Temporal's Postgres commits per delivery", f1(burst.temporalCommits)]] : []),
     ['CPU ms per delivery, engine + Temporal server', per(withTemporal)],
     ...Object.entries(burst.cpuSeconds).map(([group, s]) => [`CPU ms per delivery, ${group}`, per(s)]),
   ];

@@ -9,6 +9,9 @@
  *          --burst=<events>x<subscriptions> (default 400x5; 100x5 with --quick)  --no-burst
  *          --engine-layout=embedded|separate (default embedded: the listener hosts a worker; separate: it does not)
  *          --ts-node (run the systems through ts-node instead of compiled JavaScript)
+ *          --temporal=dev|cluster (default dev: a dev server of the run's own; cluster: a real Temporal cluster of the
+ *            run's own, bench/cluster-environment.ts, results in their own section of docs/benchmarks.md)
+ *          --workers=<n> (the engine's start:worker processes beside the listener, default 1)
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync } from 'node:fs';
@@ -27,7 +30,6 @@ import { burstSection, phaseTable, resourceTable, summaryLine, summaryTable, dat
 import { SYSTEMS } from './systems';
 import { runBurst, type BurstPlan, type BurstResult } from './burst';
 import type { SystemUnderTest } from './systems/system';
-import { withDescendants } from './proc-monitor';
 import { collectEngineDetails, historySection, readProfiles, temporalRequestsLine, writeDocs, machineInfo } from './run-details';
 
 const HARD_LIMIT_MS = 20 * 60 * 1000;
@@ -45,6 +47,13 @@ const BURST: BurstPlan = { events: burstEvents, subscriptions: burstSubscription
 
 const ENGINE_LAYOUT = option('engine-layout', 'embedded') as 'embedded' | 'separate';
 if (ENGINE_LAYOUT !== 'embedded' && ENGINE_LAYOUT !== 'separate') throw new Error('--engine-layout must be embedded or separate');
+
+const TEMPORAL = option('temporal', 'dev') as 'dev' | 'cluster';
+if (TEMPORAL !== 'dev' && TEMPORAL !== 'cluster') throw new Error('--temporal must be dev or cluster');
+const WORKERS = Number(option('workers', '1'));
+if (!(Number.isInteger(WORKERS) && WORKERS >= 1 && WORKERS <= 8)) throw new Error('--workers must be a whole number from 1 to 8');
+/** Set apart in the summary line what differs from the default run. */
+const SUMMARY_SUFFIX = TEMPORAL === 'cluster' ? ` temporal=cluster workers=${WORKERS}` : WORKERS !== 1 ? ` workers=${WORKERS}` : '';
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -71,14 +80,16 @@ async function runSystem(system: SystemUnderTest, env: BenchEnvironment, receive
   monitor.add('postgres-backends', () => env.postgresBackendPids());
   monitor.add('redis-server', () => env.redisServerPids());
   const onTemporal = system.name === 'engine' || system.name === 'floor';
-  if (onTemporal) monitor.add('temporal-server', () => withDescendants(env.temporal.process.pid as number));
+  if (onTemporal) for (const [name, source] of env.temporalGroups) monitor.add(name, source);
   const databaseBefore = await env.databaseCounters();
   const result: SystemResult = {
     name: system.name,
     describe:
-      system.name === 'engine' && ENGINE_LAYOUT === 'separate'
+      (system.name === 'engine' && ENGINE_LAYOUT === 'separate'
         ? `${system.describe}; here with --engine-layout=separate: the listener without its embedded worker (WEBHOOKS_LISTENER_EMBEDDED_WORKER=false), no eager start, the worker process makes every delivery`
-        : system.describe,
+        : system.describe
+      ).replace('same dev server', TEMPORAL === 'cluster' ? 'same cluster' : 'same dev server') +
+      (system.name === 'engine' && WORKERS !== 1 ? `; ${WORKERS} start:worker processes beside the listener` : ''),
     phases: [],
     ownGroups: [],
     memory: [],
@@ -93,6 +104,7 @@ async function runSystem(system: SystemUnderTest, env: BenchEnvironment, receive
     workerNodeArgs: profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
     receiverUrl: receiver.url,
     engineLayout: ENGINE_LAYOUT,
+    workers: WORKERS,
   });
   try {
     for (const child of running.processes) monitor.add(child.name, () => (child.exited() ? [] : [child.pid]));
@@ -100,12 +112,15 @@ async function runSystem(system: SystemUnderTest, env: BenchEnvironment, receive
     monitor.start(500);
     await warmUp(env, receiver, channel, system.name);
     log(`  ready (warm-up delivered)`);
-    const countersBefore = onTemporal ? await scrapeTemporalCounters(env.temporalMetricsPort) : undefined;
+    const countersBefore = onTemporal ? await scrapeTemporalCounters(env.temporalMetricsUrls) : undefined;
+    const commitsBefore = onTemporal ? await env.temporalDatabaseCommits?.() : undefined;
     const runner = { env, receiver, monitor, channel, log };
     result.phases = await recheckLateArrivals(runner, await runPlan(runner, system.name, PLAN), 60_000);
     if (countersBefore) {
       const delivered = result.phases.reduce((n, p) => n + p.outcome.delivered, 0);
-      result.temporalRequests = perDelivery(countersBefore, await scrapeTemporalCounters(env.temporalMetricsPort), delivered);
+      result.temporalRequests = perDelivery(countersBefore, await scrapeTemporalCounters(env.temporalMetricsUrls), delivered);
+      const commitsAfter = await env.temporalDatabaseCommits?.();
+      if (commitsBefore !== undefined && commitsAfter !== undefined) result.temporalCommits = (commitsAfter - commitsBefore) / Math.max(1, delivered);
     }
     await monitor.snapshot();
   } catch (error) {
@@ -116,7 +131,7 @@ async function runSystem(system: SystemUnderTest, env: BenchEnvironment, receive
     result.loadAverage.end = os.loadavg()[0] as number;
     await running.stop();
   }
-  result.memory = [...result.ownGroups, 'temporal-server', 'postgres-backends', 'redis-server']
+  result.memory = [...result.ownGroups, ...env.temporalGroups.map(([name]) => name), 'postgres-backends', 'redis-server']
     .map((name) => ({ name, m: monitor.memory(name) }))
     .filter((x) => x.m && x.m.processes > 0)
     .map(({ name, m }) => ({ name, peakRssMb: (m?.peakRssKbMax ?? 0) / 1024, processes: m?.processes ?? 0 }));
@@ -186,14 +201,14 @@ async function main(): Promise<void> {
   const startedAt = Date.now();
   if (flag('ts-node')) setRunMode('ts-node');
   else log(`compiled ${transpileProject(PROJECT_ROOT, BUILD_ROOT)} files into ${path.relative(PROJECT_ROOT, BUILD_ROOT)} in ${Date.now() - startedAt} ms`);
-  const env = await setUpEnvironment(runId, logDir);
+  const env = await setUpEnvironment(runId, logDir, { temporal: TEMPORAL, log });
   activeEnv = env;
   try {
     const receiver = await startReceiverProcess(logDir, env.signingSecret);
     await setSubscriptionUrl(env, receiver.url);
     const results: SystemResult[] = [];
     for (const name of names) results.push(await runSystem(SYSTEMS[name], env, receiver, !flag('no-profile')));
-    const burst: BurstResult | undefined = names.includes('engine') && !flag('no-burst') ? await runBurst(env, receiver, BURST, log, ENGINE_LAYOUT) : undefined;
+    const burst: BurstResult | undefined = names.includes('engine') && !flag('no-burst') ? await runBurst(env, receiver, BURST, log, ENGINE_LAYOUT, WORKERS) : undefined;
     await receiver.child.stop();
 
     process.stdout.write(`\n${summaryTable(results)}\n`);
@@ -204,10 +219,20 @@ async function main(): Promise<void> {
     }
     if (burst) process.stdout.write(`\n### burst\n${burstSection(burst)}\n`);
     if (!flag('no-docs')) {
-      const written = writeDocs({ results, burst, env, plan: PLAN, machine: await machineInfo(env), durationMs: Date.now() - startedAt, quick: QUICK });
+      const written = writeDocs({
+        results,
+        burst,
+        env,
+        plan: PLAN,
+        machine: await machineInfo(env),
+        durationMs: Date.now() - startedAt,
+        quick: QUICK,
+        workers: WORKERS,
+        summarySuffix: SUMMARY_SUFFIX,
+      });
       log(`wrote ${written.map((f) => path.relative(PROJECT_ROOT, f)).join(', ')}`);
     }
-    process.stdout.write(`${summaryLine(results, burst)}\n`);
+    process.stdout.write(`${summaryLine(results, burst, SUMMARY_SUFFIX)}\n`);
   } finally {
     await env.close();
     await stopAll();

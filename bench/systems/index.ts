@@ -22,10 +22,17 @@ export const engine: SystemUnderTest = {
     const separate = context.engineLayout === 'separate';
     const env = engineEnv(context, { WEBHOOKS_LISTENER_EMBEDDED_WORKER: separate ? 'false' : 'true' });
     const logDir = context.env.logDir;
-    // The profiled process is the one that makes the deliveries: the listener's embedded worker, or the worker.
-    const worker = startNodeChild('engine-worker', 'src/main-worker.ts', { env, logDir, nodeArgs: separate ? context.workerNodeArgs : [] });
+    const count = context.workers ?? 1;
+    // The profiled process is the one that makes the deliveries: the listener's embedded worker, or the (first) worker.
+    const workers = Array.from({ length: count }, (_, i) =>
+      startNodeChild(count === 1 ? 'engine-worker' : `engine-worker-${i + 1}`, 'src/main-worker.ts', {
+        env,
+        logDir,
+        nodeArgs: separate && i === 0 ? context.workerNodeArgs : [],
+      }),
+    );
     const listener = startNodeChild('engine-listener', 'src/main-listener.ts', { env, logDir, nodeArgs: separate ? [] : context.workerNodeArgs });
-    const processes = [listener, worker];
+    const processes = [listener, ...workers];
     return { processes, stop: stopAllOf(processes) };
   },
 };

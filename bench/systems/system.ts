@@ -16,6 +16,8 @@ export interface SystemContext {
    * the listener only dispatches, the start:worker process delivers).
    */
   engineLayout?: 'embedded' | 'separate';
+  /** The engine's `start:worker` processes beside its listener (default 1); the other systems ignore it. */
+  workers?: number;
 }
 
 export interface RunningSystem {

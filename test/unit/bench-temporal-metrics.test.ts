@@ -1,4 +1,4 @@
-import { perDelivery, sumCounterBy } from '../../bench/temporal-metrics';
+import { countersOf, mergeCounters, perDelivery, sumCounterBy } from '../../bench/temporal-metrics';
 
 const SCRAPE = [
   '# TYPE service_requests counter',
@@ -31,6 +31,38 @@ describe('perDelivery', () => {
       ],
       rpcTotal: 4,
       persistence: 5,
+    });
+  });
+});
+
+describe('mergeCounters (a cluster: one endpoint per service)', () => {
+  it('adds frontend RPCs across endpoints and keeps persistence operations per endpoint', () => {
+    const frontendText = [
+      'service_requests{namespace="default",operation="StartWorkflowExecution",service_name="frontend"} 10',
+      'persistence_requests{namespace="default",operation="GetWorkflowExecution",service_name="frontend"} 2',
+    ].join('\n');
+    const historyText = [
+      'service_requests{namespace="default",operation="StartWorkflowExecution",service_name="history"} 10',
+      'persistence_requests{namespace="default",operation="UpdateWorkflowExecution",service_name="history"} 30',
+      'persistence_requests{namespace="",operation="GetTasks",service_name="history"} 8',
+    ].join('\n');
+    const merged = mergeCounters({ frontend: countersOf(frontendText), history: countersOf(historyText) });
+    expect([...merged.frontend]).toEqual([['StartWorkflowExecution', 10]]);
+    expect(merged.persistenceBy).toEqual({ frontend: 2, history: 38 });
+    expect(merged.persistence).toBe(40);
+
+    const later = mergeCounters({
+      frontend: countersOf(frontendText.replace('} 10', '} 30')),
+      history: countersOf(historyText.replace('} 30', '} 90')),
+    });
+    expect(perDelivery(merged, later, 20)).toEqual({
+      rpcs: [['StartWorkflowExecution', 1]],
+      rpcTotal: 1,
+      persistence: 3,
+      persistenceBy: [
+        ['frontend', 0],
+        ['history', 3],
+      ],
     });
   });
 });
