@@ -1,31 +1,10 @@
-import { spawn } from 'node:child_process';
-import path from 'node:path';
 import { dropDatabase } from '../../src/db/ensure-database';
 import { ApiHarness, startApiHarness } from '../helpers/api-harness';
+import { runCli as runCliWith, type CliResult } from '../helpers/cli';
 
-const ROOT = path.resolve(__dirname, '../..');
-
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** The real CLI, as the README tells operators to run it, against the run's database. */
+/** The real CLI against the run's database (or another one). */
 function runCli(args: string[], databaseUrl = process.env.DATABASE_URL): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('npm', ['run', '--silent', 'cli', '--', ...args], {
-      cwd: ROOT,
-      env: { ...process.env, DATABASE_URL: databaseUrl },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return runCliWith(args, { DATABASE_URL: databaseUrl });
 }
 
 describe('keys CLI', () => {

@@ -3,27 +3,12 @@
  * stream of its own: the event id alone on stdout, the entry `event <json>` in the stream; bad input exits non-zero
  * and writes nothing; an unreachable Redis exits 1 with the reason.
  */
-import { spawn } from 'node:child_process';
-import path from 'node:path';
 import { parseEnvelope } from '../../src/events/envelope';
 import { isKnownEventType } from '../../src/events/event-catalog';
+import { runCli } from '../helpers/cli';
 import { createStreamPublisher, uniqueStream, type StreamPublisher } from '../helpers/redis';
 
 jest.setTimeout(60_000);
-
-const ROOT = path.resolve(__dirname, '../..');
-
-function runCli(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('npm', ['run', '--silent', 'cli', '--', ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 describe('events CLI', () => {
   const stream = uniqueStream('cli');
