@@ -11,9 +11,11 @@
  * subscription (src/throttling/endpoint-gate.ts), or the subscription's rateLimitPerSecond is used up across all
  * workers (src/throttling/rate-limiter.ts, asked only for subscriptions that have a limit).
  */
+import { randomUUID } from 'node:crypto';
+import { ApplicationFailure } from '@temporalio/activity';
 import { targetHostOf } from '../src/temporal/delivery-start';
 import type { WebhookAttempt } from '../src/http/webhook-client';
-import { createDeliveryRepository } from '../src/deliveries/delivery.repository';
+import { createDeliveryRepository, type RecordedAttemptOutcome } from '../src/deliveries/delivery.repository';
 import { classifyOutcome, type AttemptResult } from '../src/http/outcome';
 import { signHeaders, webhookIdFor } from '../src/http/signer';
 import { openLiveSecrets } from '../src/subscriptions/signing-secrets';
@@ -47,13 +49,22 @@ export function createSendWebhookActivity(deps: ActivityDeps) {
     // Local first attempt: offset 0, Temporal attempt 1. Regular activity after it: offset 1, so keys continue at 2.
     const activityAttempt = execution.activityAttempt + (input.attemptOffset ?? 0);
     // One round trip: the PENDING row upserted (even when the subscription turns out to be gone, as the failure is
-    // then recorded on it), with the subscription and the event read in the same statement.
-    const { deliveryId, subscription, event } = await deliveries.beginAttempt({
-      eventId: input.eventId, subscriptionId: input.subscriptionId, accountId: input.accountId, eventType: input.eventType, workflowId,
-    });
+    // then recorded on it) with this execution's claim on the attempt, the subscription and the event read in the same
+    // statement.
+    const claimToken = randomUUID();
+    const { deliveryId, subscription, event, claim } = await deliveries.beginAttempt(
+      { eventId: input.eventId, subscriptionId: input.subscriptionId, accountId: input.accountId, eventType: input.eventType, workflowId },
+      { runId, activityAttempt, token: claimToken, forMs: execution.timeoutMs },
+    );
     // Every line of this attempt carries the workflow id and the webhook-id the receiver sees.
     const webhookId = webhookIdFor(deliveryId);
     const logger = deps.logger.child({ workflowId, webhookId, deliveryId, eventType: input.eventType });
+    // Another execution of this very attempt (a replayed workflow task) made it, or is making it: never send it twice.
+    if (claim.state === 'recorded') return alreadyMade(claim.recorded, deliveryId, activityAttempt, logger);
+    if (claim.state === 'held') {
+      logger.info({ activityAttempt, waitMs: claim.heldForMs }, 'this attempt is being made by another execution; waiting for its outcome');
+      return { kind: 'throttled', reason: 'attempt_in_flight', waitMs: claim.heldForMs, activityAttempt: execution.activityAttempt };
+    }
     const refuse = (message: string, type: string) => {
       logger.warn({ activityAttempt, reason: message }, 'delivery refused before sending, not retrying');
       return refusal(message, type);
@@ -72,8 +83,10 @@ export function createSendWebhookActivity(deps: ActivityDeps) {
     }
 
     // Throttled: no attempt is made or recorded and no retry is spent; the workflow waits on a timer, asks again.
-    const throttled = (reason: ThrottleReason, waitMs: number): SendWebhookResult => {
+    // The claim is given up, so that the next ask of this attempt is not kept waiting for it.
+    const throttled = async (reason: ThrottleReason, waitMs: number): Promise<SendWebhookResult> => {
       logger.debug({ activityAttempt, reason, waitMs }, 'delivery attempt throttled, waiting');
+      await deliveries.releaseClaim(deliveryId, claimToken);
       return { kind: 'throttled', reason, waitMs, activityAttempt: execution.activityAttempt };
     };
     // A place among this worker's requests in flight to the subscription, held only around the POST.
@@ -142,6 +155,23 @@ export function createSendWebhookActivity(deps: ActivityDeps) {
       details: [detailsOf(sent.result, attempt, outcome.nextRetryDelayMs)],
     }, answer);
   };
+}
+
+/**
+ * The outcome of an attempt another execution already made and recorded, given again without sending: its 2xx as
+ * `sent`, its failure as a retryable one (the workflow goes on to the next attempt, which decides afresh).
+ */
+function alreadyMade(recorded: RecordedAttemptOutcome, deliveryId: string, activityAttempt: number, logger: ActivityDeps['logger']): SendWebhookResult {
+  const { attempt, statusCode } = recorded;
+  logger.info({ attempt, activityAttempt, statusCode }, 'attempt already made and recorded by another execution; not sending it again');
+  if (statusCode !== null && statusCode >= 200 && statusCode < 300) return { kind: 'sent', deliveryId, statusCode, attempt };
+  const reason = recorded.error ?? (statusCode !== null ? `HTTP ${statusCode}` : 'attempt failed');
+  throw ApplicationFailure.create({
+    message: reason,
+    type: SendFailure.HTTP_RETRYABLE,
+    nonRetryable: false,
+    details: [statusCode !== null ? { attempt, statusCode } : { attempt, error: reason }],
+  });
 }
 
 /** Allowed (with the permit to report the answer with; null: no limit asked), or how long to wait. */

@@ -65,8 +65,11 @@ export interface SendWebhookSent {
   readonly attempt: number;
 }
 
-/** Why an attempt was not made now: the subscription's rateLimitPerSecond, or its endpoint's in-flight bound. */
-export type ThrottleReason = 'rate_limit' | 'endpoint_busy';
+/**
+ * Why an attempt was not made now: the subscription's rateLimitPerSecond, its endpoint's in-flight bound, or another
+ * execution of the same attempt making it right now (a workflow task replayed by another worker under load).
+ */
+export type ThrottleReason = 'rate_limit' | 'endpoint_busy' | 'attempt_in_flight';
 
 /**
  * sendWebhook made no attempt (nothing recorded, nothing sent, no retry spent): the workflow sleeps `waitMs` on a

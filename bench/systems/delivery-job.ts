@@ -48,7 +48,11 @@ export function createDeliveryJob(deps: DeliveryJobDeps): DeliveryJob {
   const deliveries = createDeliveryRepository(deps.dataSource);
   return {
     async attempt(start, runId, attemptNumber) {
-      const { deliveryId, subscription, event } = await deliveries.beginAttempt({ ...start, workflowId: workflowIdOf(start) });
+      // The engine's claim too (same statement), as long as the engine's activity would hold it.
+      const { deliveryId, subscription, event } = await deliveries.beginAttempt(
+        { ...start, workflowId: workflowIdOf(start) },
+        { runId, activityAttempt: attemptNumber, token: randomUUID(), forMs: JOB_CLAIM_MS },
+      );
       if (!subscription || !subscription.isActive) throw new DeliveryJobError(`subscription ${start.subscriptionId} is gone or inactive`, false);
       if (!event) throw new DeliveryJobError(`event ${start.eventId} is not stored`, false);
       const signedAt = new Date();
@@ -78,6 +82,9 @@ export function createDeliveryJob(deps: DeliveryJobDeps): DeliveryJob {
     },
   };
 }
+
+/** The engine's local first attempt holds its claim for its timeout: the HTTP timeout (5 s) + 2 s. */
+const JOB_CLAIM_MS = 7_000;
 
 const workflowIdOf = (start: DeliveryStart): string => deliveryWorkflowId(start.eventId, start.subscriptionId);
 

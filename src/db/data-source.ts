@@ -11,6 +11,7 @@ import { SubscriptionHealth1764900000000 } from './migrations/1764900000000-subs
 import { PortalSessions1764900000001 } from './migrations/1764900000001-portal-sessions';
 import { RetentionIndexes1765000000000 } from './migrations/1765000000000-retention-indexes';
 import { SubscriptionHealthStreak1765100000000 } from './migrations/1765100000000-subscription-health-streak';
+import { AttemptClaim1765200000000 } from './migrations/1765200000000-attempt-claim';
 import { PortalSession } from '../portal/portal-session.entity';
 
 export const ENTITIES = [ApiKey, WebhookSubscription, WebhookEvent, RejectedMessage, WebhookDelivery, WebhookDeliveryAttempt, PortalSession];
@@ -21,6 +22,7 @@ export const MIGRATIONS = [
   PortalSessions1764900000001,
   RetentionIndexes1765000000000,
   SubscriptionHealthStreak1765100000000,
+  AttemptClaim1765200000000,
 ];
 
 export interface DataSourceOptions {

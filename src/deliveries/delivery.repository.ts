@@ -17,6 +17,28 @@ export interface DeliveryStart {
   readonly workflowId: string;
 }
 
+/**
+ * The attempt a beginAttempt call is for, and the claim it takes on the delivery before sending: one execution of an
+ * attempt sends at a time (see BEGIN_ATTEMPT_SQL).
+ */
+export interface AttemptClaim {
+  readonly runId: string;
+  /** The attempt log's key within the run (offset + Temporal's attempt). */
+  readonly activityAttempt: number;
+  /** Unique to this execution (a random UUID). */
+  readonly token: string;
+  /** How long the claim holds: the longest this execution may run (its start-to-close timeout). */
+  readonly forMs: number;
+}
+
+/** The attempt this key already made (another execution of it sent and recorded it). */
+export interface RecordedAttemptOutcome {
+  /** Delivery-wide number of the attempt. */
+  readonly attempt: number;
+  readonly statusCode: number | null;
+  readonly error: string | null;
+}
+
 export interface AttemptRecord {
   readonly runId: string;
   readonly activityAttempt: number;
@@ -56,6 +78,15 @@ export interface AttemptContext {
   } | null;
   /** Null when the event is not stored. */
   readonly event: { readonly type: string; readonly body: string } | null;
+  /**
+   * `claimed`: this execution holds the attempt and may send. `recorded`: this attempt was already made and recorded
+   * (by an earlier execution of the same key): send nothing, answer with `recorded`. `held`: another execution of the
+   * same attempt holds a live claim (it may be sending right now): send nothing, ask again after `heldForMs`.
+   */
+  readonly claim:
+    | { readonly state: 'claimed' }
+    | { readonly state: 'recorded'; readonly recorded: RecordedAttemptOutcome }
+    | { readonly state: 'held'; readonly heldForMs: number };
 }
 
 export interface DeliveryRepository {
@@ -63,7 +94,9 @@ export interface DeliveryRepository {
    * recordStarted plus the subscription and the event the attempt sends, in one statement (one round trip instead of
    * three): the row is upserted even when the subscription is gone, as the failure is then recorded on it.
    */
-  beginAttempt(start: DeliveryStart): Promise<AttemptContext>;
+  beginAttempt(start: DeliveryStart, claim: AttemptClaim): Promise<AttemptContext>;
+  /** Gives up this execution's claim without an attempt (the attempt was throttled): the next ask may send at once. */
+  releaseClaim(deliveryId: string, token: string): Promise<void>;
   /** Creates the row as PENDING, or sets an existing one back to PENDING (a reset or a re-delivery). Returns its id. */
   recordStarted(start: DeliveryStart): Promise<string>;
   /**
@@ -92,7 +125,8 @@ const BUMP_AND_APPEND_CTES = `
   bumped AS (
     UPDATE webhook_deliveries
        SET attempts = attempts + 1, last_status_code = $6::int, last_error = $7::text, updated_at = now(),
-           status = CASE WHEN $9::boolean THEN 'SUCCESS' ELSE status END
+           status = CASE WHEN $9::boolean THEN 'SUCCESS' ELSE status END,
+           claim_until = CASE WHEN claim_run_id = $2::varchar AND claim_attempt = $3::int THEN NULL ELSE claim_until END
      WHERE id = $1::uuid
        AND NOT EXISTS (SELECT 1 FROM webhook_delivery_attempts
                         WHERE delivery_id = $1::uuid AND run_id = $2::varchar AND activity_attempt = $3::int)
@@ -162,16 +196,56 @@ const UPSERT_STARTED_SQL = `
   DO UPDATE SET status = 'PENDING', workflow_id = EXCLUDED.workflow_id, updated_at = now()
   RETURNING id`;
 
+/**
+ * The PENDING row upserted with this execution's claim, and what the attempt needs, in one statement.
+ *
+ * The claim makes an attempt key (run, activity attempt) send once at a time: under load a workflow task can time out
+ * while its local first attempt is still running, and another worker then replays the task and runs that attempt
+ * again. The upsert keeps a live claim of the same key (another execution holds it: `held`), and keeps the row's
+ * status when the key already has its attempt on record (`recorded`: the other execution finished; nothing is sent
+ * again and the recorded outcome is the answer). Otherwise it takes the claim until now + `forMs` and, as before,
+ * sets the row PENDING (a first attempt, a reset's new run, a re-delivery). recordAttempt releases the claim of the
+ * key it records; an execution that dies holding one (a SIGKILLed worker) is taken over once it expires.
+ */
+const HELD_BY_ANOTHER = `webhook_deliveries.claim_run_id = EXCLUDED.claim_run_id
+          AND webhook_deliveries.claim_attempt = EXCLUDED.claim_attempt
+          AND webhook_deliveries.claim_until > now()`;
+const KEY_RECORDED = `EXISTS (SELECT 1 FROM webhook_delivery_attempts r
+                  WHERE r.delivery_id = webhook_deliveries.id AND r.run_id = EXCLUDED.claim_run_id
+                    AND r.activity_attempt = EXCLUDED.claim_attempt)`;
 const BEGIN_ATTEMPT_SQL = `
-  WITH started AS (${UPSERT_STARTED_SQL})
-  SELECT started.id AS delivery_id, s.id AS subscription_id, s.url, s.is_active, s.secrets, s.rate_limit_per_second,
+  WITH started AS (
+    INSERT INTO webhook_deliveries
+      (subscription_id, account_id, event_id, event_type, workflow_id, status, claim_run_id, claim_attempt, claim_token, claim_until)
+    VALUES ($1, $2, $3, $4, $5, 'PENDING', $6::varchar, $7::int, $8::uuid, now() + make_interval(secs => $9::int / 1000.0))
+    ON CONFLICT (event_id, subscription_id)
+    DO UPDATE SET
+      status = CASE WHEN (${HELD_BY_ANOTHER}) OR ${KEY_RECORDED} THEN webhook_deliveries.status ELSE 'PENDING' END,
+      workflow_id = EXCLUDED.workflow_id,
+      updated_at = now(),
+      claim_run_id = CASE WHEN ${HELD_BY_ANOTHER} THEN webhook_deliveries.claim_run_id ELSE EXCLUDED.claim_run_id END,
+      claim_attempt = CASE WHEN ${HELD_BY_ANOTHER} THEN webhook_deliveries.claim_attempt ELSE EXCLUDED.claim_attempt END,
+      claim_token = CASE WHEN ${HELD_BY_ANOTHER} THEN webhook_deliveries.claim_token ELSE EXCLUDED.claim_token END,
+      claim_until = CASE WHEN ${HELD_BY_ANOTHER} THEN webhook_deliveries.claim_until ELSE EXCLUDED.claim_until END
+    RETURNING id, claim_token = $8::uuid AS claimed,
+              GREATEST(0, CEIL(EXTRACT(EPOCH FROM (claim_until - now())) * 1000))::int AS held_for_ms
+  )
+  SELECT started.id AS delivery_id, started.claimed, started.held_for_ms,
+         a.attempt AS recorded_attempt, a.status_code AS recorded_status_code, a.error AS recorded_error,
+         s.id AS subscription_id, s.url, s.is_active, s.secrets, s.rate_limit_per_second,
          e.type AS event_type, e.body AS event_body
     FROM started
+    LEFT JOIN webhook_delivery_attempts a ON a.delivery_id = started.id AND a.run_id = $6::varchar AND a.activity_attempt = $7::int
     LEFT JOIN webhook_subscriptions s ON s.id = $1::uuid
     LEFT JOIN webhook_events e ON e.id = $3`;
 
 interface BeginAttemptRow {
   delivery_id: string;
+  claimed: boolean;
+  held_for_ms: number;
+  recorded_attempt: number | null;
+  recorded_status_code: number | null;
+  recorded_error: string | null;
   subscription_id: string | null;
   url: string | null;
   is_active: boolean | null;
@@ -186,13 +260,19 @@ export function createDeliveryRepository(dataSource: DataSource): DeliveryReposi
   const attempts = dataSource.getRepository(WebhookDeliveryAttempt);
 
   return {
-    async beginAttempt(start) {
+    async beginAttempt(start, claim) {
       const rows: BeginAttemptRow[] = await dataSource.query(BEGIN_ATTEMPT_SQL, [
         start.subscriptionId, start.accountId, start.eventId, start.eventType, start.workflowId,
+        claim.runId, claim.activityAttempt, claim.token, Math.max(1, Math.ceil(claim.forMs)),
       ]);
       const row = rows[0] as BeginAttemptRow;
       return {
         deliveryId: row.delivery_id,
+        claim: row.recorded_attempt !== null
+          ? { state: 'recorded', recorded: { attempt: row.recorded_attempt, statusCode: row.recorded_status_code, error: row.recorded_error } }
+          : row.claimed
+            ? { state: 'claimed' }
+            : { state: 'held', heldForMs: Math.max(1, row.held_for_ms) },
         subscription: row.subscription_id === null
           ? null
           : {
@@ -204,6 +284,10 @@ export function createDeliveryRepository(dataSource: DataSource): DeliveryReposi
             },
         event: row.event_type === null ? null : { type: row.event_type, body: row.event_body as string },
       };
+    },
+
+    async releaseClaim(deliveryId, token) {
+      await dataSource.query(`UPDATE webhook_deliveries SET claim_until = NULL WHERE id = $1 AND claim_token = $2::uuid`, [deliveryId, token]);
     },
 
     async recordStarted(start) {

@@ -177,7 +177,7 @@ export interface WorkerMetrics {
 }
 
 /** Why an attempt was put off: the `reason` label of webhooks_delivery_attempts_throttled_total. */
-export const THROTTLE_REASONS = ['rate_limit', 'endpoint_busy'] as const;
+export const THROTTLE_REASONS = ['rate_limit', 'endpoint_busy', 'attempt_in_flight'] as const;
 
 export function defineWorkerMetrics(registry: Registry): WorkerMetrics {
   return {
@@ -213,11 +213,11 @@ export function defineWorkerMetrics(registry: Registry): WorkerMetrics {
 function throttledCounter(registry: Registry): Counter<'reason'> {
   const counter = new Counter({
     name: 'webhooks_delivery_attempts_throttled_total',
-    help: 'Delivery attempts put off without being made (no retry spent; the workflow waits on a timer), by reason: rate_limit (the subscription\'s rateLimitPerSecond), endpoint_busy (WEBHOOKS_MAX_IN_FLIGHT_PER_ENDPOINT requests already in flight to it from this worker).',
+    help: 'Delivery attempts put off without being made (no retry spent; the workflow waits on a timer), by reason: rate_limit (the subscription\'s rateLimitPerSecond), endpoint_busy (WEBHOOKS_MAX_IN_FLIGHT_PER_ENDPOINT requests already in flight to it from this worker), attempt_in_flight (another execution of the same attempt, a workflow task replayed by another worker, is making it).',
     labelNames: ['reason'],
     registers: [registry],
   });
-  // Both series from the start at 0, so rate() and alerts see them before the first throttled attempt.
+  // Every series from the start at 0, so rate() and alerts see them before the first throttled attempt.
   for (const reason of THROTTLE_REASONS) counter.inc({ reason }, 0);
   return counter;
 }

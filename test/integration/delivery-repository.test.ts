@@ -1,6 +1,7 @@
 /**
  * The delivery repository's writes on a real Postgres: attempt numbering under concurrent writers, idempotent
- * repeats, SUCCESS recorded with the attempt, and FAILURE recorded on a delivery no attempt created.
+ * repeats, SUCCESS recorded with the attempt, FAILURE recorded on a delivery no attempt created, and the claim that
+ * lets one execution of an attempt send at a time.
  */
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
@@ -8,7 +9,7 @@ import { loadConfig } from '../../src/config';
 import { createDataSource } from '../../src/db/data-source';
 import { createSecretBox } from '../../src/crypto/secret-box';
 import { requireEncryptionKey } from '../../src/config';
-import { createDeliveryRepository, type AttemptRecord, type DeliveryRepository } from '../../src/deliveries/delivery.repository';
+import { createDeliveryRepository, type AttemptClaim, type AttemptRecord, type DeliveryRepository } from '../../src/deliveries/delivery.repository';
 import { insertEvent, insertSubscription } from '../helpers/subscription-fixtures';
 
 let dataSource: DataSource;
@@ -31,6 +32,10 @@ function start() {
   return { eventId, subscriptionId, accountId: 'acct_repo', eventType: 'CONVERSATION_CREATED', workflowId: `delivery:${eventId}:${subscriptionId}` };
 }
 
+function claimOf(runId: string, activityAttempt = 1, forMs = 7_000): AttemptClaim {
+  return { runId, activityAttempt, token: randomUUID(), forMs };
+}
+
 function attempt(runId: string, activityAttempt: number, statusCode: number | null): AttemptRecord {
   return { runId, activityAttempt, startedAt: new Date(), durationMs: 12, statusCode, error: statusCode === 200 ? null : `HTTP ${statusCode}`, responseBody: null };
 }
@@ -40,17 +45,17 @@ describe('delivery repository', () => {
     const box = createSecretBox(requireEncryptionKey(loadConfig({ ...process.env })));
     const { subscription } = await insertSubscription(dataSource, box, { url: 'https://hooks.example.com/in' });
     const event = await insertEvent(dataSource, { accountId: subscription.accountId });
-    const begun = await deliveries.beginAttempt({ ...start(), eventId: event.id, subscriptionId: subscription.id, accountId: subscription.accountId });
+    const begun = await deliveries.beginAttempt({ ...start(), eventId: event.id, subscriptionId: subscription.id, accountId: subscription.accountId }, claimOf(randomUUID()));
 
     expect(begun.subscription).toEqual({ id: subscription.id, url: 'https://hooks.example.com/in', isActive: true, rateLimitPerSecond: null, secrets: subscription.secrets });
     expect(begun.event).toEqual({ type: event.type, body: event.body });
     expect(await deliveries.findById(begun.deliveryId)).toMatchObject({ status: 'PENDING', eventId: event.id, subscriptionId: subscription.id });
-    const again = await deliveries.beginAttempt({ ...start(), eventId: event.id, subscriptionId: subscription.id, accountId: subscription.accountId });
+    const again = await deliveries.beginAttempt({ ...start(), eventId: event.id, subscriptionId: subscription.id, accountId: subscription.accountId }, claimOf(randomUUID()));
     expect(again.deliveryId).toBe(begun.deliveryId);
   });
 
   it('creates the row even when the subscription and the event are missing, and says so', async () => {
-    const begun = await deliveries.beginAttempt(start());
+    const begun = await deliveries.beginAttempt(start(), claimOf(randomUUID()));
     expect(begun.subscription).toBeNull();
     expect(begun.event).toBeNull();
     expect(await deliveries.findById(begun.deliveryId)).toMatchObject({ status: 'PENDING' });
@@ -102,5 +107,74 @@ describe('delivery repository', () => {
     const id = await deliveries.recordFailure(fields, 'HTTP 500');
     expect(await deliveries.recordStarted(fields)).toBe(id);
     expect(await deliveries.findById(id)).toMatchObject({ status: 'PENDING' });
+  });
+  describe('the claim on an attempt', () => {
+    it('lets one execution of an attempt hold it; a second one of the same key is told how long it is held', async () => {
+      const delivery = start();
+      const runId = randomUUID();
+      const first = await deliveries.beginAttempt(delivery, claimOf(runId, 1, 7_000));
+      const second = await deliveries.beginAttempt(delivery, claimOf(runId, 1, 7_000));
+
+      expect(first.claim).toEqual({ state: 'claimed' });
+      expect(second.deliveryId).toBe(first.deliveryId);
+      expect(second.claim.state).toBe('held');
+      const heldForMs = second.claim.state === 'held' ? second.claim.heldForMs : 0;
+      expect(heldForMs).toBeGreaterThan(5_000);
+      expect(heldForMs).toBeLessThanOrEqual(7_000);
+    });
+
+    it('does not hold back another attempt of the run, nor a new run of the delivery (a reset)', async () => {
+      const delivery = start();
+      const runId = randomUUID();
+      await deliveries.beginAttempt(delivery, claimOf(runId, 1));
+
+      expect((await deliveries.beginAttempt(delivery, claimOf(runId, 2))).claim).toEqual({ state: 'claimed' });
+      expect((await deliveries.beginAttempt(delivery, claimOf(randomUUID(), 1))).claim).toEqual({ state: 'claimed' });
+    });
+
+    it('answers a recorded attempt with its outcome and keeps the row SUCCESS; a recorded failure too', async () => {
+      const delivery = start();
+      const runId = randomUUID();
+      const first = await deliveries.beginAttempt(delivery, claimOf(runId, 1));
+      await deliveries.recordAttempt(first.deliveryId, attempt(runId, 1, 200), { succeeded: true });
+
+      const again = await deliveries.beginAttempt(delivery, claimOf(runId, 1));
+      expect(again.claim).toEqual({ state: 'recorded', recorded: { attempt: 1, statusCode: 200, error: null } });
+      expect(await deliveries.findById(first.deliveryId)).toMatchObject({ status: 'SUCCESS', attempts: 1 });
+
+      const failing = start();
+      const failingRun = randomUUID();
+      const begun = await deliveries.beginAttempt(failing, claimOf(failingRun, 1));
+      await deliveries.recordAttempt(begun.deliveryId, attempt(failingRun, 1, 503));
+      expect((await deliveries.beginAttempt(failing, claimOf(failingRun, 1))).claim).toEqual({
+        state: 'recorded',
+        recorded: { attempt: 1, statusCode: 503, error: 'HTTP 503' },
+      });
+    });
+
+    it('is released by releaseClaim, and taken over once it expires (an execution that died holding it)', async () => {
+      const delivery = start();
+      const runId = randomUUID();
+      const mine = claimOf(runId, 1);
+      const begun = await deliveries.beginAttempt(delivery, mine);
+      await deliveries.releaseClaim(begun.deliveryId, mine.token);
+      expect((await deliveries.beginAttempt(delivery, claimOf(runId, 1))).claim).toEqual({ state: 'claimed' });
+
+      const expiring = start();
+      await deliveries.beginAttempt(expiring, claimOf(runId, 1, 300));
+      expect((await deliveries.beginAttempt(expiring, claimOf(runId, 1))).claim.state).toBe('held');
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      expect((await deliveries.beginAttempt(expiring, claimOf(runId, 1))).claim).toEqual({ state: 'claimed' });
+    });
+
+    it('gives exactly one of many concurrent executions of an attempt the claim', async () => {
+      const delivery = start();
+      const runId = randomUUID();
+      await deliveries.recordStarted(delivery);
+      const answers = await Promise.all(Array.from({ length: 8 }, () => deliveries.beginAttempt(delivery, claimOf(runId, 1))));
+
+      expect(answers.filter((a) => a.claim.state === 'claimed')).toHaveLength(1);
+      expect(answers.filter((a) => a.claim.state === 'held')).toHaveLength(7);
+    });
   });
 });
