@@ -12,7 +12,7 @@ import { createEventRepository } from '../../src/events/event.repository';
 import { startRedisListener } from '../../src/events/redis-listener';
 import { createRejectedMessageRepository } from '../../src/events/rejected-message.repository';
 import type { Logger } from '../../src/logger';
-import { findActiveSubscriptionsForEvent } from '../../src/subscriptions/subscription.repository';
+import { findDispatchTargets } from '../../src/subscriptions/subscription.repository';
 
 export interface BaselineIntake {
   stop(): Promise<void>;
@@ -26,7 +26,7 @@ export async function startBaselineIntake(
 ): Promise<BaselineIntake> {
   const dispatcher = createDispatcher({
     events: createEventRepository(dataSource),
-    findSubscriptions: (accountId, eventType) => findActiveSubscriptionsForEvent(dataSource, accountId, eventType),
+    findSubscriptions: (accountId, eventType) => findDispatchTargets(dataSource, accountId, eventType),
     startDelivery,
     logger,
   });

@@ -9,7 +9,7 @@ import type { Client } from '@temporalio/client';
 import type { DataSource } from 'typeorm';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
-import { findActiveSubscriptionsForEvent } from '../subscriptions/subscription.repository';
+import { findDispatchTargets } from '../subscriptions/subscription.repository';
 import { createDeliveryStarter } from './delivery-starter';
 import { createDispatcher, type Dispatcher, type DispatcherOptions, type StartDelivery } from './dispatcher';
 import { MAX_ENVELOPE_BYTES } from './envelope';
@@ -75,7 +75,7 @@ export function startEventListenerService(deps: EventListenerServiceDeps): Event
   const { config, dataSource, logger } = deps;
   const dispatcher = createDispatcher({
     events: createEventRepository(dataSource),
-    findSubscriptions: (accountId, eventType) => findActiveSubscriptionsForEvent(dataSource, accountId, eventType),
+    findSubscriptions: (accountId, eventType) => findDispatchTargets(dataSource, accountId, eventType),
     startDelivery: deps.startDelivery ?? createDeliveryStarter({ client: deps.temporal, config }),
     logger,
     options: deps.dispatcher,

@@ -1,4 +1,4 @@
-import { activeSubscriptionsForEventQuery, findActiveSubscriptionsForEvent } from '../../src/subscriptions/subscription.repository';
+import { activeSubscriptionsForEventQuery, DISPATCH_TARGETS_SQL, findActiveSubscriptionsForEvent, findDispatchTargets } from '../../src/subscriptions/subscription.repository';
 import { ApiHarness, PUBLIC_HOST, startApiHarness } from '../helpers/api-harness';
 
 describe('finding the active subscriptions an event goes to', () => {
@@ -32,6 +32,19 @@ describe('finding the active subscriptions an event goes to', () => {
     expect(await found(accountA.accountId, 'CONVERSATION_CLOSED')).toEqual([ids.all]);
   });
 
+  it("gives the dispatcher the same subscriptions in the same order, as id and URL", async () => {
+    for (const [accountId, type] of [
+      [accountA.accountId, 'NEW_MESSAGE_FROM_VISITOR'],
+      [accountA.accountId, 'CONVERSATION_CREATED'],
+      [accountA.accountId, 'CONVERSATION_CLOSED'],
+      [accountB.accountId, 'NEW_MESSAGE_FROM_VISITOR'],
+      ['nobody', 'NEW_MESSAGE_FROM_VISITOR'],
+    ]) {
+      const full = await findActiveSubscriptionsForEvent(api.dataSource, accountId, type);
+      expect(await findDispatchTargets(api.dataSource, accountId, type)).toEqual(full.map((s) => ({ id: s.id, url: s.url })));
+    }
+  });
+
   it("never returns another account's subscriptions", async () => {
     expect(await found(accountB.accountId, 'NEW_MESSAGE_FROM_VISITOR')).toEqual([ids.otherAccount]);
     expect(await found('nobody', 'NEW_MESSAGE_FROM_VISITOR')).toEqual([]);
@@ -57,6 +70,10 @@ describe('finding the active subscriptions an event goes to', () => {
     const [sql, params] = activeSubscriptionsForEventQuery(api.dataSource, big, 'CONVERSATION_CLOSED').getQueryAndParameters();
     const plan = (await api.dataSource.query(`EXPLAIN ${sql}`, params)).map((r: { 'QUERY PLAN': string }) => r['QUERY PLAN']).join('\n');
     expect(plan).toContain('idx_webhook_subscriptions_events');
+    const dispatchPlan = (await api.dataSource.query(`EXPLAIN ${DISPATCH_TARGETS_SQL}`, [big, ['CONVERSATION_CLOSED', '*']]))
+      .map((r: { 'QUERY PLAN': string }) => r['QUERY PLAN']).join('\n');
+    expect(dispatchPlan).toContain('idx_webhook_subscriptions_events');
     expect(await found(big, 'CONVERSATION_CLOSED')).toHaveLength(10);
+    expect(await findDispatchTargets(api.dataSource, big, 'CONVERSATION_CLOSED')).toHaveLength(10);
   });
 });
