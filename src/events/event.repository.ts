@@ -1,4 +1,5 @@
 import type { DataSource } from 'typeorm';
+import { coalescedWrite } from '../db/coalesced-write';
 import type { EventEnvelope } from './envelope';
 
 /** What the dispatcher needs of a stored event. */
@@ -18,6 +19,10 @@ export interface StoreResult {
 export interface EventRepository {
   /** Stores the event once by id (first write wins); the body is the exact bytes that will be sent. */
   store(envelope: EventEnvelope, body: string): Promise<StoreResult>;
+  /**
+   * Resolves once the event is marked. Marks asked for while one is being written go in the next statement together
+   * (src/db/coalesced-write.ts): one UPDATE per batch of events, not per event, under load.
+   */
   markDispatched(eventId: string): Promise<void>;
   /** Events received before `receivedBefore` that no workflow start has been confirmed for, oldest first. */
   findUndispatched(receivedBefore: Date, limit: number): Promise<StoredEvent[]>;
@@ -38,6 +43,9 @@ const toStored = (row: EventRow): StoredEvent => ({
 });
 
 export function createEventRepository(dataSource: DataSource): EventRepository {
+  const markDispatched = coalescedWrite<string>((ids) =>
+    dataSource.query(`UPDATE webhook_events SET dispatched_at = now() WHERE id = ANY($1::varchar[]) AND dispatched_at IS NULL`, [ids]),
+  );
   return {
     async store(envelope, body) {
       const inserted = (await dataSource.query(
@@ -55,12 +63,7 @@ export function createEventRepository(dataSource: DataSource): EventRepository {
       return { inserted: false, event: toStored(existing[0]) };
     },
 
-    async markDispatched(eventId) {
-      await dataSource.query(
-        `UPDATE webhook_events SET dispatched_at = now() WHERE id = $1 AND dispatched_at IS NULL`,
-        [eventId],
-      );
-    },
+    markDispatched,
 
     async findUndispatched(receivedBefore, limit) {
       const rows = (await dataSource.query(

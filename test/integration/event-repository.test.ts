@@ -1,0 +1,71 @@
+/**
+ * The event repository on a real Postgres: store once by id, and marking dispatched, which concurrent callers share
+ * statements for (src/db/coalesced-write.ts): every event is marked, each call resolves after its own mark
+ * committed, and an event already marked keeps its first mark.
+ */
+import { randomUUID } from 'node:crypto';
+import type { DataSource } from 'typeorm';
+import { loadConfig } from '../../src/config';
+import { createDataSource } from '../../src/db/data-source';
+import { createEventRepository, type EventRepository } from '../../src/events/event.repository';
+import type { EventEnvelope } from '../../src/events/envelope';
+
+let dataSource: DataSource;
+let events: EventRepository;
+
+beforeAll(async () => {
+  dataSource = createDataSource(loadConfig({ ...process.env }).databaseUrl, { poolSize: 4 });
+  await dataSource.initialize();
+  events = createEventRepository(dataSource);
+});
+
+afterAll(async () => {
+  await dataSource?.destroy();
+});
+
+function envelope(): EventEnvelope {
+  return { id: `evt_${randomUUID()}`, type: 'CONVERSATION_CREATED', accountId: 'acct_events_repo', occurredAt: new Date().toISOString(), data: {} };
+}
+
+async function dispatchedAt(ids: string[]): Promise<Map<string, Date | null>> {
+  const rows: Array<{ id: string; dispatched_at: Date | null }> = await dataSource.query(
+    'SELECT id, dispatched_at FROM webhook_events WHERE id = ANY($1::varchar[])',
+    [ids],
+  );
+  return new Map(rows.map((r) => [r.id, r.dispatched_at]));
+}
+
+describe('event repository', () => {
+  it('stores an event once by id; the second store returns the stored one', async () => {
+    const e = envelope();
+    const first = await events.store(e, '{"a":1}');
+    const second = await events.store(e, '{"a":2}');
+    expect(first).toMatchObject({ inserted: true, event: { id: e.id, dispatchedAt: null } });
+    expect(second).toMatchObject({ inserted: false, event: { id: e.id } });
+    const [row] = await dataSource.query('SELECT body FROM webhook_events WHERE id = $1', [e.id]);
+    expect(row.body).toBe('{"a":1}');
+  });
+
+  it('marks every one of many events marked at once, each call resolving once its mark is committed', async () => {
+    const stored = await Promise.all(Array.from({ length: 60 }, () => envelope()).map(async (e) => (await events.store(e, '{}')).event.id));
+    await Promise.all(
+      stored.map(async (id) => {
+        await events.markDispatched(id);
+        const marks = await dispatchedAt([id]);
+        expect(marks.get(id)).toBeInstanceOf(Date);
+      }),
+    );
+    const marks = await dispatchedAt(stored);
+    expect([...marks.values()].every((at) => at instanceof Date)).toBe(true);
+    expect(await events.findUndispatched(new Date(Date.now() + 60_000), 10_000).then((left) => left.filter((e) => stored.includes(e.id)))).toEqual([]);
+  });
+
+  it('keeps the first mark of an event marked again', async () => {
+    const { event } = await events.store(envelope(), '{}');
+    await events.markDispatched(event.id);
+    const first = (await dispatchedAt([event.id])).get(event.id);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await Promise.all([events.markDispatched(event.id), events.markDispatched(event.id)]);
+    expect((await dispatchedAt([event.id])).get(event.id)).toEqual(first);
+  });
+});
