@@ -4,6 +4,7 @@
  * Each write is one statement (one round trip, its own transaction).
  */
 import type { DataSource } from 'typeorm';
+import { preparedStatement } from '../db/prepared-statement';
 import type { SwitchOff } from '../subscriptions/subscription-health';
 import type { StoredSecret } from '../subscriptions/subscription.entity';
 import { WebhookDelivery } from './delivery.entity';
@@ -258,10 +259,14 @@ interface BeginAttemptRow {
 export function createDeliveryRepository(dataSource: DataSource): DeliveryRepository {
   const deliveries = dataSource.getRepository(WebhookDelivery);
   const attempts = dataSource.getRepository(WebhookDeliveryAttempt);
+  // The statements of every attempt, prepared once per connection (src/db/prepared-statement.ts).
+  const beginAttemptStatement = preparedStatement<BeginAttemptRow>(dataSource, 'webhooks_begin_attempt', BEGIN_ATTEMPT_SQL);
+  const recordSuccessStatement = preparedStatement<{ attempt: number; switched_off: boolean }>(dataSource, 'webhooks_record_success', RECORD_SUCCESS_SQL);
+  const recordFailureStatement = preparedStatement<{ attempt: number; switched_off: boolean }>(dataSource, 'webhooks_record_failure', RECORD_FAILURE_SQL);
 
   return {
     async beginAttempt(start, claim) {
-      const rows: BeginAttemptRow[] = await dataSource.query(BEGIN_ATTEMPT_SQL, [
+      const rows = await beginAttemptStatement([
         start.subscriptionId, start.accountId, start.eventId, start.eventType, start.workflowId,
         claim.runId, claim.activityAttempt, claim.token, Math.max(1, Math.ceil(claim.forMs)),
       ]);
@@ -304,9 +309,9 @@ export function createDeliveryRepository(dataSource: DataSource): DeliveryReposi
         record.statusCode, record.error, record.responseBody, succeeded,
       ];
       const off = options.switchOff;
-      const inserted: Array<{ attempt: number; switched_off: boolean }> = succeeded
-        ? await dataSource.query(RECORD_SUCCESS_SQL, attemptParams)
-        : await dataSource.query(RECORD_FAILURE_SQL, [
+      const inserted = succeeded
+        ? await recordSuccessStatement(attemptParams)
+        : await recordFailureStatement([
             ...attemptParams,
             off?.reason ?? null, off?.at ?? null, off?.failingBefore ?? null,
             off?.event.id ?? null, off?.event.accountId ?? null, off?.event.type ?? null, off?.event.body ?? null,

@@ -1,5 +1,6 @@
 import type { DataSource } from 'typeorm';
 import { coalescedWrite } from '../db/coalesced-write';
+import { preparedStatement } from '../db/prepared-statement';
 import type { EventEnvelope } from './envelope';
 
 /** What the dispatcher needs of a stored event. */
@@ -43,17 +44,23 @@ const toStored = (row: EventRow): StoredEvent => ({
 });
 
 export function createEventRepository(dataSource: DataSource): EventRepository {
-  const markDispatched = coalescedWrite<string>((ids) =>
-    dataSource.query(`UPDATE webhook_events SET dispatched_at = now() WHERE id = ANY($1::varchar[]) AND dispatched_at IS NULL`, [ids]),
+  // The statements every event runs, prepared once per connection (src/db/prepared-statement.ts).
+  const insert = preparedStatement<EventRow>(
+    dataSource,
+    'webhooks_store_event',
+    `INSERT INTO webhook_events (id, account_id, type, body) VALUES ($1, $2, $3, $4)
+     ON CONFLICT (id) DO NOTHING
+     RETURNING id, account_id, type, dispatched_at`,
   );
+  const mark = preparedStatement(
+    dataSource,
+    'webhooks_mark_dispatched',
+    `UPDATE webhook_events SET dispatched_at = now() WHERE id = ANY($1::varchar[]) AND dispatched_at IS NULL`,
+  );
+  const markDispatched = coalescedWrite<string>((ids) => mark([ids]));
   return {
     async store(envelope, body) {
-      const inserted = (await dataSource.query(
-        `INSERT INTO webhook_events (id, account_id, type, body) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (id) DO NOTHING
-         RETURNING id, account_id, type, dispatched_at`,
-        [envelope.id, envelope.accountId, envelope.type, body],
-      )) as EventRow[];
+      const inserted = await insert([envelope.id, envelope.accountId, envelope.type, body]);
       if (inserted.length === 1) return { inserted: true, event: toStored(inserted[0]) };
       const existing = (await dataSource.query(
         `SELECT id, account_id, type, dispatched_at FROM webhook_events WHERE id = $1`,

@@ -1,5 +1,6 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { WILDCARD_EVENT } from '../events/event-catalog';
+import { preparedStatement } from '../db/prepared-statement';
 import { newestFirstPage, type KeysetPage, type KeysetPosition } from '../db/keyset-page';
 import { WebhookSubscription, type StoredSecret } from './subscription.entity';
 
@@ -133,7 +134,8 @@ export function findActiveSubscriptionsForEvent(
 
 /**
  * The dispatcher's match: the same rule and order as findActiveSubscriptionsForEvent, only the id and the URL each
- * start needs, as one constant statement (no query building, no entity to hydrate: it runs once per event).
+ * start needs, as one prepared statement (no query building, no entity to hydrate, planned once per connection: it
+ * runs once per event).
  */
 export const DISPATCH_TARGETS_SQL = `
   SELECT s.id, s.url FROM webhook_subscriptions s
@@ -146,5 +148,5 @@ export interface DispatchTarget {
 }
 
 export function findDispatchTargets(dataSource: DataSource, accountId: string, eventType: string): Promise<DispatchTarget[]> {
-  return dataSource.query(DISPATCH_TARGETS_SQL, [accountId, [eventType, WILDCARD_EVENT]]);
+  return preparedStatement<DispatchTarget>(dataSource, 'webhooks_dispatch_targets', DISPATCH_TARGETS_SQL)([accountId, [eventType, WILDCARD_EVENT]]);
 }
