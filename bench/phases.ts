@@ -1,12 +1,13 @@
 /**
  * Runs one system through its phases: a warm-up (not measured), fixed offered rates, then a saturation ramp that
- * stops at the first rate the system cannot sustain. Each phase is measured from its first publish until every
+ * stops at the first rate the system cannot sustain, then refinement steps between the highest sustained rate and
+ * that failed one (bisection on a geometric scale), so the sustained rate is known to a finer factor than the ramp's. Each phase is measured from its first publish until every
  * event was received (or the drain deadline passed): CPU per process group, latencies, loss and duplicates.
  */
 import { publishPhase } from './publisher';
 import type { ReceiverHandle } from './receiver-client';
 import { ProcMonitor } from './proc-monitor';
-import { isSustained, rampRates, rampStart, summarizeStep, type EventReceipt, type StepOutcome } from './stats';
+import { isSustained, rampRates, rampStart, refineRate, summarizeStep, type EventReceipt, type StepOutcome } from './stats';
 import type { CollectedEvent } from './receiver-protocol';
 import type { BenchEnvironment } from './environment';
 
@@ -17,13 +18,19 @@ export interface PhasePlan {
   rampFactor: number;
   rampSteps: number;
   rampDurationMs: number;
+  /**
+   * Steps after the ramp, each at the geometric middle of the highest sustained and the lowest failed rate so far
+   * (each halves the uncertainty on a log scale: 2 steps after x1.5 ramp steps leave x1.107). Each lasts
+   * `rampDurationMs`.
+   */
+  refineSteps: number;
   /** Longest wait for the last events of a phase after publishing ends. */
   drainTimeoutMs: number;
 }
 
 export interface PhaseResult {
   label: string;
-  kind: 'fixed' | 'ramp';
+  kind: 'fixed' | 'ramp' | 'refine';
   rate: number;
   outcome: StepOutcome;
   sustained: boolean;
@@ -66,7 +73,7 @@ export async function runPhase(
   runner: PhaseRunner,
   prefix: string,
   label: string,
-  kind: 'fixed' | 'ramp',
+  kind: 'fixed' | 'ramp' | 'refine',
   rate: number,
   durationMs: number,
   drainTimeoutMs: number,
@@ -112,6 +119,14 @@ export async function runPlan(runner: PhaseRunner, system: string, plan: PhasePl
     const result = await runPhase(runner, prefix, `ramp ${rate}/s`, 'ramp', rate, plan.rampDurationMs, plan.drainTimeoutMs);
     results.push(result);
     if (!result.sustained) break;
+  }
+  for (let step = 0; step < plan.refineSteps; step += 1) {
+    const sustained = results.filter((r) => r.sustained).reduce((best, r) => Math.max(best, r.rate), 0);
+    const failed = results.filter((r) => !r.sustained && r.rate > sustained).reduce((low, r) => Math.min(low, r.rate), Infinity);
+    const rate = refineRate(sustained, failed);
+    if (rate === undefined) break;
+    const prefix = `${runner.env.runId}-${system}-f${rate}`;
+    results.push(await runPhase(runner, prefix, `refine ${rate}/s`, 'refine', rate, plan.rampDurationMs, plan.drainTimeoutMs));
   }
   return results;
 }

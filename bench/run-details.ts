@@ -168,7 +168,7 @@ export function renderResults(input: DocsInput): string {
     lines.push('```');
     lines.push('');
   }
-  lines.push(`Phases per system: warm-up (not measured); fixed rates ${plan.fixedRates.join(', ')}/s for ${plan.fixedDurationMs / 1000} s each; then a saturation ramp of ${plan.rampDurationMs / 1000} s steps, each x${plan.rampFactor} the previous, starting one step above the highest sustained fixed rate and stopping at the first rate not sustained (at most ${plan.rampSteps} steps).`);
+  lines.push(`Phases per system: warm-up (not measured); fixed rates ${plan.fixedRates.join(', ')}/s for ${plan.fixedDurationMs / 1000} s each; then a saturation ramp of ${plan.rampDurationMs / 1000} s steps, each x${plan.rampFactor} the previous, starting one step above the highest sustained fixed rate and stopping at the first rate not sustained (at most ${plan.rampSteps} steps)${plan.refineSteps > 0 ? `; then ${plan.refineSteps} refinement steps of the same length, each at the geometric middle of the highest sustained and the lowest failed rate so far` : ''}.`);
   lines.push('');
   lines.push('### Summary');
   lines.push('');

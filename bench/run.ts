@@ -39,8 +39,8 @@ const option = (name: string, fallback: string) => argv.find((a) => a.startsWith
 
 const QUICK = flag('quick');
 const PLAN: PhasePlan = QUICK
-  ? { fixedRates: [10, 50], fixedDurationMs: 4_000, rampFactor: 2, rampSteps: 2, rampDurationMs: 3_000, drainTimeoutMs: 20_000 }
-  : { fixedRates: [10, 25, 50], fixedDurationMs: 15_000, rampFactor: 1.5, rampSteps: 8, rampDurationMs: 8_000, drainTimeoutMs: 45_000 };
+  ? { fixedRates: [10, 50], fixedDurationMs: 4_000, rampFactor: 2, rampSteps: 2, rampDurationMs: 3_000, refineSteps: 0, drainTimeoutMs: 20_000 }
+  : { fixedRates: [10, 25, 50], fixedDurationMs: 15_000, rampFactor: 1.5, rampSteps: 8, rampDurationMs: 8_000, refineSteps: 2, drainTimeoutMs: 45_000 };
 
 const [burstEvents, burstSubscriptions] = option('burst', QUICK ? '100x5' : '400x5').split('x').map(Number) as [number, number];
 const BURST: BurstPlan = { events: burstEvents, subscriptions: burstSubscriptions, drainTimeoutMs: QUICK ? 120_000 : 300_000 };

@@ -167,6 +167,16 @@ export function rampStart(fixed: ReadonlyArray<{ rate: number; sustained: boolea
   return Math.min(...fixed.map((f) => f.rate)) / factor;
 }
 
+/**
+ * The next refinement step between the highest sustained rate and the lowest failed one: their geometric middle,
+ * rounded; undefined when no whole rate lies strictly between them (nothing left to refine).
+ */
+export function refineRate(sustained: number, failed: number): number | undefined {
+  if (!(sustained > 0) || !(failed > sustained)) return undefined;
+  const middle = Math.round(Math.sqrt(sustained * failed));
+  return middle > sustained && middle < failed ? middle : undefined;
+}
+
 /** Offered rates of the saturation ramp: geometric steps from `start`, at most `count` of them. */
 export function rampRates(start: number, factor: number, count: number): number[] {
   const rates: number[] = [];

@@ -8,6 +8,7 @@ import {
   percentile,
   rampRates,
   rampStart,
+  refineRate,
   summarizeLatencies,
   summarizeStep,
   sustainedRate,
@@ -170,5 +171,15 @@ describe('summary numbers', () => {
 
   it('builds a geometric ramp of rounded rates', () => {
     expect(rampRates(75, 1.5, 4)).toEqual([75, 113, 169, 253]);
+  });
+
+  it('refines between the highest sustained and the lowest failed rate at their geometric middle, while one lies between', () => {
+    expect(refineRate(75, 113)).toBe(92);
+    expect(refineRate(92, 113)).toBe(102);
+    expect(refineRate(75, 92)).toBe(83);
+    expect(refineRate(10, 11)).toBeUndefined();
+    expect(refineRate(0, 15)).toBeUndefined();
+    expect(refineRate(50, Infinity)).toBeUndefined();
+    expect(refineRate(50, 50)).toBeUndefined();
   });
 });
