@@ -136,8 +136,9 @@ async function runSystem(system: SystemUnderTest, env: BenchEnvironment, receive
     .filter((x) => x.m && x.m.processes > 0)
     .map(({ name, m }) => ({ name, peakRssMb: (m?.peakRssKbMax ?? 0) / 1024, processes: m?.processes ?? 0 }));
   const published = result.phases.reduce((n, p) => n + p.outcome.published, 0);
+  const prefixes = result.phases.map((p) => `${p.prefix}-`);
   result.recorded = {
-    success: system.name === 'floor' ? await countReceipts(receiver, env, system.name) : await countRecorded(env, system.name, published),
+    success: system.name === 'floor' ? await countReceipts(receiver, env, system.name, prefixes) : await countRecorded(env, prefixes, published),
     published,
   };
   const databaseAfter = await env.databaseCounters();
@@ -154,14 +155,17 @@ async function runSystem(system: SystemUnderTest, env: BenchEnvironment, receive
   return result;
 }
 
-/** SUCCESS rows of the measured phases' events; waits briefly for outcomes recorded after the receipt. */
-async function countRecorded(env: BenchEnvironment, system: string, expected: number): Promise<number> {
-  const pattern = `^${env.runId}-${system}-[rs][0-9]+-`;
+/**
+ * SUCCESS rows of the measured phases' events (fixed, ramp and refinement phases: each phase's own id prefix); waits
+ * briefly for outcomes recorded after the receipt.
+ */
+async function countRecorded(env: BenchEnvironment, prefixes: string[], expected: number): Promise<number> {
+  const patterns = prefixes.map((prefix) => `${prefix}%`);
   const deadline = Date.now() + 20_000;
   for (;;) {
     const rows: Array<{ n: string }> = await env.dataSource.query(
-      `SELECT count(*) AS n FROM webhook_deliveries WHERE event_id ~ $1 AND status = 'SUCCESS'`,
-      [pattern],
+      `SELECT count(*) AS n FROM webhook_deliveries WHERE event_id LIKE ANY($1::text[]) AND status = 'SUCCESS'`,
+      [patterns],
     );
     const n = Number(rows[0]?.n ?? 0);
     if (n >= expected || Date.now() > deadline) return n;
@@ -170,9 +174,9 @@ async function countRecorded(env: BenchEnvironment, system: string, expected: nu
 }
 
 /** The floor records no rows: its measured phases' distinct receipts stand in for them. */
-async function countReceipts(receiver: ReceiverHandle, env: BenchEnvironment, system: string): Promise<number> {
+async function countReceipts(receiver: ReceiverHandle, env: BenchEnvironment, system: string, prefixes: string[]): Promise<number> {
   const { events } = await receiver.collect(`${env.runId}-${system}-`);
-  return events.filter(([id]) => /-[rs][0-9]+-/.test(id)).length;
+  return events.filter(([id]) => prefixes.some((prefix) => id.startsWith(prefix))).length;
 }
 
 async function countAllDelivered(env: BenchEnvironment, system: string): Promise<number> {
