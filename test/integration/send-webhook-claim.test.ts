@@ -8,15 +8,15 @@ import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import type { DataSource } from 'typeorm';
 import { createActivities } from '../../activities';
-import { loadConfig, requireEncryptionKey, type Config } from '../../src/config';
-import { createSecretBox, type SecretBox } from '../../src/crypto/secret-box';
-import { createDataSource } from '../../src/db/data-source';
+import type { Config } from '../../src/config';
+import type { SecretBox } from '../../src/crypto/secret-box';
 import { createDeliveryRepository } from '../../src/deliveries/delivery.repository';
 import { webhookIdFor } from '../../src/http/signer';
 import { createLogger } from '../../src/logger';
 import { deliveryWorkflowId } from '../../src/temporal/contract';
 import { buildActivityDeps, closeRateLimiterRedis, createRateLimiterRedis } from '../../src/worker/activity-deps';
 import type { SendWebhookInput, SendWebhookResult } from '../../workflows/deliver-webhook.types';
+import { openActivityWorld } from '../helpers/activity-world';
 import { startReceiver, type Receiver } from '../helpers/receiver';
 import { insertEvent, insertSubscription } from '../helpers/subscription-fixtures';
 
@@ -28,10 +28,7 @@ let redis: ReturnType<typeof createRateLimiterRedis>;
 let activities: ReturnType<typeof createActivities>;
 
 beforeAll(async () => {
-  config = loadConfig({ ...process.env, SSRF_ALLOW_CIDRS: '127.0.0.1/32', WEBHOOKS_REQUEST_TIMEOUT_MS: '3000', WEBHOOKS_MAX_IN_FLIGHT_PER_ENDPOINT: '1' });
-  dataSource = createDataSource(config.databaseUrl, { poolSize: 4 });
-  await dataSource.initialize();
-  box = createSecretBox(requireEncryptionKey(config));
+  ({ config, dataSource, box } = await openActivityWorld());
   receiver = await startReceiver();
   redis = createRateLimiterRedis(config.redisUrl);
   activities = createActivities(buildActivityDeps({ config, dataSource, logger: createLogger('test', config.logLevel), redis }));

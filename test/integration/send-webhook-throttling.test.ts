@@ -8,9 +8,8 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import type { DataSource } from 'typeorm';
 import { createActivities, type ActivityDeps } from '../../activities';
 import { LIMITER_UNAVAILABLE_WAIT_MS } from '../../activities/send-webhook.activity';
-import { loadConfig, requireEncryptionKey, type Config } from '../../src/config';
-import { createSecretBox, type SecretBox } from '../../src/crypto/secret-box';
-import { createDataSource } from '../../src/db/data-source';
+import type { Config } from '../../src/config';
+import type { SecretBox } from '../../src/crypto/secret-box';
 import { createDeliveryRepository } from '../../src/deliveries/delivery.repository';
 import { createLogger } from '../../src/logger';
 import { WebhookSubscription } from '../../src/subscriptions/subscription.entity';
@@ -18,6 +17,7 @@ import { deliveryWorkflowId } from '../../src/temporal/contract';
 import { buildActivityDeps, closeRateLimiterRedis, createRateLimiterRedis } from '../../src/worker/activity-deps';
 import type { SendWebhookInput, SendWebhookResult } from '../../workflows/deliver-webhook.types';
 import { freePort } from '../helpers/free-port';
+import { openActivityWorld } from '../helpers/activity-world';
 import { startReceiver, type Receiver } from '../helpers/receiver';
 import { insertEvent, insertSubscription } from '../helpers/subscription-fixtures';
 
@@ -29,10 +29,7 @@ let hangingReceiver: Receiver;
 const redisClients: Array<ReturnType<typeof createRateLimiterRedis>> = [];
 
 beforeAll(async () => {
-  config = loadConfig({ ...process.env, SSRF_ALLOW_CIDRS: '127.0.0.1/32', WEBHOOKS_REQUEST_TIMEOUT_MS: '3000', WEBHOOKS_MAX_IN_FLIGHT_PER_ENDPOINT: '1' });
-  dataSource = createDataSource(config.databaseUrl, { poolSize: 4 });
-  await dataSource.initialize();
-  box = createSecretBox(requireEncryptionKey(config));
+  ({ config, dataSource, box } = await openActivityWorld());
   receiver = await startReceiver();
   hangingReceiver = await startReceiver({ defaultResponse: { hang: true } });
 });
