@@ -2,6 +2,8 @@
  * Temporal unreachable when the listener starts workflows: a PRIVATE Temporal dev server (free ports, not started
  * at first) stands for the outage. Events received meanwhile are stored and retried with backoff; a listener
  * restarted during the outage picks them up with its start-up sweep; once Temporal answers they are delivered.
+ * The listener's sweep here takes every undispatched event at once (sweepMinAgeMs 0), so the test has a database of
+ * its own: other test files' stored events would otherwise be swept and held by this dispatcher too.
  */
 import path from 'node:path';
 import os from 'node:os';
@@ -9,6 +11,8 @@ import type { DataSource } from 'typeorm';
 import { requireEncryptionKey } from '../../src/config';
 import { createSecretBox } from '../../src/crypto/secret-box';
 import { createDataSource } from '../../src/db/data-source';
+import { dropDatabase } from '../../src/db/ensure-database';
+import { migrate } from '../../src/db/migrate';
 import { startTemporalDevServer, type RunningDevServer } from '../../src/dev/temporal-dev-server';
 import { startEventListenerService, type EventListenerService } from '../../src/events/event-listener.service';
 import { createListenerTemporalClient } from '../../src/events/temporal-connection';
@@ -34,7 +38,10 @@ describe('Temporal unreachable at dispatch', () => {
 
   beforeAll(async () => {
     ports = { port: await freePort(), uiPort: await freePort(), httpPort: await freePort(), metricsPort: await freePort() };
-    config = testConfig('temporal-outage', { TEMPORAL_ADDRESS: `127.0.0.1:${ports.port}` });
+    const ownDatabase = new URL(process.env.DATABASE_URL as string);
+    ownDatabase.pathname = `${ownDatabase.pathname}_outage`;
+    await migrate(ownDatabase.toString());
+    config = testConfig('temporal-outage', { TEMPORAL_ADDRESS: `127.0.0.1:${ports.port}`, DATABASE_URL: ownDatabase.toString() });
     dataSource = createDataSource(config.databaseUrl, { poolSize: 6 });
     await dataSource.initialize();
     receiver = await startReceiver();
@@ -47,6 +54,7 @@ describe('Temporal unreachable at dispatch', () => {
     await publisher?.close();
     await receiver?.close();
     await dataSource?.destroy();
+    if (config && !process.env.KEEP_TEST_DATABASE) await dropDatabase(config.databaseUrl);
   });
 
   const startListener = async (logs: ReturnType<typeof captureLogs>) => {
