@@ -1,6 +1,6 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { WILDCARD_EVENT } from '../events/event-catalog';
-import { preparedStatement } from '../db/prepared-statement';
+import { preparedStatement, type PreparedStatement } from '../db/prepared-statement';
 import { newestFirstPage, type KeysetPage, type KeysetPosition } from '../db/keyset-page';
 import { WebhookSubscription, type StoredSecret } from './subscription.entity';
 
@@ -147,6 +147,14 @@ export interface DispatchTarget {
   readonly url: string;
 }
 
+/** One prepared statement per data source, made on its first event rather than on every one. */
+const dispatchTargetStatements = new WeakMap<DataSource, PreparedStatement<DispatchTarget>>();
+
 export function findDispatchTargets(dataSource: DataSource, accountId: string, eventType: string): Promise<DispatchTarget[]> {
-  return preparedStatement<DispatchTarget>(dataSource, 'webhooks_dispatch_targets', DISPATCH_TARGETS_SQL)([accountId, [eventType, WILDCARD_EVENT]]);
+  let statement = dispatchTargetStatements.get(dataSource);
+  if (!statement) {
+    statement = preparedStatement<DispatchTarget>(dataSource, 'webhooks_dispatch_targets', DISPATCH_TARGETS_SQL);
+    dispatchTargetStatements.set(dataSource, statement);
+  }
+  return statement([accountId, [eventType, WILDCARD_EVENT]]);
 }
