@@ -13,6 +13,7 @@ import { RetentionIndexes1765000000000 } from './migrations/1765000000000-retent
 import { SubscriptionHealthStreak1765100000000 } from './migrations/1765100000000-subscription-health-streak';
 import { AttemptClaim1765200000000 } from './migrations/1765200000000-attempt-claim';
 import { PortalSession } from '../portal/portal-session.entity';
+import { StorableTextClient } from './storable-text-client';
 
 export const ENTITIES = [ApiKey, WebhookSubscription, WebhookEvent, RejectedMessage, WebhookDelivery, WebhookDeliveryAttempt, PortalSession];
 /** Listed explicitly (not globbed) so the same list works under ts-node, Jest and built JavaScript. */
@@ -42,6 +43,8 @@ export function createDataSource(databaseUrl: string, options: DataSourceOptions
     extra: {
       max: options.poolSize ?? 10,
       connectionTimeoutMillis: 5_000,
+      // Every parameter is made storable (NUL, lone surrogates) before it reaches Postgres.
+      Client: StorableTextClient,
     },
   });
 }

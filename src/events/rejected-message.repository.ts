@@ -1,4 +1,5 @@
 import type { DataSource } from 'typeorm';
+import { truncateText } from '../shared/storable-text';
 
 /** The raw text kept for inspection is capped; the reason says how large the original was. */
 export const MAX_STORED_RAW_CHARS = 64 * 1024;
@@ -10,12 +11,11 @@ export interface RejectedMessageRepository {
 export function createRejectedMessageRepository(dataSource: DataSource): RejectedMessageRepository {
   return {
     async store(channel, raw, reason) {
-      // Postgres text cannot hold NUL; it is replaced so that a message containing one is still kept.
-      const kept = raw.slice(0, MAX_STORED_RAW_CHARS).replace(/\u0000/g, '\ufffd');
+      const kept = truncateText(raw, MAX_STORED_RAW_CHARS);
       await dataSource.query(`INSERT INTO rejected_messages (channel, raw, reason) VALUES ($1, $2, $3)`, [
         channel.slice(0, 200),
         kept,
-        reason,
+        truncateText(reason, 2000),
       ]);
     },
   };
