@@ -2,15 +2,22 @@
  * One raw message from either way in (the Pub/Sub channel or the stream) -> a stored, dispatched event, or a stored
  * rejection. Never throws: a bad message is logged with its reason (and its size, never its content) and kept in
  * rejected_messages under the name of the channel or stream it came from; a message that cannot be stored because
- * Postgres is briefly unavailable is retried with backoff while the process runs. Both ways in share one intake, so
- * its counters are the listener's.
+ * Postgres is briefly unavailable is retried with backoff while the process runs, and one that Postgres refuses for
+ * good (a data error) is kept as a rejection with Postgres' reason. Both ways in share one intake, so its counters
+ * are the listener's.
  */
+import { isTransientDatabaseError } from '../db/transient-error';
 import type { Logger } from '../logger';
+import { backoffDelay, type Backoff } from '../shared/backoff';
+import { errorSummary } from '../shared/error-summary';
 import type { AcceptOutcome, Dispatcher } from './dispatcher';
 import { parseEnvelope, type EnvelopeRules } from './envelope';
 import type { RejectedMessageRepository } from './rejected-message.repository';
 
 export type IntakeOutcome = AcceptOutcome | 'rejected' | 'lost';
+
+/** `refused`: Postgres answered with an error that retrying cannot fix (its summary). */
+type WriteResult = { readonly written: true } | { readonly written: false; readonly refused?: string };
 
 export interface EventIntakeDeps {
   /** Where a message comes from when `handle` is not told (the Pub/Sub channel; tests and the benchmark). */
@@ -46,16 +53,14 @@ export interface EventIntake {
 
 export function createEventIntake(deps: EventIntakeDeps): EventIntake {
   const { channel, rules, dispatcher, rejected, logger } = deps;
-  const initialDelayMs = deps.storeRetry?.initialDelayMs ?? 500;
-  const maxDelayMs = deps.storeRetry?.maxDelayMs ?? 30_000;
+  const storeRetry: Backoff = { initialMs: deps.storeRetry?.initialDelayMs ?? 500, maxMs: deps.storeRetry?.maxDelayMs ?? 30_000 };
   const inHand = new Set<Promise<IntakeOutcome>>();
   const wakeUps = new Set<() => void>();
   let stopped = false;
   const counts = { stored: 0, duplicate: 0, rejected: 0, lost: 0 };
-  const count = <T extends IntakeOutcome>(outcome: T): T => {
-    const kind: IntakeOutcome = outcome;
-    if (kind === 'dispatched' || kind === 'deferred') counts.stored += 1;
-    else counts[kind] += 1;
+  const count = (outcome: IntakeOutcome): IntakeOutcome => {
+    if (outcome === 'dispatched' || outcome === 'deferred') counts.stored += 1;
+    else counts[outcome] += 1;
     return outcome;
   };
 
@@ -70,19 +75,26 @@ export function createEventIntake(deps: EventIntakeDeps): EventIntake {
       wakeUps.add(wake);
     });
 
-  /** Runs `write` until it succeeds or the intake stops; true when written. */
-  async function persistently(what: string, context: Record<string, unknown>, write: () => Promise<unknown>): Promise<boolean> {
+  /**
+   * Runs `write` until it succeeds, fails in a way that retrying cannot fix (a data error: `refused`), or the intake
+   * stops (`lost`). Only connection loss and the like are retried (src/db/transient-error.ts).
+   */
+  async function persistently(what: string, context: Record<string, unknown>, write: () => Promise<unknown>): Promise<WriteResult> {
     for (let attempt = 1; ; attempt += 1) {
       try {
         await write();
-        return true;
+        return { written: true };
       } catch (error) {
-        if (stopped) {
-          logger.error({ ...context, err: summarise(error) }, `${what} failed and the listener is stopping: message lost`);
-          return false;
+        if (!isTransientDatabaseError(error)) {
+          logger.error({ ...context, err: errorSummary(error) }, `${what} failed for good (not a connection problem); not retrying`);
+          return { written: false, refused: errorSummary(error, 200) };
         }
-        const delay = Math.min(maxDelayMs, initialDelayMs * 2 ** (attempt - 1));
-        logger.error({ ...context, attempt, retryInMs: delay, err: summarise(error) }, `${what} failed; retrying`);
+        if (stopped) {
+          logger.error({ ...context, err: errorSummary(error) }, `${what} failed and the listener is stopping: message left for another listener`);
+          return { written: false };
+        }
+        const delay = backoffDelay(storeRetry, attempt);
+        logger.error({ ...context, attempt, retryInMs: delay, err: errorSummary(error) }, `${what} failed; retrying`);
         await pause(delay);
       }
     }
@@ -92,7 +104,11 @@ export function createEventIntake(deps: EventIntakeDeps): EventIntake {
     const bytes = Buffer.byteLength(raw, 'utf8');
     logger.warn({ channel: from, bytes, reason }, 'rejected a malformed event message');
     const kept = await persistently('storing the rejected message', { channel: from, bytes }, () => rejected.store(from, raw, reason));
-    return kept ? 'rejected' : 'lost';
+    if (kept.written) return 'rejected';
+    if (kept.refused === undefined) return 'lost';
+    // Postgres refused even the rejection: the log line above is all that is kept; the message is done with.
+    logger.error({ channel: from, bytes, reason, storeError: kept.refused }, 'rejected message could not be kept; dropped with this log line');
+    return 'rejected';
   }
 
   async function process(raw: string, from: string): Promise<IntakeOutcome> {
@@ -104,19 +120,35 @@ export function createEventIntake(deps: EventIntakeDeps): EventIntake {
     const stored = await persistently('storing the event', context, async () => {
       outcome = await dispatcher.accept(envelope, body);
     });
-    return stored ? outcome : 'lost';
+    if (stored.written) return outcome;
+    if (stored.refused === undefined) return 'lost';
+    return keepRejected(raw, `the event could not be stored: ${stored.refused}`, from);
   }
 
-  const tracked = <T extends IntakeOutcome>(promise: Promise<T>): Promise<T> => {
-    const counted = promise.then(count);
+  /** Whatever happens inside, a message ends with an outcome: an unexpected error keeps it as a rejection. */
+  const settled = async (raw: string, from: string, work: () => Promise<IntakeOutcome>): Promise<IntakeOutcome> => {
+    try {
+      return await work();
+    } catch (error) {
+      logger.error({ channel: from, err: errorSummary(error) }, 'unexpected error in the intake; keeping the message as rejected');
+      try {
+        return await keepRejected(raw, `the intake failed on this message: ${errorSummary(error, 200)}`, from);
+      } catch {
+        return 'lost';
+      }
+    }
+  };
+
+  const tracked = (raw: string, from: string, work: () => Promise<IntakeOutcome>): Promise<IntakeOutcome> => {
+    const counted = settled(raw, from, work).then(count);
     inHand.add(counted);
     void counted.finally(() => inHand.delete(counted));
     return counted;
   };
 
   return {
-    handle: (raw, from = channel) => tracked(process(raw, from)),
-    reject: (raw, reason, from) => tracked(keepRejected(raw, reason, from)),
+    handle: (raw, from = channel) => tracked(raw, from, () => process(raw, from)),
+    reject: (raw, reason, from) => tracked(raw, from, () => keepRejected(raw, reason, from)) as Promise<'rejected' | 'lost'>,
     counters: () => ({ ...counts }),
     async stop() {
       stopped = true;
@@ -124,9 +156,4 @@ export function createEventIntake(deps: EventIntakeDeps): EventIntake {
       await Promise.allSettled([...inHand]);
     },
   };
-}
-
-function summarise(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  return message.split('\n')[0].slice(0, 300);
 }
