@@ -4,10 +4,13 @@
  * Pure: no I/O, no config. The listener passes the catalog check and the size cap in.
  */
 import { z } from 'zod';
+import { errorSummary } from '../shared/error-summary';
 
 export const MAX_ENVELOPE_BYTES = 256 * 1024;
 export const MAX_EVENT_ID_LENGTH = 200;
 export const MAX_ACCOUNT_ID_LENGTH = 128;
+/** Deepest nesting of objects and arrays accepted in a message: far above any real event, far below the stack. */
+export const MAX_ENVELOPE_DEPTH = 64;
 
 export interface EventEnvelope {
   readonly id: string;
@@ -48,19 +51,31 @@ const envelopeSchema = z.object({
 });
 
 /**
- * Parses one raw message. Never throws: a bad message yields `{ ok: false, reason }` with a reason short enough
- * to log (it names fields and rules, never echoes the payload).
+ * Parses one raw message. Never throws, whatever the input: a bad message yields `{ ok: false, reason }` with a reason
+ * short enough to log. Size and nesting depth are checked on the raw text before any recursive work (JSON.parse,
+ * validation, serialisation), so no message can exhaust the stack.
  */
 export function parseEnvelope(raw: string, rules: EnvelopeRules): EnvelopeParseResult {
+  try {
+    return parseChecked(raw, rules);
+  } catch (error) {
+    // Not expected once the bounds hold; a message must still end as a rejection, never as a crash.
+    return reject(`could not be parsed: ${errorSummary(error, 200)}`);
+  }
+}
+
+function parseChecked(raw: string, rules: EnvelopeRules): EnvelopeParseResult {
   const maxBytes = rules.maxBytes ?? MAX_ENVELOPE_BYTES;
   const size = Buffer.byteLength(raw, 'utf8');
-  if (size > maxBytes) return reject(`message is ${size} bytes, larger than the ${maxBytes}-byte limit`);
+  if (size > maxBytes) return reject(oversizedReason(size, maxBytes));
+  const depth = nestingDepth(raw, MAX_ENVELOPE_DEPTH);
+  if (depth > MAX_ENVELOPE_DEPTH) return reject(`message nests objects and arrays more than ${MAX_ENVELOPE_DEPTH} levels deep`);
 
   let json: unknown;
   try {
     json = JSON.parse(raw);
   } catch (error) {
-    return reject(`not valid JSON: ${(error as Error).message.slice(0, 200)}`);
+    return reject(`not valid JSON: ${errorSummary(error, 200)}`);
   }
   if (typeof json !== 'object' || json === null || Array.isArray(json)) return reject('not a JSON object');
 
@@ -70,7 +85,7 @@ export function parseEnvelope(raw: string, rules: EnvelopeRules): EnvelopeParseR
     return reject(`invalid envelope: ${problems.join('; ')}`);
   }
   if (!rules.isKnownType(parsed.data.type)) {
-    return reject(`unknown event type "${parsed.data.type.slice(0, 100)}" (not in the event catalog)`);
+    return reject(`unknown event type ${JSON.stringify(parsed.data.type.slice(0, 100))} (not in the event catalog)`);
   }
   const envelope: EventEnvelope = {
     id: parsed.data.id,
@@ -94,6 +109,38 @@ export function serialiseEnvelope(envelope: EventEnvelope): string {
     occurredAt: envelope.occurredAt,
     data: envelope.data,
   });
+}
+
+export function oversizedReason(bytes: number, maxBytes: number): string {
+  return `message is ${bytes} bytes, larger than the ${maxBytes}-byte limit`;
+}
+
+/**
+ * How deeply `[` and `{` nest in JSON text, outside strings; counting stops once past `limit`. Linear, no recursion.
+ * For text that is not JSON the figure means little, and JSON.parse refuses it next.
+ */
+export function nestingDepth(text: string, limit = Number.POSITIVE_INFINITY): number {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i += 1) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i += 1; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) {
+      inString = true;
+    } else if (c === 0x5b || c === 0x7b) {
+      depth += 1;
+      if (depth > deepest) {
+        deepest = depth;
+        if (deepest > limit) return deepest;
+      }
+    } else if (c === 0x5d || c === 0x7d) {
+      depth -= 1;
+    }
+  }
+  return deepest;
 }
 
 function reject(reason: string): EnvelopeParseResult {
