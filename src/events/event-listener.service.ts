@@ -12,13 +12,13 @@ import type { Logger } from '../logger';
 import { findDispatchTargets } from '../subscriptions/subscription.repository';
 import { createDeliveryStarter } from './delivery-starter';
 import { createDispatcher, type Dispatcher, type DispatcherOptions, type StartDelivery } from './dispatcher';
-import { MAX_ENVELOPE_BYTES } from './envelope';
+import { MAX_ENVELOPE_BYTES, oversizedReason } from './envelope';
 import { isKnownEventType } from './event-catalog';
 import { createEventIntake, type EventIntake } from './event-intake';
 import { createEventRepository } from './event.repository';
 import { createInHandLimiter, type InHandLimiter } from './in-hand-limiter';
 import { startRedisListener, type RedisListener, type RedisListenerStatus } from './redis-listener';
-import { createRejectedMessageRepository } from './rejected-message.repository';
+import { createRejectedMessageRepository, MAX_STORED_RAW_CHARS } from './rejected-message.repository';
 import { startStreamReader, type StreamReader, type StreamReaderStatus } from './stream-reader';
 
 export interface EventListenerServiceDeps {
@@ -81,9 +81,10 @@ export function startEventListenerService(deps: EventListenerServiceDeps): Event
     options: deps.dispatcher,
   });
   const limiter = createInHandLimiter(config.listenerMaxInHand);
+  const maxMessageBytes = deps.maxMessageBytes ?? MAX_ENVELOPE_BYTES;
   const intake = createEventIntake({
     channel: config.redisChannel ?? config.redisStream?.key ?? 'unknown',
-    rules: { isKnownType: isKnownEventType, maxBytes: deps.maxMessageBytes ?? MAX_ENVELOPE_BYTES },
+    rules: { isKnownType: isKnownEventType, maxBytes: maxMessageBytes },
     dispatcher,
     rejected: createRejectedMessageRepository(dataSource),
     logger,
@@ -92,7 +93,18 @@ export function startEventListenerService(deps: EventListenerServiceDeps): Event
   const listener =
     channel === null
       ? null
-      : startRedisListener({ redisUrl: config.redisUrl, channel, onMessage: (raw) => intake.handle(raw, channel), logger, limiter });
+      : startRedisListener({
+          redisUrl: config.redisUrl,
+          channel,
+          onMessage: (raw) => intake.handle(raw, channel),
+          oversized: {
+            maxBytes: maxMessageBytes,
+            prefixChars: MAX_STORED_RAW_CHARS,
+            handle: (prefix, bytes) => intake.reject(prefix, oversizedReason(bytes, maxMessageBytes), channel),
+          },
+          logger,
+          limiter,
+        });
   const stream =
     config.redisStream === null
       ? null

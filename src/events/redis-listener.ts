@@ -13,6 +13,7 @@
  */
 import { Redis, type RedisStatus } from 'ioredis';
 import type { Logger } from '../logger';
+import { truncateText } from '../shared/storable-text';
 import type { InHandLimiter } from './in-hand-limiter';
 
 /** At most one "reads paused" warning per this interval (a sustained overload pauses and resumes many times). */
@@ -50,6 +51,11 @@ export interface RedisListenerOptions {
   maxReconnectDelayMs?: number;
   /** The in-hand bound shared with the stream reader; none: every message is handled at once (the benchmark). */
   limiter?: InHandLimiter;
+  /**
+   * Messages larger than this (UTF-8 bytes) go to `onOversized` with only their first `oversizedPrefixChars`
+   * characters: a message the intake refuses for its size never waits in the overflow queue at full size.
+   */
+  oversized?: { maxBytes: number; prefixChars: number; handle: (prefix: string, bytes: number) => unknown };
 }
 
 export interface RedisListener {
@@ -95,7 +101,8 @@ export function startRedisListener(options: RedisListenerOptions): RedisListener
   });
 
   const limiter = options.limiter;
-  const overflow: string[] = [];
+  /** Messages waiting for a slot, as their handlers, with what each holds in memory. */
+  const overflow: Array<{ handle: () => unknown; bytes: number }> = [];
   let waitingBytes = 0;
   /** Resume reading once a quarter of the slots are free again (not at the first one: fewer pause/resume flips). */
   const resumeAtOrBelow = limiter ? Math.max(0, Math.min(limiter.limit - 1, Math.floor(limiter.limit * 0.75))) : 0;
@@ -108,11 +115,11 @@ export function startRedisListener(options: RedisListenerOptions): RedisListener
   let pausesSinceLog = 0;
   const counts = { received: 0, dropped: 0, pauses: 0 };
 
-  /** Hands one message to the handler; its slot (if it holds one) is released when the handler settles. */
-  const run = (message: string, holdsSlot = true) => {
+  /** Runs one message's handler; its slot (if it holds one) is released when the handler settles. */
+  const run = (handle: () => unknown, holdsSlot = true) => {
     let result: Promise<unknown>;
     try {
-      result = Promise.resolve(options.onMessage(message));
+      result = Promise.resolve(handle());
     } catch (error) {
       result = Promise.reject(error);
     }
@@ -145,9 +152,9 @@ export function startRedisListener(options: RedisListenerOptions): RedisListener
   const drain = () => {
     if (!limiter) return;
     while (overflow.length > 0 && limiter.tryAcquire(1) === 1) {
-      const message = overflow.shift() as string;
-      waitingBytes -= Buffer.byteLength(message, 'utf8');
-      run(message);
+      const waiting = overflow.shift() as { handle: () => unknown; bytes: number };
+      waitingBytes -= waiting.bytes;
+      run(waiting.handle);
     }
     if (paused && overflow.length === 0 && limiter.inUse() <= resumeAtOrBelow) {
       paused = false;
@@ -163,16 +170,26 @@ export function startRedisListener(options: RedisListenerOptions): RedisListener
   subscriber.on('message', (from: string, message: string) => {
     if (from !== channel) return;
     counts.received += 1;
+    const size = Buffer.byteLength(message, 'utf8');
+    const { oversized } = options;
+    let handle: () => unknown;
+    let bytes = size;
+    if (oversized && size > oversized.maxBytes) {
+      const prefix = truncateText(message, oversized.prefixChars);
+      handle = () => oversized.handle(prefix, size);
+      bytes = Buffer.byteLength(prefix, 'utf8');
+    } else {
+      handle = () => options.onMessage(message);
+    }
     if (!limiter) {
-      run(message);
+      run(handle);
       return;
     }
     if (overflow.length === 0 && limiter.tryAcquire(1) === 1) {
-      run(message);
+      run(handle);
       return;
     }
     // Read off the socket in the same chunk as messages that filled the bound: it waits (the socket pauses).
-    const bytes = Buffer.byteLength(message, 'utf8');
     if (overflow.length > 0 && waitingBytes + bytes > MAX_WAITING_BYTES) {
       counts.dropped += 1;
       logger.error(
@@ -180,7 +197,7 @@ export function startRedisListener(options: RedisListenerOptions): RedisListener
         'Pub/Sub message dropped: the listener is over its in-hand bound and its overflow queue is full',
       );
     } else {
-      overflow.push(message);
+      overflow.push({ handle, bytes });
       waitingBytes += bytes;
     }
     pause();
@@ -260,7 +277,7 @@ export function startRedisListener(options: RedisListenerOptions): RedisListener
       stopDraining?.();
       if (overflow.length > 0) {
         logger.info({ channel, waiting: overflow.length }, 'handing the Pub/Sub messages still waiting for a slot to the intake');
-        overflow.splice(0).forEach((message) => run(message, false));
+        overflow.splice(0).forEach((waiting) => run(waiting.handle, false));
         waitingBytes = 0;
       }
     },
