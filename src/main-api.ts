@@ -14,12 +14,13 @@ import { createDeliveryStarter, createRedeliverer } from './events/delivery-star
 import { createReadinessCheck } from './health/readiness';
 import { systemResolver } from './http/ssrf';
 import { createLogger } from './logger';
+import { superviseProcess } from './shared/process-lifecycle';
 import { createMetricsRegistry } from './metrics/registry';
 import { createSubscriptionRepository } from './subscriptions/subscription.repository';
 import { clientConnectionOptions } from './temporal/connection-options';
 
-/** How long in-flight requests get to finish on SIGINT/SIGTERM before connections are cut. */
-const SHUTDOWN_GRACE_MS = 10_000;
+/** How long in-flight requests get to finish on SIGINT/SIGTERM before connections are cut (within STOP_BOUND_MS). */
+const REQUEST_GRACE_MS = 5_000;
 
 /** Composition root of the REST API process. */
 async function main(): Promise<void> {
@@ -68,23 +69,21 @@ async function main(): Promise<void> {
   const bound = server.address() as AddressInfo;
   logger.info({ host: bound.address, port: bound.port }, 'API listening');
 
-  let stopping = false;
-  const shutdown = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'shutting down');
-    const force = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS);
-    force.unref();
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeIdleConnections();
-    });
-    clearTimeout(force);
-    await Promise.allSettled([dataSource.destroy(), redis.quit(), temporal.close()]);
-    logger.info('stopped');
-  };
-  process.once('SIGINT', () => void shutdown('SIGINT'));
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  superviseProcess({
+    logger,
+    stop: async () => {
+      const force = setTimeout(() => server.closeAllConnections(), REQUEST_GRACE_MS);
+      force.unref();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      });
+      clearTimeout(force);
+      // An unreachable Redis would keep QUIT queued: disconnect instead.
+      redis.disconnect();
+      await Promise.allSettled([dataSource.destroy(), temporal.close()]);
+    },
+  });
 }
 
 main().catch((error: unknown) => {

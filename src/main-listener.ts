@@ -5,6 +5,7 @@ import { createDeliveryStarter } from './events/delivery-starter';
 import { startEventListenerService } from './events/event-listener.service';
 import { createListenerTemporalClient } from './events/temporal-connection';
 import { createLogger } from './logger';
+import { superviseProcess } from './shared/process-lifecycle';
 import { registerListenerMetrics } from './metrics/listener-metrics';
 import { defineWorkerMetrics } from './metrics/metric-definitions';
 import { startMetricsServer } from './metrics/metrics-server';
@@ -12,9 +13,6 @@ import { createMetricsRegistry } from './metrics/registry';
 import { registerRetentionSchedule } from './retention/retention-schedule';
 import { buildActivityDeps, closeRateLimiterRedis, createRateLimiterRedis } from './worker/activity-deps';
 import { startEmbeddedWorker } from './worker/embedded-worker';
-
-/** How long messages in hand get to finish on SIGINT/SIGTERM. */
-const SHUTDOWN_GRACE_MS = 15_000;
 
 /**
  * Composition root of the Redis listener process: config, Postgres, Temporal client (lazy: Temporal may be down),
@@ -67,26 +65,18 @@ async function main(): Promise<void> {
     'listener started',
   );
 
-  let stopping = false;
-  const shutdown = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'shutting down');
-    const force = setTimeout(() => {
-      logger.error('shutdown took too long; exiting');
-      process.exit(1);
-    }, SHUTDOWN_GRACE_MS);
-    force.unref();
-    retention?.stop();
-    await service.stop();
-    await embedded?.stop();
-    await retention?.done;
-    await Promise.allSettled([dataSource.destroy(), connection.close(), metricsServer.close(), limiterRedis && closeRateLimiterRedis(limiterRedis)]);
-    clearTimeout(force);
-    logger.info('stopped');
-  };
-  process.once('SIGINT', () => void shutdown('SIGINT'));
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  // Messages in hand that are not stored when the bound cuts the stop short stay pending on the stream for another
+  // listener to claim; Pub/Sub messages in hand are lost with the process (the lossy way in).
+  superviseProcess({
+    logger,
+    stop: async () => {
+      retention?.stop();
+      await service.stop();
+      await embedded?.stop();
+      await retention?.done;
+      await Promise.allSettled([dataSource.destroy(), connection.close(), metricsServer.close(), limiterRedis && closeRateLimiterRedis(limiterRedis)]);
+    },
+  });
 }
 
 main().catch((error: unknown) => {

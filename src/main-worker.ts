@@ -1,12 +1,14 @@
 /**
  * Composition root of the delivery worker: config, Postgres, one Temporal connection, the activities with their
- * real collaborators (guarded HTTP client, secret box), and a graceful shutdown on SIGINT/SIGTERM (in-flight
- * attempts get the worker's grace time; anything cut short is retried by Temporal on another worker).
+ * real collaborators (guarded HTTP client, secret box), and a graceful shutdown on SIGINT/SIGTERM within STOP_BOUND_MS
+ * (in-flight attempts get the worker's grace time; anything cut short is retried by Temporal on another worker).
  */
 import { createActivities } from '../activities';
 import { describeConfig, loadConfig } from './config';
 import { createDataSource } from './db/data-source';
 import { createLogger } from './logger';
+import { errorSummary } from './shared/error-summary';
+import { superviseProcess } from './shared/process-lifecycle';
 import { defineWorkerMetrics } from './metrics/metric-definitions';
 import { startMetricsServer } from './metrics/metrics-server';
 import { createMetricsRegistry } from './metrics/registry';
@@ -41,26 +43,28 @@ async function main(): Promise<void> {
   const temporal = await connectTemporalClient(config);
   const retention = registerRetentionSchedule({ client: temporal.client, config, logger });
 
-  let stopping = false;
-  const shutdown = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'shutting down');
-    retention.stop();
-    worker.shutdown();
-  };
-  process.once('SIGINT', () => shutdown('SIGINT'));
-  process.once('SIGTERM', () => shutdown('SIGTERM'));
-
   logger.info({ taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace }, 'worker started');
-  try {
-    await worker.run();
-  } finally {
+  const running = worker.run().finally(async () => {
     retention.stop();
     await retention.done;
     await Promise.allSettled([dataSource.destroy(), connection.close(), temporal.close(), metricsServer.close(), closeRateLimiterRedis(redis)]);
-    logger.info('stopped');
-  }
+  });
+  const lifecycle = superviseProcess({
+    logger,
+    stop: async () => {
+      retention.stop();
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await running;
+    },
+  });
+  // The worker ended by itself (a fatal error in the SDK): stop the process on purpose with the error.
+  void running.then(
+    () => lifecycle.stopAndExit('worker stopped', 0),
+    (error: unknown) => {
+      logger.fatal({ err: errorSummary(error) }, 'the Temporal worker failed');
+      return lifecycle.stopAndExit('worker failed', 1);
+    },
+  );
 }
 
 main().catch((error: unknown) => {

@@ -30,6 +30,7 @@ import { compareIds, describeFields, entriesOfReadReply, fieldValue, nextId, par
 
 export type StreamSettings = NonNullable<Config['redisStream']>;
 
+const STOPPED: unique symbol = Symbol('stopped');
 /** XACKs per command. */
 const ACK_BATCH = 500;
 /** A consumer of the group idle this long with nothing pending belongs to a process that is gone. */
@@ -166,6 +167,15 @@ export function startStreamReader(options: StreamReaderOptions): StreamReader {
 
   // ---- reading ------------------------------------------------------------------------------------------------
 
+  /**
+   * A command raced against stop: while Redis is unreachable ioredis queues commands until it reconnects, which may be
+   * never, so a stop must not wait for them. An abandoned command's later failure is of no interest.
+   */
+  const untilStopped = <T>(command: Promise<T>): Promise<T | typeof STOPPED> => {
+    command.catch(() => undefined);
+    return Promise.race([command, stopSignal.then((): typeof STOPPED => STOPPED)]);
+  };
+
   async function ensureGroup(): Promise<void> {
     try {
       await reader.call('XGROUP', 'CREATE', key, group, '0', 'MKSTREAM');
@@ -187,7 +197,7 @@ export function startStreamReader(options: StreamReaderOptions): StreamReader {
     while (!stopping) {
       if (!groupReady) {
         try {
-          await ensureGroup();
+          if ((await untilStopped(ensureGroup())) === STOPPED) break;
           failures = 0;
         } catch (error) {
           if (stopping) break;
@@ -206,7 +216,11 @@ export function startStreamReader(options: StreamReaderOptions): StreamReader {
       reading = true;
       reserved += room;
       try {
-        const reply = await reader.call('XREADGROUP', 'GROUP', group, consumer, 'COUNT', room, 'BLOCK', settings.blockMs, 'STREAMS', key, '>');
+        const reply = await untilStopped(reader.call('XREADGROUP', 'GROUP', group, consumer, 'COUNT', room, 'BLOCK', settings.blockMs, 'STREAMS', key, '>'));
+        if (reply === STOPPED) {
+          limiter.release(room);
+          break;
+        }
         entries = entriesOfReadReply(reply);
         failures = 0;
       } catch (error) {

@@ -6,6 +6,8 @@
 import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, type Client, type ScheduleOptionsStartWorkflowAction } from '@temporalio/client';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
+import { backoffDelay } from '../shared/backoff';
+import { errorSummary } from '../shared/error-summary';
 import type { retentionWorkflow } from '../../workflows/retention.workflow';
 import type { RetentionInput } from '../../workflows/retention.types';
 
@@ -74,26 +76,30 @@ export function registerRetentionSchedule(options: {
   retryMaxDelayMs?: number;
 }): { done: Promise<void>; stop(): void } {
   let stopped = false;
-  let wake: (() => void) | undefined;
+  let wake: () => void = () => undefined;
+  // Resolves on stop(), so that a registration call hanging on an unreachable Temporal does not hold the stop.
+  const stopSignal = new Promise<'stopped'>((resolve) => {
+    wake = () => resolve('stopped');
+  });
+  const backoff = { initialMs: 1_000, maxMs: options.retryMaxDelayMs ?? 60_000 };
   const done = (async () => {
     for (let attempt = 1; !stopped; attempt += 1) {
       try {
-        const outcome = await ensureRetentionSchedule(options.client, options.config);
+        const registering = ensureRetentionSchedule(options.client, options.config);
+        registering.catch(() => undefined); // abandoned on stop: its failure is of no interest then
+        const outcome = await Promise.race([registering, stopSignal]);
+        if (outcome === 'stopped') return;
         options.logger.info(
           { scheduleId: retentionScheduleId(options.config.temporal.taskQueue), outcome, retentionDays: options.config.retention.days },
           'retention schedule registered',
         );
         return;
       } catch (error) {
-        const delay = Math.min(options.retryMaxDelayMs ?? 60_000, 1_000 * 2 ** (attempt - 1));
-        options.logger.warn({ err: error instanceof Error ? error.message : String(error), attempt, retryInMs: delay }, 'registering the retention schedule failed; retrying');
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, delay);
-          wake = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
+        const delay = backoffDelay(backoff, attempt);
+        options.logger.warn({ err: errorSummary(error), attempt, retryInMs: delay }, 'registering the retention schedule failed; retrying');
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([new Promise((resolve) => (timer = setTimeout(resolve, delay))), stopSignal]);
+        clearTimeout(timer);
       }
     }
   })();
@@ -101,7 +107,7 @@ export function registerRetentionSchedule(options: {
     done,
     stop() {
       stopped = true;
-      wake?.();
+      wake();
     },
   };
 }

@@ -49,7 +49,8 @@ export function createWorker(options: CreateWorkerOptions): Promise<Worker> {
     namespace: options.config.temporal.namespace,
     taskQueue: options.taskQueue ?? options.config.temporal.taskQueue,
     activities: options.activities,
-    shutdownGraceTime: options.shutdownGraceTime ?? '10 seconds',
+    // Above the 5 s HTTP attempt, below the process's 10 s stop bound (src/shared/process-lifecycle.ts).
+    shutdownGraceTime: options.shutdownGraceTime ?? '7 seconds',
     ...WORKER_SLOTS,
     interceptors: options.metrics ? { activity: [deliveryMetricsInterceptor(options.metrics)] } : undefined,
     ...code,
