@@ -2,7 +2,8 @@
  * `npm run dev`: runs the whole engine on this machine. Starts the Temporal dev server from temporal-dev.yaml
  * (unless one already answers), creates and migrates the database, then runs the API and the Redis listener (which
  * hosts the delivery worker) as child processes with prefixed output; with WEBHOOKS_LISTENER_EMBEDDED_WORKER=false
- * it runs a separate worker process instead. Ctrl-C stops everything it started.
+ * it runs a separate worker process instead. A child that exits unexpectedly is started again after a backoff (and
+ * the runner says so), so one crash does not stop the stack. Ctrl-C stops everything it started.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -11,7 +12,8 @@ import path from 'node:path';
 import { loadConfig, type Config } from '../config';
 import { migrate } from '../db/migrate';
 import { PROJECT_ROOT, readTemporalDevConfig } from './temporal-dev-config';
-import { startTemporalDevServer, stopProcess, temporalAnswers, type RunningDevServer } from './temporal-dev-server';
+import { superviseChild } from './supervised-child';
+import { startTemporalDevServer, temporalAnswers, type RunningDevServer } from './temporal-dev-server';
 
 const DATA_DIR = path.join(PROJECT_ROOT, '.data');
 const PROCESSES = [
@@ -75,15 +77,23 @@ async function main(): Promise<void> {
   const temporal = await ensureTemporal(config);
   // The listener's embedded worker delivers (eager start); a separate worker only when that is switched off.
   const processes = PROCESSES.filter(({ name }) => name !== 'worker' || !config.listenerEmbeddedWorker);
-  const children = processes.map(({ name, entry }) => {
-    const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', entry], {
-      cwd: PROJECT_ROOT,
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    pipeWithPrefix(child, name);
-    return { name, child };
-  });
+  let stopping = false;
+  const children = processes.map(({ name, entry }) =>
+    superviseChild({
+      name,
+      start: () => {
+        const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', entry], {
+          cwd: PROJECT_ROOT,
+          env,
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        pipeWithPrefix(child, name);
+        return child;
+      },
+      isStopping: () => stopping,
+      say,
+    }),
+  );
 
   const ui = temporal?.uiAddress ?? `http://${readTemporalDevConfig().ip}:${readTemporalDevConfig().uiPort}`;
   say(`API:         http://${config.host}:${config.port}  (try /readyz)`);
@@ -94,22 +104,14 @@ async function main(): Promise<void> {
   );
   say('Ctrl-C stops everything.');
 
-  let stopping = false;
   const stopAll = async (code: number) => {
     if (stopping) return;
     stopping = true;
     say('stopping...');
-    await Promise.all(children.map(({ child }) => stopProcess(child)));
+    await Promise.all(children.map((supervised) => supervised.stop()));
     await temporal?.stop();
     process.exit(code);
   };
-  for (const { name, child } of children) {
-    child.once('exit', (exitCode, signal) => {
-      if (stopping) return;
-      say(`${name} exited (${signal ?? exitCode}); stopping the rest`);
-      void stopAll(1);
-    });
-  }
   process.on('SIGINT', () => void stopAll(0));
   process.on('SIGTERM', () => void stopAll(0));
 }
