@@ -20,6 +20,6 @@ export function createSsrfUrlGuard(options: SsrfUrlGuardOptions): UrlGuard {
   const allowList = createAllowList(options.allowCidrs);
   return async (url) => {
     const verdict = await checkTarget(url, { requireHttps: options.requireHttps, allowList, resolver: options.resolver });
-    return verdict.allowed ? { allowed: true } : { allowed: false, reason: verdict.clientReason };
+    return verdict.allowed ? { allowed: true } : { allowed: false, reason: verdict.clientReason ?? verdict.reason };
   };
 }

@@ -21,10 +21,11 @@ export type UrlVerdict =
       /** For logs and operators: may name the address a host name resolved to. */
       reason: string;
       /**
-       * For the client (the API's target_not_allowed): names the category (private, loopback, link-local, ...) and
-       * never an address the host name resolved to, which would map the operator's private network for an outsider.
+       * For the client (the API's target_not_allowed), when it differs from `reason`: names the category (private,
+       * loopback, link-local, ...) and never an address the host name resolved to, which would map the operator's
+       * private network for an outsider. Absent: `reason` names nothing the client did not send.
        */
-      clientReason: string;
+      clientReason?: string;
     };
 
 export interface UrlPolicyOptions {
@@ -106,8 +107,8 @@ export function ipLiteralOf(url: URL): string | undefined {
   return net.isIP(host) === 0 ? undefined : host;
 }
 
-function refuse(reason: string, clientReason: string = reason): UrlVerdict {
-  return { allowed: false, reason, clientReason };
+function refuse(reason: string, clientReason?: string): UrlVerdict {
+  return clientReason === undefined ? { allowed: false, reason } : { allowed: false, reason, clientReason };
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
