@@ -138,7 +138,16 @@ const envSchema = z.object({
   WEBHOOKS_ENCRYPTION_KEY: encryptionKey.optional(),
   WEBHOOKS_REQUIRE_HTTPS: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
   WEBHOOKS_LISTENER_EMBEDDED_WORKER: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
+  // Requests per minute per API key; all portal sessions of an account share one bucket of the same size.
   API_RATE_LIMIT_PER_MINUTE: intFrom(1, 1_000_000).default(600),
+  // Bounds (docs/limits.md); past one, a create or a rotation answers 409 limit_reached and writes nothing.
+  // Subscriptions an account may have (active or not).
+  WEBHOOKS_MAX_SUBSCRIPTIONS_PER_ACCOUNT: intFrom(1, 1_000_000).default(100),
+  // Live (not yet expired) signing secrets of one subscription, the current one included; at least 2 so that a
+  // rotation with a grace period is possible. A rotation with graceSeconds: 0 is always possible.
+  WEBHOOKS_MAX_LIVE_SECRETS_PER_SUBSCRIPTION: intFrom(2, 100).default(10),
+  // Live (neither expired nor revoked) portal sessions of one account.
+  WEBHOOKS_MAX_PORTAL_SESSIONS_PER_ACCOUNT: intFrom(1, 100_000).default(100),
   /** Where portal links point (a path prefix is kept); default http://HOST:PORT. */
   WEBHOOKS_PORTAL_BASE_URL: z
     .url({ protocol: /^https?$/, message: 'must be an absolute http(s) URL' })
@@ -209,6 +218,8 @@ export type Config = Readonly<{
   /** base64 of 32 bytes; required by the processes that touch secrets (see requireEncryptionKey). */
   encryptionKey: string | undefined;
   apiRateLimitPerMinute: number;
+  /** Bounds per account and per subscription (docs/limits.md). */
+  limits: Readonly<{ subscriptionsPerAccount: number; liveSecretsPerSubscription: number; portalSessionsPerAccount: number }>;
   /** Base of portal links (no trailing slash). */
   portalBaseUrl: string;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
@@ -288,6 +299,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     listenerEmbeddedWorker: e.WEBHOOKS_LISTENER_EMBEDDED_WORKER,
     encryptionKey: e.WEBHOOKS_ENCRYPTION_KEY,
     apiRateLimitPerMinute: e.API_RATE_LIMIT_PER_MINUTE,
+    limits: Object.freeze({
+      subscriptionsPerAccount: e.WEBHOOKS_MAX_SUBSCRIPTIONS_PER_ACCOUNT,
+      liveSecretsPerSubscription: e.WEBHOOKS_MAX_LIVE_SECRETS_PER_SUBSCRIPTION,
+      portalSessionsPerAccount: e.WEBHOOKS_MAX_PORTAL_SESSIONS_PER_ACCOUNT,
+    }),
     portalBaseUrl: (e.WEBHOOKS_PORTAL_BASE_URL ?? `http://${e.HOST.includes(':') ? `[${e.HOST}]` : e.HOST}:${e.PORT}`).replace(/\/+$/, ''),
     logLevel: e.LOG_LEVEL,
     retention: Object.freeze({ days: e.WEBHOOKS_RETENTION_DAYS, batchSize: e.WEBHOOKS_RETENTION_BATCH_SIZE }),
@@ -319,6 +335,8 @@ export function describeConfig(config: Config): Record<string, unknown> {
     ssrfAllowCidrs: config.ssrfAllowCidrs,
     listenerEmbeddedWorker: config.listenerEmbeddedWorker,
     encryptionKey: config.encryptionKey ? 'set' : 'missing',
+    apiRateLimitPerMinute: config.apiRateLimitPerMinute,
+    limits: config.limits,
     retention: config.retention,
     metrics: config.metrics,
   };

@@ -1,5 +1,5 @@
 import packageJson from '../../package.json';
-import express, { type Express, type Router } from 'express';
+import express, { type Express, type RequestHandler, type Router } from 'express';
 import type { DataSource } from 'typeorm';
 import type { Config } from '../config';
 import type { SecretBox } from '../crypto/secret-box';
@@ -9,7 +9,7 @@ import type { Logger } from '../logger';
 import { createSubscriptionRepository } from '../subscriptions/subscription.repository';
 import { createSubscriptionService } from '../subscriptions/subscription.service';
 import { createAuthMiddleware } from './auth.middleware';
-import { createErrorMiddleware, routeNotFound } from './error.middleware';
+import { createErrorMiddleware, rejectMalformedPath, routeNotFound } from './error.middleware';
 import { createEventTypesRouter } from './event-types.router';
 import { createHealthRouter } from './health.router';
 import { createFixedWindowLimiter, createRateLimitMiddleware } from './rate-limit.middleware';
@@ -57,6 +57,19 @@ export interface AppDeps {
   now?: () => Date;
 }
 
+/**
+ * `Cache-Control: no-store` on every answer of the account's API (/webhooks, /portal/api), errors included: some
+ * carry a signing secret or a portal token (subscription create, secret rotation, portal-session create), and the
+ * rest is one account's private data, which no shared or browser cache should keep either.
+ */
+const noStore: RequestHandler = (_req, res, next) => {
+  res.set('Cache-Control', 'no-store');
+  next();
+};
+
+/** The rate-limit bucket shared by every portal session of an account (API keys have one bucket each, by key id). */
+export const portalRateLimitKey = (accountId: string): string => `portal-account:${accountId}`;
+
 /** The API as an express app (no listen): health at the root, everything else under /webhooks with a Bearer key. */
 export function createApp(deps: AppDeps): Express {
   const now = deps.now ?? (() => new Date());
@@ -69,6 +82,8 @@ export function createApp(deps: AppDeps): Express {
   app.set('trust proxy', false);
   app.use(createRequestIdMiddleware(deps.logger));
   app.use(createRequestMetricsMiddleware(defineApiMetrics(registry)));
+  // A path that is not valid percent-encoded UTF-8 answers 400 before any route tries to decode its parameters.
+  app.use(rejectMalformedPath);
   app.use(createHealthRouter(deps.readiness));
   // Prometheus text format, no key (like /healthz): counts and latencies only, no ids, URLs or account names.
   app.get('/metrics', createMetricsHandler(registry));
@@ -79,14 +94,19 @@ export function createApp(deps: AppDeps): Express {
     res.json(openApi);
   });
 
-  const portalSessions = createPortalSessionRepository(deps.dataSource, now);
-  const service = createSubscriptionService(subscriptions, deps.secretBox, now);
+  const limits = deps.config.limits;
+  const portalSessions = createPortalSessionRepository(deps.dataSource, now, { maxLivePerAccount: limits.portalSessionsPerAccount });
+  const service = createSubscriptionService(subscriptions, deps.secretBox, now, {
+    subscriptionsPerAccount: limits.subscriptionsPerAccount,
+    liveSecretsPerSubscription: limits.liveSecretsPerSubscription,
+  });
   const limiter = createFixedWindowLimiter(deps.config.apiRateLimitPerMinute, () => now().getTime());
+  const rateLimit = createRateLimitMiddleware(limiter);
 
   // The account's routes, shared by /webhooks (API key) and /portal/api (portal token): same handlers, same scoping.
+  // Each mount authenticates and rate-limits before them.
   const accountRoutes = (): Router => {
     const router = express.Router();
-    router.use(createRateLimitMiddleware(limiter));
     router.use(express.json({ limit: BODY_LIMIT, strict: true }));
     router.use(createEventTypesRouter());
     router.use(createSubscriptionsRouter({ repository: subscriptions, service, urlGuard: deps.urlGuard }));
@@ -96,7 +116,10 @@ export function createApp(deps: AppDeps): Express {
 
   const webhooks = express.Router();
   webhooks.use(rememberMountPath);
+  webhooks.use(noStore);
   webhooks.use(createAuthMiddleware((key) => apiKeys.authenticate(key)));
+  // Per API key, before anything else runs: minting and revoking portal sessions count like every other request.
+  webhooks.use(rateLimit);
   webhooks.use(express.json({ limit: BODY_LIMIT, strict: true }));
   webhooks.use(createPortalSessionsRouter({ sessions: portalSessions, portalBaseUrl: deps.config.portalBaseUrl }));
   webhooks.use(accountRoutes());
@@ -106,12 +129,15 @@ export function createApp(deps: AppDeps): Express {
   const portalApi = express.Router();
   portalApi.use(rememberMountPath);
   portalApi.use(portalSecurityHeaders);
+  portalApi.use(noStore);
   portalApi.use(
     createAuthMiddleware(async (token) => {
       const session = await portalSessions.authenticate(token);
-      return session ? { keyId: `portal:${session.sessionId}`, accountId: session.accountId } : null;
+      // One rate-limit bucket per account for all of its portal sessions: minting more sessions buys no more requests.
+      return session ? { keyId: portalRateLimitKey(session.accountId), accountId: session.accountId } : null;
     }),
   );
+  portalApi.use(rateLimit);
   portalApi.use(accountRoutes());
   app.use('/portal/api', portalApi);
   app.use('/portal', portalSecurityHeaders, createPortalPageRouter());

@@ -51,6 +51,8 @@ documentRoutes([
     path: '/webhooks/portal-sessions',
     operationId: 'createPortalSession',
     summary: 'A short-lived link to the account\'s portal page (default 1 h, at most 24 h)',
+    description:
+      'Counts against the API key\'s rate limit. All portal sessions of an account share one rate-limit bucket. At most WEBHOOKS_MAX_PORTAL_SESSIONS_PER_ACCOUNT (default 100) live sessions per account: past it, 409 limit_reached (revoke one or wait until one expires).',
     tag: 'Portal',
     auth: 'apiKey',
     body: { schema: createSchema, required: false, example: { expiresInSeconds: 3600 } },
@@ -61,7 +63,7 @@ documentRoutes([
         example: { id: 'f3b1c2d4-5e6f-4a7b-8c9d-0e1f2a3b4c5d', url: 'http://127.0.0.1:3000/portal#token=whp_...', expiresAt: EXAMPLE_TIME },
       },
     },
-    errors: [400],
+    errors: [400, 409],
   },
   {
     method: 'delete',

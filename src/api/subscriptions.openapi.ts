@@ -18,8 +18,10 @@ import {
 const TAG = 'Subscriptions';
 const id = { id: 'The subscription id (a uuid); another account\'s id answers 404' };
 const eventsRule = `Each entry is one of ${EVENT_CATALOG.map((e) => e.type).join(', ')} or ${WILDCARD_EVENT} (every type); duplicates are dropped.`;
+const textRule =
+  'Text fields refuse control characters (U+0000-U+001F, U+007F-U+009F) and lone surrogates; lengths count Unicode code points.';
 const urlRule =
-  'An absolute http(s) URL without credentials whose host is (and resolves only to) public addresses, unless SSRF_ALLOW_CIDRS covers it; refused targets answer 400 target_not_allowed.';
+  'The URL is taken exactly as given: any whitespace, control character or backslash (anywhere, ends included) is refused, never normalised. An absolute http(s) URL without credentials whose host is (and resolves only to) public addresses, unless SSRF_ALLOW_CIDRS covers it; refused targets answer 400 target_not_allowed.';
 
 documentRoutes([
   {
@@ -27,7 +29,7 @@ documentRoutes([
     path: '/webhooks/subscriptions',
     operationId: 'createSubscription',
     summary: 'Create a subscription (the answer carries its signing secret, shown only here and by rotate)',
-    description: `${urlRule} ${eventsRule}`,
+    description: `${urlRule} ${eventsRule} ${textRule} At most WEBHOOKS_MAX_SUBSCRIPTIONS_PER_ACCOUNT (default 100) per account: past it, 409 limit_reached.`,
     tag: TAG,
     auth: 'apiKey',
     body: {
@@ -42,7 +44,7 @@ documentRoutes([
         headers: { Location: '/webhooks/subscriptions/{id}' },
       },
     },
-    errors: [400, 413],
+    errors: [400, 409, 413],
   },
   {
     method: 'get',
@@ -96,11 +98,13 @@ documentRoutes([
     path: '/webhooks/subscriptions/:id/secret/rotate',
     operationId: 'rotateSubscriptionSecret',
     summary: 'Rotate the signing secret; the previous one keeps signing beside it for graceSeconds (default 86400)',
+    description:
+      'At most WEBHOOKS_MAX_LIVE_SECRETS_PER_SUBSCRIPTION (default 10) live secrets per subscription, the new one included: a rotation that would leave more answers 409 limit_reached and changes nothing. graceSeconds: 0 retires every previous secret at once and is always accepted.',
     tag: TAG,
     auth: 'apiKey',
     params: id,
     body: { schema: rotateSecretSchema, required: false, example: { graceSeconds: 3600 } },
     responses: { 200: { description: 'The new secret', schema: rotatedSecretSchema, example: { secret: EXAMPLE_SECRET } } },
-    errors: [400, 404],
+    errors: [400, 404, 409],
   },
 ]);

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { EVENT_CATALOG, isSubscribableEvent, WILDCARD_EVENT } from '../events/event-catalog';
 import { MAX_ROTATION_GRACE_SECONDS } from '../subscriptions/subscription.service';
+import { textField, urlField } from './text-fields';
 
 export const MAX_URL_LENGTH = 2048;
 export const MAX_EVENTS = 50;
@@ -17,10 +18,7 @@ const eventName = z
   .max(100, 'must be at most 100 characters')
   .refine(isSubscribableEvent, { message: `unknown event type; expected ${catalogHint}` });
 
-const url = z
-  .string()
-  .max(MAX_URL_LENGTH, `must be at most ${MAX_URL_LENGTH} characters`)
-  .pipe(z.url({ protocol: /^https?$/, hostname: /./, message: 'must be an absolute http(s) URL' }));
+const url = urlField(MAX_URL_LENGTH);
 
 /** Duplicates are dropped, the first occurrence keeps its place. */
 const events = z
@@ -36,7 +34,7 @@ const rateLimitPerSecond = z
   .max(MAX_RATE_LIMIT_PER_SECOND, `must be at most ${MAX_RATE_LIMIT_PER_SECOND}`)
   .nullable();
 
-const description = z.string().max(MAX_DESCRIPTION_LENGTH, `must be at most ${MAX_DESCRIPTION_LENGTH} characters`).nullable();
+const description = textField(MAX_DESCRIPTION_LENGTH).nullable();
 
 export const createSubscriptionSchema = z.strictObject({
   url,

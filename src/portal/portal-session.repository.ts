@@ -1,11 +1,15 @@
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
+import { LimitReachedError } from '../shared/limit-reached';
 import { PortalSession } from './portal-session.entity';
 import { mintPortalToken, parsePortalTokenId, portalTokenMatchesHash } from './portal-token-format';
 
 const UNKNOWN_TOKEN_HASH = '0'.repeat(64);
 
 export interface PortalSessionRepository {
-  /** Mints a token for `accountId` valid for `ttlSeconds`; the token is returned once and stored hashed. */
+  /**
+   * Mints a token for `accountId` valid for `ttlSeconds`; the token is returned once and stored hashed. Throws
+   * LimitReachedError (nothing written) when the account already has its maximum of live sessions.
+   */
   create(accountId: string, ttlSeconds: number): Promise<{ id: string; token: string; expiresAt: Date }>;
   /** Revokes one of the account's sessions; false when it has no live session with this id (other accounts' too). */
   revoke(accountId: string, sessionId: string): Promise<boolean>;
@@ -13,14 +17,40 @@ export interface PortalSessionRepository {
   authenticate(presented: string): Promise<{ sessionId: string; accountId: string } | null>;
 }
 
-export function createPortalSessionRepository(dataSource: DataSource, now: () => Date = () => new Date()): PortalSessionRepository {
+/** First key of the advisory lock that serialises one account's session minting (the second is the account's hash). */
+export const PORTAL_SESSIONS_LOCK_CLASS = 0x5742_0002;
+
+export interface PortalSessionLimits {
+  /** Live (neither expired nor revoked) sessions per account; unbounded when absent. */
+  maxLivePerAccount?: number;
+}
+
+export function createPortalSessionRepository(
+  dataSource: DataSource,
+  now: () => Date = () => new Date(),
+  limits: PortalSessionLimits = {},
+): PortalSessionRepository {
   const sessions = dataSource.getRepository(PortalSession);
   return {
-    async create(accountId, ttlSeconds) {
-      const minted = mintPortalToken();
-      const expiresAt = new Date(now().getTime() + ttlSeconds * 1000);
-      await sessions.insert({ id: minted.id, accountId, tokenHash: minted.tokenHash, expiresAt, revokedAt: null });
-      return { id: minted.id, token: minted.token, expiresAt };
+    create(accountId, ttlSeconds) {
+      return dataSource.transaction(async (manager: EntityManager) => {
+        const at = now();
+        const max = limits.maxLivePerAccount;
+        if (max !== undefined) {
+          await manager.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [PORTAL_SESSIONS_LOCK_CLASS, accountId]);
+          const [{ n }] = await manager.query(
+            'SELECT count(*)::int AS n FROM portal_sessions WHERE account_id = $1 AND revoked_at IS NULL AND expires_at > $2',
+            [accountId, at],
+          );
+          if (n >= max) {
+            throw new LimitReachedError('live portal sessions per account', max, 'revoke one (DELETE /webhooks/portal-sessions/{id}) or wait until one expires');
+          }
+        }
+        const minted = mintPortalToken();
+        const expiresAt = new Date(at.getTime() + ttlSeconds * 1000);
+        await manager.insert(PortalSession, { id: minted.id, accountId, tokenHash: minted.tokenHash, expiresAt, revokedAt: null });
+        return { id: minted.id, token: minted.token, expiresAt };
+      });
     },
 
     async revoke(accountId, sessionId) {

@@ -33,6 +33,11 @@ export type SubscriptionPatch = Partial<
 /** Every method is scoped by account: another account's id behaves exactly like a missing one. */
 export interface SubscriptionRepository {
   insert(subscription: NewSubscription): Promise<WebhookSubscription>;
+  /**
+   * Inserts unless the account already has `max` subscriptions (then null, nothing written). Concurrent inserts of
+   * one account are serialised by a transaction-scoped advisory lock, so the bound holds exactly.
+   */
+  insertWithinLimit(subscription: NewSubscription, max: number): Promise<WebhookSubscription | null>;
   findForAccount(accountId: string, id: string): Promise<WebhookSubscription | null>;
   /** Newest first. `next` is the position to continue after, or null on the last page. */
   list(accountId: string, options: ListOptions): Promise<KeysetPage<WebhookSubscription>>;
@@ -46,12 +51,27 @@ export interface SubscriptionRepository {
   ): Promise<WebhookSubscription | null>;
 }
 
+/** First key of the advisory lock that serialises one account's subscription inserts (the second is the account's hash). */
+export const SUBSCRIPTIONS_LOCK_CLASS = 0x5742_0001;
+
 export function createSubscriptionRepository(dataSource: DataSource): SubscriptionRepository {
   const repo = dataSource.getRepository(WebhookSubscription);
   return {
     async insert(subscription) {
       await repo.insert(subscription);
       return repo.findOneByOrFail({ id: subscription.id, accountId: subscription.accountId });
+    },
+
+    insertWithinLimit(subscription, max) {
+      return dataSource.transaction(async (manager: EntityManager) => {
+        await manager.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [SUBSCRIPTIONS_LOCK_CLASS, subscription.accountId]);
+        const [{ n }] = await manager.query('SELECT count(*)::int AS n FROM webhook_subscriptions WHERE account_id = $1', [
+          subscription.accountId,
+        ]);
+        if (n >= max) return null;
+        await manager.insert(WebhookSubscription, subscription);
+        return manager.findOneByOrFail(WebhookSubscription, { id: subscription.id, accountId: subscription.accountId });
+      });
     },
 
     findForAccount(accountId, id) {

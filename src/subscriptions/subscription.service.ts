@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { SecretBox } from '../crypto/secret-box';
 import type { DisabledReason, WebhookSubscription } from './subscription.entity';
 import type { SubscriptionRepository } from './subscription.repository';
+import { LimitReachedError } from '../shared/limit-reached';
 import { generateSigningSecret, rotateSecrets, sealNewSecret } from './signing-secrets';
 
 export const DEFAULT_ROTATION_GRACE_SECONDS = 24 * 60 * 60;
@@ -54,10 +55,23 @@ export function toSubscriptionView(subscription: WebhookSubscription): Subscript
   };
 }
 
+/** Bounds the service enforces (config.limits); absent ones are unbounded. */
+export interface SubscriptionLimits {
+  subscriptionsPerAccount?: number;
+  liveSecretsPerSubscription?: number;
+}
+
 export interface SubscriptionService {
-  /** Creates a subscription with a fresh signing secret; the plaintext secret is returned only here. */
+  /**
+   * Creates a subscription with a fresh signing secret; the plaintext secret is returned only here. Throws
+   * LimitReachedError when the account has its maximum of subscriptions.
+   */
   create(input: CreateSubscriptionInput): Promise<{ subscription: WebhookSubscription; secret: string }>;
-  /** A new current secret; older live ones keep signing for `graceSeconds`. Null when not found for the account. */
+  /**
+   * A new current secret; older live ones keep signing for `graceSeconds`. Null when not found for the account.
+   * Throws LimitReachedError (nothing changed) when the rotation would leave more live secrets than the bound: the
+   * caller waits for older ones to expire, or rotates with graceSeconds 0 (which retires every previous secret).
+   */
   rotateSecret(accountId: string, id: string, graceSeconds: number): Promise<string | null>;
 }
 
@@ -69,12 +83,19 @@ export function createSubscriptionService(
   repository: SubscriptionRepository,
   secretBox: SecretBox,
   now: () => Date = () => new Date(),
+  limits: SubscriptionLimits = {},
 ): SubscriptionService {
   return {
     async create(input) {
       const id = randomUUID();
       const secret = generateSigningSecret();
-      const subscription = await repository.insert({ ...input, id, secrets: [sealNewSecret(secretBox, id, secret, now())] });
+      const row = { ...input, id, secrets: [sealNewSecret(secretBox, id, secret, now())] };
+      const max = limits.subscriptionsPerAccount;
+      if (max === undefined) return { subscription: await repository.insert(row), secret };
+      const subscription = await repository.insertWithinLimit(row, max);
+      if (!subscription) {
+        throw new LimitReachedError('subscriptions per account', max, 'delete a subscription before creating another');
+      }
       return { subscription, secret };
     },
 
@@ -82,7 +103,17 @@ export function createSubscriptionService(
       const secret = generateSigningSecret();
       const updated = await repository.updateSecrets(accountId, id, (current) => {
         const at = now();
-        return rotateSecrets(current.secrets, sealNewSecret(secretBox, current.id, secret, at), at, graceSeconds);
+        const rotated = rotateSecrets(current.secrets, sealNewSecret(secretBox, current.id, secret, at), at, graceSeconds);
+        const max = limits.liveSecretsPerSubscription;
+        if (max !== undefined && rotated.length > max) {
+          // Thrown inside the row-locked transaction: it rolls back, the secrets stay as they were.
+          throw new LimitReachedError(
+            'live signing secrets per subscription',
+            max,
+            'wait until an earlier secret\'s grace period ends, or rotate with graceSeconds 0 (every previous secret stops signing at once)',
+          );
+        }
+        return rotated;
       });
       return updated ? secret : null;
     },

@@ -3,6 +3,9 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import type { DataSource } from 'typeorm';
 import { createApp } from '../../src/api/app';
+import { createDeliveriesRouter } from '../../src/api/deliveries.router';
+import { createDeliveryReadRepository } from '../../src/deliveries/delivery-read.repository';
+import { createSubscriptionRepository } from '../../src/subscriptions/subscription.repository';
 import { createSsrfUrlGuard } from '../../src/api/url-guard';
 import { loadConfig, requireEncryptionKey } from '../../src/config';
 import { createSecretBox, type SecretBox } from '../../src/crypto/secret-box';
@@ -64,6 +67,11 @@ export interface HarnessOptions {
   now?: () => Date;
   /** The app's logger (default: one at LOG_LEVEL on stdout). */
   logger?: Logger;
+  /**
+   * Mount the delivery routes on the real read repository, with stand-ins for what needs Temporal: a retry always
+   * finds its delivery running, a test event is acknowledged without being sent.
+   */
+  deliveries?: boolean;
 }
 
 /** The real app on 127.0.0.1:0 against the run's Postgres; the real SSRF guard allowing 127.0.0.1/32 only. */
@@ -80,6 +88,15 @@ export async function startApiHarness(options: HarnessOptions = {}): Promise<Api
     urlGuard: createSsrfUrlGuard({ requireHttps: false, allowCidrs: ['127.0.0.1/32'], resolver: stubResolver }),
     readiness: async () => ({ ok: true, checks: { postgres: { ok: true } } }),
     now: options.now,
+    deliveries: options.deliveries
+      ? createDeliveriesRouter({
+          deliveries: createDeliveryReadRepository(dataSource),
+          findSubscription: (accountId, id) => createSubscriptionRepository(dataSource).findForAccount(accountId, id),
+          redeliver: async () => ({ outcome: 'running' }),
+          sendTestEvent: async () => ({ eventId: 'test_stand-in', deliveryId: '00000000-0000-4000-8000-000000000000' }),
+          now: options.now,
+        })
+      : undefined,
   });
   const server: Server = await new Promise((resolve) => {
     const listening = app.listen(0, '127.0.0.1', () => resolve(listening));

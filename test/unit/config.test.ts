@@ -25,6 +25,17 @@ describe('loadConfig', () => {
     expect(config.listenerEmbeddedWorker).toBe(true);
   });
 
+  it('bounds 100 subscriptions and 100 live portal sessions per account and 10 live secrets per subscription by default, each configurable', () => {
+    expect(loadConfig({}).limits).toEqual({ subscriptionsPerAccount: 100, liveSecretsPerSubscription: 10, portalSessionsPerAccount: 100 });
+    expect(
+      loadConfig({
+        WEBHOOKS_MAX_SUBSCRIPTIONS_PER_ACCOUNT: '5',
+        WEBHOOKS_MAX_LIVE_SECRETS_PER_SUBSCRIPTION: '2',
+        WEBHOOKS_MAX_PORTAL_SESSIONS_PER_ACCOUNT: '1',
+      }).limits,
+    ).toEqual({ subscriptionsPerAccount: 5, liveSecretsPerSubscription: 2, portalSessionsPerAccount: 1 });
+  });
+
   it('keeps 30 days by default and reads WEBHOOKS_RETENTION_DAYS and WEBHOOKS_RETENTION_BATCH_SIZE', () => {
     expect(loadConfig({}).retention).toEqual({ days: 30, batchSize: 1000 });
     expect(loadConfig({ WEBHOOKS_RETENTION_DAYS: '7', WEBHOOKS_RETENTION_BATCH_SIZE: '50' }).retention).toEqual({ days: 7, batchSize: 50 });
@@ -121,6 +132,12 @@ describe('loadConfig', () => {
     ['WEBHOOKS_MAX_IN_FLIGHT_PER_ENDPOINT', '0', 'WEBHOOKS_MAX_IN_FLIGHT_PER_ENDPOINT'],
     ['WEBHOOKS_MAX_IN_FLIGHT_PER_ENDPOINT', '1001', 'WEBHOOKS_MAX_IN_FLIGHT_PER_ENDPOINT'],
     ['WEBHOOKS_MAX_IN_FLIGHT_PER_ENDPOINT', 'ten', 'WEBHOOKS_MAX_IN_FLIGHT_PER_ENDPOINT'],
+    ['WEBHOOKS_MAX_SUBSCRIPTIONS_PER_ACCOUNT', '0', 'WEBHOOKS_MAX_SUBSCRIPTIONS_PER_ACCOUNT'],
+    ['WEBHOOKS_MAX_SUBSCRIPTIONS_PER_ACCOUNT', 'many', 'WEBHOOKS_MAX_SUBSCRIPTIONS_PER_ACCOUNT'],
+    ['WEBHOOKS_MAX_LIVE_SECRETS_PER_SUBSCRIPTION', '1', 'WEBHOOKS_MAX_LIVE_SECRETS_PER_SUBSCRIPTION'],
+    ['WEBHOOKS_MAX_LIVE_SECRETS_PER_SUBSCRIPTION', '101', 'WEBHOOKS_MAX_LIVE_SECRETS_PER_SUBSCRIPTION'],
+    ['WEBHOOKS_MAX_PORTAL_SESSIONS_PER_ACCOUNT', '0', 'WEBHOOKS_MAX_PORTAL_SESSIONS_PER_ACCOUNT'],
+    ['WEBHOOKS_MAX_PORTAL_SESSIONS_PER_ACCOUNT', '2.5', 'WEBHOOKS_MAX_PORTAL_SESSIONS_PER_ACCOUNT'],
   ])('refuses %s=%s with a message naming the variable', (name, value, named) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(named));

@@ -61,7 +61,12 @@ describe('judgeUrl', () => {
     expect((await checkTarget('http://localhost:4000/hook', opts(['127.0.0.1']))).allowed).toBe(true);
     expect((await checkTarget('http://hooks.internal/', opts(['10.1.2.3']))).allowed).toBe(true);
     const partly = await checkTarget('http://localhost:4000/hook', opts(['127.0.0.1', '::1']));
-    expect(partly).toEqual({ allowed: false, reason: expect.stringContaining('resolves to ::1, which SSRF_ALLOW_CIDRS does not cover') });
+    expect(partly).toEqual({
+      allowed: false,
+      reason: expect.stringContaining('resolves to ::1, which SSRF_ALLOW_CIDRS does not cover'),
+      clientReason: expect.stringContaining('it resolves to an address SSRF_ALLOW_CIDRS does not cover'),
+    });
+    expect(!partly.allowed && partly.clientReason).not.toContain('::1');
     const publicAnswer = await checkTarget('http://hooks.internal/', opts(['93.184.216.34']));
     expect(publicAnswer.allowed).toBe(false);
   });
@@ -87,6 +92,7 @@ describe('checkTarget', () => {
     await expect(checkTarget('https://hooks.example.com/in', { ...httpOk, resolver })).resolves.toEqual({
       allowed: false,
       reason: 'resolves to 10.0.0.5 (private)',
+      clientReason: 'hooks.example.com resolves to a non-public address (private)',
     });
   });
 
@@ -95,6 +101,7 @@ describe('checkTarget', () => {
     await expect(checkTarget('https://hooks.example.com/in', { ...httpOk, resolver })).resolves.toEqual({
       allowed: false,
       reason: 'resolves to ::1 (loopback)',
+      clientReason: 'hooks.example.com resolves to a non-public address (loopback)',
     });
   });
 

@@ -11,11 +11,25 @@ import { errorBodySchema } from '../responses.schemas';
 type JsonSchema = Record<string, unknown>;
 
 const ERROR_DESCRIPTIONS: Record<number, { description: string; code: string; message: string }> = {
-  400: { description: 'Invalid request (one detail per problem), or a URL refused by the SSRF guard (target_not_allowed)', code: 'validation_failed', message: 'request body is invalid' },
+  400: {
+    description:
+      'Invalid request (one detail per problem: a field, a query parameter, a path that is not valid percent-encoded UTF-8, a body that is not what its Content-Encoding says), or a URL refused by the SSRF guard (target_not_allowed)',
+    code: 'validation_failed',
+    message: 'request body is invalid',
+  },
   401: { description: 'Missing, malformed, unknown or revoked API key', code: 'unauthorized', message: 'invalid or revoked API key' },
   404: { description: 'Unknown id, or another account\'s', code: 'not_found', message: 'subscription not found' },
-  409: { description: 'Conflicts with the current state', code: 'conflict', message: 'the resource conflicts with an existing one' },
-  413: { description: 'Body over 64 kB', code: 'payload_too_large', message: 'request body is too large' },
+  409: {
+    description: 'Conflicts with the current state, or a bound would be exceeded (limit_reached; see docs/limits.md)',
+    code: 'limit_reached',
+    message: 'at most 100 subscriptions per account; delete a subscription before creating another',
+  },
+  413: { description: 'Body over 64 kB (after decompression)', code: 'payload_too_large', message: 'request body is too large' },
+  415: {
+    description: 'A Content-Encoding other than identity, gzip, deflate or br, or a charset other than UTF-8',
+    code: 'unsupported_media_type',
+    message: 'Content-Encoding is not supported; use one of identity, gzip, deflate, br',
+  },
   429: { description: 'Too many requests for this key; see Retry-After', code: 'rate_limited', message: 'rate limit exceeded' },
   500: { description: 'Unexpected error (no internals in the answer)', code: 'internal_error', message: 'internal server error' },
 };
@@ -38,6 +52,9 @@ export function toJsonSchema(schema: z.ZodType, io: 'input' | 'output'): JsonSch
 export function openApiPath(expressPath: string): string {
   return expressPath.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
 }
+
+/** Sent on every answer of the account's API (/webhooks, /portal/api): some carry a secret or a token. */
+const CACHE_CONTROL_DESCRIPTION = 'no-store: some answers carry a signing secret or a portal token, all carry one account\'s data';
 
 const REQUEST_ID_DESCRIPTION = 'The request id: the caller\'s X-Request-Id when it is 1-128 of A-Z a-z 0-9 . _ : -, else a new uuid; in the API\'s log line too';
 
@@ -75,15 +92,21 @@ function operation(route: RouteDoc): JsonSchema {
     }
   }
   const responses: JsonSchema = {};
-  for (const [status, doc] of Object.entries(route.responses)) responses[status] = responseObject(doc);
+  const accountHeaders: Record<string, string> = route.auth === 'apiKey' ? { 'Cache-Control': CACHE_CONTROL_DESCRIPTION } : {};
+  for (const [status, doc] of Object.entries(route.responses)) {
+    responses[status] = responseObject({ ...doc, headers: { ...accountHeaders, ...doc.headers } });
+  }
   const errors = new Set(route.errors ?? []);
-  if (route.auth === 'apiKey') [401, 429].forEach((status) => errors.add(status));
+  // Any path can be malformed (400); any body can be oversized (413) or in an encoding the API does not read (415).
+  if (route.auth === 'apiKey') [400, 401, 429].forEach((status) => errors.add(status));
+  if (route.body) [400, 413, 415].forEach((status) => errors.add(status));
   errors.add(500);
   for (const status of [...errors].sort()) {
     responses[String(status)] = responseObject({
       description: ERROR_DESCRIPTIONS[status]?.description ?? 'Error',
       schema: errorBodySchema,
       example: errorExample(status),
+      headers: accountHeaders,
     });
   }
   const op: JsonSchema = { operationId: route.operationId, summary: route.summary, tags: [route.tag], responses };

@@ -14,7 +14,19 @@ import type { Resolver } from './resolver';
  * single-label, ...). Such a name is refused outright while SSRF_ALLOW_CIDRS is empty; with an allow-list it is
  * accepted only when every address it resolves to is covered by the list (self-hosted receivers).
  */
-export type UrlVerdict = { allowed: true; url: URL; onlyIfAllowListed?: string } | { allowed: false; reason: string };
+export type UrlVerdict =
+  | { allowed: true; url: URL; onlyIfAllowListed?: string }
+  | {
+      allowed: false;
+      /** For logs and operators: may name the address a host name resolved to. */
+      reason: string;
+      /**
+       * For the client (the API's target_not_allowed), when it differs from `reason`: names the category (private,
+       * loopback, link-local, ...) and never an address the host name resolved to, which would map the operator's
+       * private network for an outsider. Absent: `reason` names nothing the client did not send.
+       */
+      clientReason?: string;
+    };
 
 export interface UrlPolicyOptions {
   requireHttps: boolean;
@@ -78,10 +90,13 @@ export async function checkTarget(input: string, opts: TargetCheckOptions): Prom
   if (answers.length === 0) return refuse(`${hostname} does not resolve`);
   for (const { address } of answers) {
     if (verdict.onlyIfAllowListed !== undefined && !opts.allowList.contains(address)) {
-      return refuse(`${verdict.onlyIfAllowListed}; resolves to ${address}, which SSRF_ALLOW_CIDRS does not cover`);
+      return refuse(
+        `${verdict.onlyIfAllowListed}; resolves to ${address}, which SSRF_ALLOW_CIDRS does not cover`,
+        `${verdict.onlyIfAllowListed}; it resolves to an address SSRF_ALLOW_CIDRS does not cover`,
+      );
     }
     const judged = judgeAddress(address, opts.allowList);
-    if (!judged.allowed) return refuse(`resolves to ${address} (${judged.reason})`);
+    if (!judged.allowed) return refuse(`resolves to ${address} (${judged.reason})`, `${hostname} resolves to a non-public address (${judged.reason})`);
   }
   return verdict;
 }
@@ -92,8 +107,8 @@ export function ipLiteralOf(url: URL): string | undefined {
   return net.isIP(host) === 0 ? undefined : host;
 }
 
-function refuse(reason: string): UrlVerdict {
-  return { allowed: false, reason };
+function refuse(reason: string, clientReason?: string): UrlVerdict {
+  return clientReason === undefined ? { allowed: false, reason } : { allowed: false, reason, clientReason };
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
