@@ -144,9 +144,11 @@ export interface DeliveryRepository {
  * execution that made it ($T). A second call finds it no longer in flight and changes nothing, nor the subscription's
  * health below.
  *
+ * Either way the delivery's `attempts` (attempts with a recorded outcome) grows by one.
+ *
  * Without a token (an attempt recorded after the fact, with no row of its own yet), the row is appended: the UPDATE
- * takes the delivery's row lock and numbers the attempt from the row's counter; a concurrent writer of the same
- * delivery waits for that lock and, under READ COMMITTED, recomputes `attempts + 1` from the committed row, so numbers
+ * takes the delivery's row lock and numbers the attempt from the row's counter (`attempt_seq`); a concurrent writer of the same
+ * delivery waits for that lock and, under READ COMMITTED, recomputes `attempt_seq + 1` from the committed row, so numbers
  * stay gap-free and unique (the unique index on (delivery, attempt) holds it). An attempt already recorded (same run
  * and activity attempt) updates and inserts nothing.
  */
@@ -160,7 +162,8 @@ const bumpAndAppendCtes = (T: string) => `
   ),
   bumped AS (
     UPDATE webhook_deliveries
-       SET attempts = attempts + CASE WHEN ${T}::uuid IS NULL THEN 1 ELSE 0 END,
+       SET attempts = attempts + 1,
+           attempt_seq = attempt_seq + CASE WHEN ${T}::uuid IS NULL THEN 1 ELSE 0 END,
            last_status_code = $6::int, last_error = $7::text, updated_at = now(),
            status = CASE WHEN $9::boolean THEN 'SUCCESS' ELSE status END,
            claim_until = CASE WHEN (${T}::uuid IS NOT NULL AND claim_token = ${T}::uuid)
@@ -171,12 +174,12 @@ const bumpAndAppendCtes = (T: string) => `
                 THEN NOT EXISTS (SELECT 1 FROM webhook_delivery_attempts
                                   WHERE delivery_id = $1::uuid AND run_id = $2::varchar AND activity_attempt = $3::int)
                 ELSE EXISTS (SELECT 1 FROM filled) END
-     RETURNING attempts, subscription_id
+     RETURNING attempt_seq, subscription_id
   ),
   appended AS (
     INSERT INTO webhook_delivery_attempts
       (delivery_id, run_id, activity_attempt, attempt, started_at, duration_ms, status_code, error, response_body)
-    SELECT $1::uuid, $2::varchar, $3::int, bumped.attempts, $4::timestamptz, $5::int, $6::int, $7::text, $8::text
+    SELECT $1::uuid, $2::varchar, $3::int, bumped.attempt_seq, $4::timestamptz, $5::int, $6::int, $7::text, $8::text
       FROM bumped WHERE ${T}::uuid IS NULL
     RETURNING attempt
   ),
@@ -255,8 +258,9 @@ const UPSERT_STARTED_SQL = `
  *
  * The attempt's row is written here, before the request, when the caller may send now ($10: its endpoint gate let it
  * in) and nothing else can stop it: the subscription is active, has no rate limit to ask and a secret that never
- * expires, and the event is stored. Its number is the row's counter, bumped in the same upsert (the row lock keeps
- * numbers gap-free). Any other attempt that is sent after all opens its row with openAttempt first.
+ * expires, and the event is stored. Its number is the row's `attempt_seq`, bumped in the same upsert (the row lock
+ * keeps numbers gap-free and unique); `attempts` grows when its outcome is recorded. Any other attempt that is sent
+ * after all opens its row with openAttempt first.
  */
 const HELD_BY_ANOTHER = `webhook_deliveries.claim_run_id = EXCLUDED.claim_run_id
           AND webhook_deliveries.claim_attempt = EXCLUDED.claim_attempt
@@ -277,28 +281,28 @@ const BEGIN_ATTEMPT_SQL = `
   ),
   started AS (
     INSERT INTO webhook_deliveries
-      (subscription_id, account_id, event_id, event_type, workflow_id, status, claim_run_id, claim_attempt, claim_token, claim_until, attempts)
+      (subscription_id, account_id, event_id, event_type, workflow_id, status, claim_run_id, claim_attempt, claim_token, claim_until, attempt_seq)
     SELECT $1::uuid, $2::varchar, $3::varchar, $4::varchar, $5::varchar, 'PENDING', $6::varchar, $7::int, $8::uuid,
            now() + make_interval(secs => $9::int / 1000.0), CASE WHEN ready.sends THEN 1 ELSE 0 END
       FROM ready
     ON CONFLICT (event_id, subscription_id)
     DO UPDATE SET
       status = CASE WHEN (${HELD_BY_ANOTHER}) OR ${KEY_RECORDED} THEN webhook_deliveries.status ELSE 'PENDING' END,
-      attempts = CASE WHEN (${HELD_BY_ANOTHER}) OR ${KEY_RECORDED} THEN webhook_deliveries.attempts
-                      ELSE webhook_deliveries.attempts + EXCLUDED.attempts END,
+      attempt_seq = CASE WHEN (${HELD_BY_ANOTHER}) OR ${KEY_RECORDED} THEN webhook_deliveries.attempt_seq
+                         ELSE webhook_deliveries.attempt_seq + EXCLUDED.attempt_seq END,
       workflow_id = EXCLUDED.workflow_id,
       updated_at = now(),
       claim_run_id = CASE WHEN ${HELD_BY_ANOTHER} THEN webhook_deliveries.claim_run_id ELSE EXCLUDED.claim_run_id END,
       claim_attempt = CASE WHEN ${HELD_BY_ANOTHER} THEN webhook_deliveries.claim_attempt ELSE EXCLUDED.claim_attempt END,
       claim_token = CASE WHEN ${HELD_BY_ANOTHER} THEN webhook_deliveries.claim_token ELSE EXCLUDED.claim_token END,
       claim_until = CASE WHEN ${HELD_BY_ANOTHER} THEN webhook_deliveries.claim_until ELSE EXCLUDED.claim_until END
-    RETURNING id, attempts, claim_token = $8::uuid AS claimed,
+    RETURNING id, attempt_seq, claim_token = $8::uuid AS claimed,
               GREATEST(0, CEIL(EXTRACT(EPOCH FROM (claim_until - now())) * 1000))::int AS held_for_ms
   ),
   opened AS (
     INSERT INTO webhook_delivery_attempts
       (delivery_id, run_id, activity_attempt, attempt, started_at, duration_ms, error, in_flight, claim_token)
-    SELECT started.id, $6::varchar, $7::int, started.attempts, now(), 0, '${INTERRUPTED_ATTEMPT_ERROR}', true, $8::uuid
+    SELECT started.id, $6::varchar, $7::int, started.attempt_seq, now(), 0, '${INTERRUPTED_ATTEMPT_ERROR}', true, $8::uuid
       FROM started, ready
      WHERE ready.sends AND started.claimed
        AND NOT EXISTS (SELECT 1 FROM webhook_delivery_attempts r
@@ -321,10 +325,10 @@ const BEGIN_ATTEMPT_SQL = `
 
 /** The attempt's row, numbered and in flight, for an attempt beginAttempt could not open (see BEGIN_ATTEMPT_SQL). */
 const OPEN_ATTEMPT_SQL = `
-  WITH bumped AS (UPDATE webhook_deliveries SET attempts = attempts + 1 WHERE id = $1::uuid RETURNING attempts)
+  WITH bumped AS (UPDATE webhook_deliveries SET attempt_seq = attempt_seq + 1 WHERE id = $1::uuid RETURNING attempt_seq)
   INSERT INTO webhook_delivery_attempts
     (delivery_id, run_id, activity_attempt, attempt, started_at, duration_ms, error, in_flight, claim_token)
-  SELECT $1::uuid, $2::varchar, $3::int, bumped.attempts, now(), 0, '${INTERRUPTED_ATTEMPT_ERROR}', true, $4::uuid FROM bumped
+  SELECT $1::uuid, $2::varchar, $3::int, bumped.attempt_seq, now(), 0, '${INTERRUPTED_ATTEMPT_ERROR}', true, $4::uuid FROM bumped
   RETURNING attempt`;
 
 interface BeginAttemptRow {
