@@ -5,6 +5,7 @@
  */
 import { ApplicationFailure, type ApplicationFailureOptions } from '@temporalio/common';
 import type { WebhookAttempt } from '../src/http/webhook-client';
+import { truncateText } from '../src/shared/storable-text';
 
 /** Characters of the receiver's body shown in the UI (the attempt log keeps 1 KiB). */
 export const ANSWER_EXCERPT_CHARS = 300;
@@ -15,7 +16,7 @@ export function receiverAnswer(host: string, sent: WebhookAttempt): string {
   const head = `${host} answered HTTP ${result.statusCode} in ${durationMs} ms`;
   const body = (sent.responseExcerpt ?? '').replace(/\s+/g, ' ').trim();
   if (!body) return `${head} (empty body)`;
-  return `${head}:\n${body.length > ANSWER_EXCERPT_CHARS ? `${body.slice(0, ANSWER_EXCERPT_CHARS)}…` : body}`;
+  return `${head}:\n${body.length > ANSWER_EXCERPT_CHARS ? `${truncateText(body, ANSWER_EXCERPT_CHARS)}…` : body}`;
 }
 
 /** An ApplicationFailure whose stack trace is `trace` (the receiver's answer), or nothing: never the worker's code. */

@@ -14,6 +14,7 @@ import type { DeliveryStart } from '../../src/events/dispatcher';
 import { classifyOutcome } from '../../src/http/outcome';
 import { signHeaders, webhookIdFor } from '../../src/http/signer';
 import type { Logger } from '../../src/logger';
+import { truncateText } from '../../src/shared/storable-text';
 import { openLiveSecrets } from '../../src/subscriptions/signing-secrets';
 import { deliveryWorkflowId } from '../../src/temporal/contract';
 import { buildActivityDeps } from '../../src/worker/activity-deps';
@@ -49,15 +50,18 @@ export function createDeliveryJob(deps: DeliveryJobDeps): DeliveryJob {
   return {
     async attempt(start, runId, attemptNumber) {
       // The engine's claim too (same statement), as long as the engine's activity would hold it.
-      const { deliveryId, subscription, event } = await deliveries.beginAttempt(
+      const token = randomUUID();
+      const { deliveryId, subscription, event, openedAttempt } = await deliveries.beginAttempt(
         { ...start, workflowId: workflowIdOf(start) },
-        { runId, activityAttempt: attemptNumber, token: randomUUID(), forMs: JOB_CLAIM_MS },
+        { runId, activityAttempt: attemptNumber, token, forMs: JOB_CLAIM_MS },
       );
       if (!subscription || !subscription.isActive) throw new DeliveryJobError(`subscription ${start.subscriptionId} is gone or inactive`, false);
       if (!event) throw new DeliveryJobError(`event ${start.eventId} is not stored`, false);
       const signedAt = new Date();
       const secrets = openLiveSecrets(deps.secretBox, subscription.id, subscription.secrets, signedAt);
       if (secrets.length === 0) throw new DeliveryJobError(`subscription ${subscription.id} has no live signing secret`, false);
+      // The attempt's row before the request, as the engine writes it (in beginAttempt's statement on the common path).
+      if (openedAttempt === null) await deliveries.openAttempt(deliveryId, { runId, activityAttempt: attemptNumber, token });
       const webhookId = webhookIdFor(deliveryId);
       const headers = signHeaders({ body: event.body, webhookId, timestamp: Math.floor(signedAt.getTime() / 1000), eventType: event.type, secrets });
       const sent = await deps.http.post({ url: subscription.url, body: event.body, headers });
@@ -65,13 +69,14 @@ export function createDeliveryJob(deps: DeliveryJobDeps): DeliveryJob {
       const statusCode = sent.result.kind === 'response' ? sent.result.statusCode : null;
       const error = outcome.kind === 'success' ? null : outcome.reason;
       await deliveries.recordAttempt(deliveryId, {
+        claimToken: token,
         runId,
         activityAttempt: attemptNumber,
         startedAt: signedAt,
         durationMs: sent.durationMs,
         statusCode,
         error,
-        responseBody: sent.responseExcerpt?.slice(0, 1024) ?? null,
+        responseBody: sent.responseExcerpt === null ? null : truncateText(sent.responseExcerpt, 1024),
       }, { succeeded: outcome.kind === 'success' });
       if (outcome.kind === 'stop') throw new DeliveryJobError(outcome.reason, false);
       if (outcome.kind === 'retry') throw new DeliveryJobError(outcome.reason, true, outcome.nextRetryDelayMs);

@@ -79,8 +79,10 @@ export const deliveryDetailSchema = deliveryViewSchema.extend({
       startedAt: isoDate,
       durationMs: z.number().int().min(0),
       statusCode: z.number().int().nullable(),
-      error: z.string().nullable(),
-      responseBody: z.string().nullable().meta({ description: 'The first 1 KiB of the receiver\'s answer.' }),
+      error: z.string().nullable().meta({
+        description: 'Why the attempt failed; null for a success. An attempt whose worker stopped before its answer was recorded reads "interrupted: ...".',
+      }),
+      responseBody: z.string().nullable().meta({ description: 'The first 1 KiB of the receiver\'s answer, decoded as UTF-8 (see docs/receiver-answers.md).' }),
     }),
   ),
 });

@@ -12,6 +12,7 @@ import { PortalSessions1764900000001 } from './migrations/1764900000001-portal-s
 import { RetentionIndexes1765000000000 } from './migrations/1765000000000-retention-indexes';
 import { SubscriptionHealthStreak1765100000000 } from './migrations/1765100000000-subscription-health-streak';
 import { AttemptClaim1765200000000 } from './migrations/1765200000000-attempt-claim';
+import { AttemptLogEntries1765300000000 } from './migrations/1765300000000-attempt-log-entries';
 import { PortalSession } from '../portal/portal-session.entity';
 import { StorableTextClient } from './storable-text-client';
 
@@ -24,6 +25,7 @@ export const MIGRATIONS = [
   RetentionIndexes1765000000000,
   SubscriptionHealthStreak1765100000000,
   AttemptClaim1765200000000,
+  AttemptLogEntries1765300000000,
 ];
 
 export interface DataSourceOptions {

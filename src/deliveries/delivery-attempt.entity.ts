@@ -1,12 +1,14 @@
 import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 
 /**
- * One HTTP attempt of a delivery. Idempotent on (delivery, workflow run, activity attempt): an activity
- * that records and is then retried by Temporal for the same attempt number writes nothing new, while a
- * reset (a new run) appends new attempts. `attempt` is the delivery-wide sequence number shown in the API.
+ * One HTTP request of a delivery: written when the attempt is claimed, just before the POST (`inFlight`), its outcome
+ * filled in once the answer (or the failure) is known. A row whose execution died before recording stays in flight
+ * and reads as interrupted (see attempt-log.ts). `attempt` is the delivery-wide sequence number shown in the API,
+ * unique and gap-free per delivery; the key (workflow run, activity attempt) is not unique: an attempt whose
+ * execution died is made again by the execution that takes its claim over, as an entry of its own.
  */
 @Entity({ name: 'webhook_delivery_attempts' })
-@Index('uq_webhook_delivery_attempts_run_attempt', ['deliveryId', 'runId', 'activityAttempt'], { unique: true })
+@Index('uq_webhook_delivery_attempts_number', ['deliveryId', 'attempt'], { unique: true })
 export class WebhookDeliveryAttempt {
   @PrimaryGeneratedColumn('uuid')
   id: string;
@@ -37,4 +39,12 @@ export class WebhookDeliveryAttempt {
 
   @Column({ name: 'response_body', type: 'text', nullable: true })
   responseBody: string | null;
+
+  /** Written before the request, outcome not recorded yet: in flight while its claim lives, interrupted after. */
+  @Column({ name: 'in_flight', type: 'boolean', default: false })
+  inFlight: boolean;
+
+  /** The claim token of the execution that made the request (null for rows recorded without a claim). */
+  @Column({ name: 'claim_token', type: 'uuid', nullable: true })
+  claimToken: string | null;
 }

@@ -4,7 +4,8 @@
  */
 import type { DataSource } from 'typeorm';
 import { cursorTimestampSql, newestFirstPage, type KeysetPage, type KeysetPosition } from '../db/keyset-page';
-import { WebhookDeliveryAttempt } from './delivery-attempt.entity';
+import { readAttemptLog } from './attempt-log';
+import type { WebhookDeliveryAttempt } from './delivery-attempt.entity';
 import { DeliveryStatus, WebhookDelivery } from './delivery.entity';
 
 export interface DeliveryListOptions {
@@ -20,7 +21,7 @@ export interface DeliveryReadRepository {
     options: DeliveryListOptions,
   ): Promise<KeysetPage<WebhookDelivery>>;
   findForAccount(accountId: string, id: string): Promise<WebhookDelivery | null>;
-  /** The attempt log, in attempt order. */
+  /** The attempt log, in attempt order (a row whose execution died reads as interrupted: see attempt-log.ts). */
   listAttempts(deliveryId: string): Promise<WebhookDeliveryAttempt[]>;
   /**
    * FAILURE deliveries of the subscription created in [since, until), oldest first, at most `limit`; `nextSince` is
@@ -36,7 +37,6 @@ export interface DeliveryReadRepository {
 
 export function createDeliveryReadRepository(dataSource: DataSource): DeliveryReadRepository {
   const deliveries = dataSource.getRepository(WebhookDelivery);
-  const attempts = dataSource.getRepository(WebhookDeliveryAttempt);
   return {
     async listForSubscription(accountId, subscriptionId, options) {
       const query = deliveries
@@ -52,7 +52,7 @@ export function createDeliveryReadRepository(dataSource: DataSource): DeliveryRe
     },
 
     listAttempts(deliveryId) {
-      return attempts.find({ where: { deliveryId }, order: { attempt: 'ASC' } });
+      return readAttemptLog(dataSource, deliveryId);
     },
 
     async listFailedInWindow(accountId, subscriptionId, window, limit) {

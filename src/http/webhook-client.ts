@@ -5,9 +5,20 @@
  *
  * It never throws for an HTTP answer or a transport failure: it reports an AttemptResult for the classifier, the
  * duration and a capped excerpt of the response body (read at most `excerptBytes`, then the socket is dropped).
+ *
+ * Once the status line and headers have arrived, the answer is the receiver's, whatever happens to its body: a body
+ * that trickles past the timeout, a connection reset mid-body or a body that ends early keeps what arrived, and the
+ * answer is reported as a response (a 2xx stays a success; `bodyError` says why the body was cut short).
+ *
+ * The body is not decompressed (`decompress: false`): the request then sends no Accept-Encoding, so a receiver that
+ * follows HTTP answers in identity encoding, and one that compresses anyway (or sends garbage labelled gzip) has its
+ * raw bytes kept. No decoding step can fail after the status line, no decompression bomb can be inflated, and no
+ * zlib work is spent per attempt on an excerpt nobody may read. The excerpt is the first `excerptBytes` raw bytes
+ * decoded as UTF-8: invalid sequences become U+FFFD, a character cut by the byte cap is dropped whole.
  */
 import http from 'node:http';
 import https from 'node:https';
+import { StringDecoder } from 'node:string_decoder';
 import { got, type RequestError } from './got';
 import { AttemptErrorKind, type AttemptResult } from './outcome';
 import { findTargetNotAllowed, judgeUrl, TargetNotAllowedError, type AllowList, type GuardedLookup } from './ssrf';
@@ -23,8 +34,10 @@ export interface WebhookRequest {
 export interface WebhookAttempt {
   readonly result: AttemptResult;
   readonly durationMs: number;
-  /** UTF-8 excerpt of the response body, at most `excerptBytes` bytes; null without a response. */
+  /** UTF-8 excerpt of the response body, from at most `excerptBytes` bytes; null without a response. */
   readonly responseExcerpt: string | null;
+  /** Why the body of a response was cut short (timeout, reset, ...), for logs; null when it was read as far as needed. */
+  readonly bodyError?: string | null;
 }
 
 export interface WebhookClient {
@@ -83,7 +96,7 @@ function send(
       followRedirect: false,
       retry: { limit: 0 },
       throwHttpErrors: false,
-      decompress: true,
+      decompress: false,
       cache: false,
       dnsCache: false,
       dnsLookup: options.lookup,
@@ -93,28 +106,52 @@ function send(
     const chunks: Buffer[] = [];
     let size = 0;
     let settled = false;
-    const finish = () => {
+    const finish = (bodyError: string | null) => {
       if (settled || !response) return;
       settled = true;
-      const excerpt = Buffer.concat(chunks).subarray(0, excerptBytes).toString('utf8');
-      resolve({ result: { kind: 'response', statusCode: response.statusCode, headers: response.headers }, responseExcerpt: excerpt });
+      resolve({
+        result: { kind: 'response', statusCode: response.statusCode, headers: response.headers },
+        responseExcerpt: utf8Excerpt(Buffer.concat(chunks, size), excerptBytes),
+        bodyError,
+      });
       stream.destroy();
     };
     stream.on('response', (res: { statusCode: number; headers: Record<string, string | string[] | undefined> }) => {
       response = { statusCode: res.statusCode, headers: res.headers };
     });
     stream.on('data', (chunk: Buffer) => {
+      if (settled) return;
       chunks.push(chunk);
       size += chunk.length;
-      if (size >= excerptBytes) finish();
+      if (size >= excerptBytes) finish(null);
     });
-    stream.on('end', finish);
+    stream.on('end', () => finish(null));
     stream.on('error', (error: Error) => {
       if (settled) return;
+      // The status line and headers arrived: the answer stands with the body that came (see the header comment).
+      if (response) {
+        finish(bodyErrorOf(error, options.timeoutMs));
+        return;
+      }
       settled = true;
       reject(error);
     });
   });
+}
+
+/**
+ * The first `maxBytes` bytes of `body` decoded as UTF-8: invalid sequences become U+FFFD, and a character the cap cuts
+ * in two is left out (the decoder keeps incomplete bytes back). At most `maxBytes` UTF-16 units, never a lone
+ * surrogate (every UTF-16 unit needs at least one byte, and the decoder only yields whole characters).
+ */
+export function utf8Excerpt(body: Buffer, maxBytes: number): string {
+  if (body.length <= maxBytes) return body.toString('utf8');
+  return new StringDecoder('utf8').write(body.subarray(0, maxBytes));
+}
+
+function bodyErrorOf(error: Error, timeoutMs: number): string {
+  const failure = failureOf(error, timeoutMs);
+  return failure.kind === 'error' ? failure.message : 'body cut short';
 }
 
 /** Maps a transport failure to the classifier's error kinds; messages carry no request headers (no secrets). */

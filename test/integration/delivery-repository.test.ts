@@ -9,6 +9,7 @@ import { loadConfig } from '../../src/config';
 import { createDataSource } from '../../src/db/data-source';
 import { createSecretBox } from '../../src/crypto/secret-box';
 import { requireEncryptionKey } from '../../src/config';
+import { IN_FLIGHT_ATTEMPT_ERROR, INTERRUPTED_ATTEMPT_ERROR } from '../../src/deliveries/attempt-log';
 import { createDeliveryRepository, type AttemptClaim, type AttemptRecord, type DeliveryRepository } from '../../src/deliveries/delivery.repository';
 import { insertEvent, insertSubscription } from '../helpers/subscription-fixtures';
 
@@ -177,4 +178,100 @@ describe('delivery repository', () => {
       expect(answers.filter((a) => a.claim.state === 'held')).toHaveLength(7);
     });
   });
+
+  describe('the attempt log: one entry per request', () => {
+    async function sendable(options: { rateLimitPerSecond?: number } = {}) {
+      const box = createSecretBox(requireEncryptionKey(loadConfig({ ...process.env })));
+      const { subscription } = await insertSubscription(dataSource, box, { url: 'https://hooks.example.com/in' });
+      if (options.rateLimitPerSecond !== undefined) {
+        await dataSource.query(`UPDATE webhook_subscriptions SET rate_limit_per_second = $2 WHERE id = $1`, [subscription.id, options.rateLimitPerSecond]);
+      }
+      const event = await insertEvent(dataSource, { accountId: subscription.accountId });
+      return { ...start(), eventId: event.id, subscriptionId: subscription.id, accountId: subscription.accountId };
+    }
+
+    it('writes the attempt in flight with beginAttempt, and fills in its outcome by the claim token', async () => {
+      const delivery = await sendable();
+      const runId = randomUUID();
+      const claim = claimOf(runId, 1);
+      const begun = await deliveries.beginAttempt(delivery, claim);
+      expect(begun.openedAttempt).toBe(1);
+      // `attempts` counts attempts whose outcome is recorded.
+      expect(await deliveries.findById(begun.deliveryId)).toMatchObject({ attempts: 0, status: 'PENDING' });
+      expect((await deliveries.listAttempts(begun.deliveryId)).map((a) => [a.attempt, a.inFlight, a.error])).toEqual([[1, true, IN_FLIGHT_ATTEMPT_ERROR]]);
+
+      const recorded = await deliveries.recordAttempt(begun.deliveryId, { ...attempt(runId, 1, 200), claimToken: claim.token }, { succeeded: true });
+      expect(recorded).toEqual({ attempt: 1, inserted: true, switchedOff: false });
+      const again = await deliveries.recordAttempt(begun.deliveryId, { ...attempt(runId, 1, 200), claimToken: claim.token }, { succeeded: true });
+      expect(again).toMatchObject({ attempt: 1, inserted: false });
+      expect(await deliveries.findById(begun.deliveryId)).toMatchObject({ attempts: 1, status: 'SUCCESS', lastStatusCode: 200 });
+      expect((await deliveries.listAttempts(begun.deliveryId)).map((a) => [a.attempt, a.inFlight, a.statusCode, a.error])).toEqual([[1, false, 200, null]]);
+    });
+
+    it('reads an attempt whose execution lost its claim as interrupted; the attempt made again is an entry of its own', async () => {
+      const delivery = await sendable();
+      const runId = randomUUID();
+      const dead = await deliveries.beginAttempt(delivery, claimOf(runId, 1, 300_000));
+      // The claim passes to another key (Temporal's next attempt after the first one's execution died).
+      const next = claimOf(runId, 2);
+      const retry = await deliveries.beginAttempt(delivery, next);
+      expect(retry.openedAttempt).toBe(2);
+      await deliveries.recordAttempt(retry.deliveryId, { ...attempt(runId, 2, 200), claimToken: next.token }, { succeeded: true });
+      expect((await deliveries.listAttempts(dead.deliveryId)).map((a) => [a.attempt, a.activityAttempt, a.statusCode, a.error])).toEqual([
+        [1, 1, null, INTERRUPTED_ATTEMPT_ERROR],
+        [2, 2, 200, null],
+      ]);
+    });
+
+    it('makes a key whose claim expired again as a new entry, and answers a key with an outcome on record', async () => {
+      const delivery = await sendable();
+      const runId = randomUUID();
+      const first = await deliveries.beginAttempt(delivery, claimOf(runId, 1, 1));
+      await waitUntil(async () => {
+        const [row] = await dataSource.query(`SELECT claim_until < now() AS expired FROM webhook_deliveries WHERE id = $1`, [first.deliveryId]);
+        return row.expired === true;
+      });
+      const remade = claimOf(runId, 1);
+      const second = await deliveries.beginAttempt(delivery, remade);
+      expect(second).toMatchObject({ deliveryId: first.deliveryId, openedAttempt: 2, claim: { state: 'claimed' } });
+      await deliveries.recordAttempt(second.deliveryId, { ...attempt(runId, 1, 503), claimToken: remade.token });
+      expect((await deliveries.beginAttempt(delivery, claimOf(runId, 1))).claim).toEqual({
+        state: 'recorded',
+        recorded: { attempt: 2, statusCode: 503, error: 'HTTP 503' },
+      });
+      expect((await deliveries.listAttempts(first.deliveryId)).map((a) => [a.attempt, a.statusCode])).toEqual([[1, null], [2, 503]]);
+    });
+
+    it('writes nothing before the request when it may not go out at once; openAttempt writes it just before', async () => {
+      const busy = await sendable();
+      expect((await deliveries.beginAttempt(busy, { ...claimOf(randomUUID()), sendNow: false })).openedAttempt).toBeNull();
+      const limited = await sendable({ rateLimitPerSecond: 5 });
+      const runId = randomUUID();
+      const claim = claimOf(runId, 1);
+      const begun = await deliveries.beginAttempt(limited, claim);
+      expect(begun.openedAttempt).toBeNull();
+      expect(await deliveries.listAttempts(begun.deliveryId)).toEqual([]);
+      expect(await deliveries.openAttempt(begun.deliveryId, { runId, activityAttempt: 1, token: claim.token })).toBe(1);
+      await deliveries.recordAttempt(begun.deliveryId, { ...attempt(runId, 1, 500), claimToken: claim.token });
+      expect(await deliveries.findById(begun.deliveryId)).toMatchObject({ attempts: 1, lastStatusCode: 500 });
+      expect((await deliveries.beginAttempt(start(), claimOf(randomUUID()))).openedAttempt).toBeNull();
+    });
+
+    it('numbers entries gap-free when many attempts of a delivery begin at once', async () => {
+      const delivery = await sendable();
+      const runId = randomUUID();
+      const begun = await Promise.all(Array.from({ length: 6 }, (_, i) => deliveries.beginAttempt(delivery, claimOf(runId, i + 1))));
+      expect(begun.map((b) => b.openedAttempt).sort()).toEqual([1, 2, 3, 4, 5, 6]);
+      expect((await deliveries.listAttempts(begun[0].deliveryId)).map((a) => a.attempt)).toEqual([1, 2, 3, 4, 5, 6]);
+    });
+  });
 });
+
+/** Polls `check` until it holds (a claim that expires by the database's clock). */
+async function waitUntil(check: () => Promise<boolean>, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}

@@ -10,6 +10,7 @@ import type { DataSource } from 'typeorm';
 import { createActivities } from '../../activities';
 import type { Config } from '../../src/config';
 import type { SecretBox } from '../../src/crypto/secret-box';
+import { INTERRUPTED_ATTEMPT_ERROR } from '../../src/deliveries/attempt-log';
 import { createDeliveryRepository } from '../../src/deliveries/delivery.repository';
 import { webhookIdFor } from '../../src/http/signer';
 import { createLogger } from '../../src/logger';
@@ -134,8 +135,16 @@ describe('sendWebhook: one attempt, several executions', () => {
 
     expect(await execute(input, runId)).toMatchObject({ kind: 'throttled', reason: 'attempt_in_flight' });
     await new Promise((resolve) => setTimeout(resolve, 400));
-    expect(await execute(input, runId)).toMatchObject({ kind: 'sent', deliveryId: dead.deliveryId, attempt: 1 });
+    // The dead execution's attempt stays in the log as interrupted (its request may have gone out); the attempt made
+    // again is an entry of its own.
+    expect(await execute(input, runId)).toMatchObject({ kind: 'sent', deliveryId: dead.deliveryId, attempt: 2 });
     expect(receiver.requests).toHaveLength(1);
     expect(receiver.requests[0].headers['webhook-id']).toBe(webhookIdFor(dead.deliveryId));
+    const { row, attempts } = await rowOf(input);
+    expect(row).toMatchObject({ status: 'SUCCESS', attempts: 1 });
+    expect(attempts.map((a) => [a.attempt, a.activityAttempt, a.statusCode, a.error])).toEqual([
+      [1, 1, null, INTERRUPTED_ATTEMPT_ERROR],
+      [2, 1, 200, null],
+    ]);
   });
 });

@@ -9,6 +9,7 @@ import type { DataSource } from 'typeorm';
 import { loadConfig, requireEncryptionKey, type Config } from '../../src/config';
 import { createSecretBox, type SecretBox } from '../../src/crypto/secret-box';
 import { createDataSource } from '../../src/db/data-source';
+import { INTERRUPTED_ATTEMPT_ERROR } from '../../src/deliveries/attempt-log';
 import { createDeliveryRepository } from '../../src/deliveries/delivery.repository';
 import { webhookIdFor } from '../../src/http/signer';
 import { connectTemporalClient, type TemporalClientHandle } from '../../src/temporal/client';
@@ -109,14 +110,19 @@ describe('worker process', () => {
     const [, redelivered] = await receiver.waitForRequests(2, 1_000);
     const deliveries = createDeliveryRepository(dataSource);
     const delivery = await deliveries.findByEventAndSubscription(event.id, subscription.id);
-    expect(delivery).toMatchObject({ status: 'SUCCESS', lastStatusCode: 200 });
+    expect(delivery).toMatchObject({ status: 'SUCCESS', lastStatusCode: 200, attempts: 1 });
     expect(held!.headers['webhook-id']).toBe(webhookIdFor(delivery!.id));
     expect(redelivered!.headers['webhook-id']).toBe(held!.headers['webhook-id']);
     expect(redelivered!.body.equals(held!.body)).toBe(true);
     const attempts = await deliveries.listAttempts(delivery!.id);
-    // The killed local attempt never got to record itself (nor its marker): the next worker runs the workflow task
-    // again and makes the local first attempt afresh.
-    expect(attempts.map((a) => [a.attempt, a.activityAttempt, a.statusCode])).toEqual([[1, 1, 200]]);
+    // The killed local attempt never got to record its answer (nor its marker): its entry reads as interrupted, and
+    // the next worker, running the workflow task again, makes the local first attempt afresh as an entry of its own.
+    // Every request the receiver got is an entry.
+    expect(attempts).toHaveLength(receiver.requests.length);
+    expect(attempts.map((a) => [a.attempt, a.activityAttempt, a.statusCode, a.error])).toEqual([
+      [1, 1, null, INTERRUPTED_ATTEMPT_ERROR],
+      [2, 1, 200, null],
+    ]);
     const events = (await handle.fetchHistory()).events ?? [];
     expect(events.filter((e) => e.workflowTaskTimedOutEventAttributes)).toHaveLength(1);
     expect(events.filter((e) => e.markerRecordedEventAttributes)).toHaveLength(1);
