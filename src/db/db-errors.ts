@@ -6,8 +6,9 @@
  * carries a SQLSTATE is a data error (22: a value Postgres cannot take, 23: a constraint, 42: a statement it cannot
  * run, 54: a limit, ...): the same values give the same error every time, so retrying only repeats what came before it.
  *
- * An error without a SQLSTATE is one from the driver or the socket (ECONNRESET, "Connection terminated", a pool
- * timeout): transient.
+ * An error without a SQLSTATE is transient when it is the socket's or the pool's (ECONNRESET, "Connection terminated",
+ * a pool timeout). Anything else (a bug, a value the driver cannot serialise) is a data error: retrying it unchanged
+ * would hold the message or the attempt forever.
  */
 
 /** SQLSTATE classes (first two characters) whose errors are transient. */
@@ -33,11 +34,31 @@ export function sqlStateOf(error: unknown): string | undefined {
   return undefined;
 }
 
+const TRANSIENT_SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNABORTED']);
+const TRANSIENT_MESSAGES = [
+  /connection terminated/i,
+  /timeout exceeded when trying to connect/i,
+  /connection (is )?(closed|ended|lost)/i,
+  /cannot use a pool after calling end/i,
+  /client (has encountered a connection error|was closed)/i,
+  /driver not connected/i,
+  /connection is not established/i,
+];
+
+function isConnectionTrouble(error: unknown): boolean {
+  return [error, (error as { driverError?: unknown } | null)?.driverError].some((candidate) => {
+    if (!candidate || typeof candidate !== 'object') return false;
+    const { code, message } = candidate as { code?: unknown; message?: unknown };
+    if (typeof code === 'string' && TRANSIENT_SOCKET_CODES.has(code)) return true;
+    return typeof message === 'string' && TRANSIENT_MESSAGES.some((pattern) => pattern.test(message));
+  });
+}
+
 export type DbErrorKind = 'transient' | 'data';
 
 export function classifyDbError(error: unknown): DbErrorKind {
   const state = sqlStateOf(error);
-  if (state === undefined) return 'transient';
+  if (state === undefined) return isConnectionTrouble(error) ? 'transient' : 'data';
   if (TRANSIENT_CODES.has(state) || TRANSIENT_CLASSES.has(state.slice(0, 2))) return 'transient';
   return 'data';
 }

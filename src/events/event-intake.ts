@@ -6,7 +6,7 @@
  * good (a data error) is kept as a rejection with Postgres' reason. Both ways in share one intake, so its counters
  * are the listener's.
  */
-import { isTransientDatabaseError } from '../db/transient-error';
+import { classifyDbError } from '../db/db-errors';
 import type { Logger } from '../logger';
 import { backoffDelay, type Backoff } from '../shared/backoff';
 import { errorSummary } from '../shared/error-summary';
@@ -77,7 +77,7 @@ export function createEventIntake(deps: EventIntakeDeps): EventIntake {
 
   /**
    * Runs `write` until it succeeds, fails in a way that retrying cannot fix (a data error: `refused`), or the intake
-   * stops (`lost`). Only connection loss and the like are retried (src/db/transient-error.ts).
+   * stops (`lost`). Only connection loss and the like are retried (src/db/db-errors.ts).
    */
   async function persistently(what: string, context: Record<string, unknown>, write: () => Promise<unknown>): Promise<WriteResult> {
     for (let attempt = 1; ; attempt += 1) {
@@ -85,7 +85,7 @@ export function createEventIntake(deps: EventIntakeDeps): EventIntake {
         await write();
         return { written: true };
       } catch (error) {
-        if (!isTransientDatabaseError(error)) {
+        if (classifyDbError(error) === 'data') {
           logger.error({ ...context, err: errorSummary(error) }, `${what} failed for good (not a connection problem); not retrying`);
           return { written: false, refused: errorSummary(error, 200) };
         }
