@@ -4,6 +4,6 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
-bash scripts/ensure-deps.sh
+bash scripts/ensure-deps.sh postgres redis redis-server temporal chromium
 bash scripts/ensure-temporal.sh >/dev/null
 exec npx jest --runInBand "$@"
