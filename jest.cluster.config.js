@@ -3,12 +3,13 @@
  * matching and worker processes on Postgres, src/cluster) on ports 20000 above the defaults, so that it does not
  * meet `npm run dev` or `npm run cluster`; a fresh Postgres database for the engine. Builds the server once.
  */
-const base = require('./jest.config');
+const { projects, ...base } = require('./jest.config');
+const { displayName, slowTestThreshold, ...integration } = projects.find((p) => p.displayName === 'integration');
 
 module.exports = {
   ...base,
+  ...integration,
   roots: ['<rootDir>/test/cluster'],
-  testPathIgnorePatterns: [],
   globalSetup: '<rootDir>/test/cluster/global-setup.ts',
   globalTeardown: '<rootDir>/test/cluster/global-teardown.ts',
   testTimeout: 600_000,

@@ -8,8 +8,9 @@ import { freePort } from './free-port';
 
 /**
  * Starts what every test file shares: one real Temporal dev server on free ports (in memory, search attributes
- * registered) and one fresh Postgres database with migrations applied. Test files add their own workers on
- * unique task queues, their own Redis channels and receivers. Values reach the tests through process.env.
+ * registered) and one fresh Postgres database with migrations applied, and names the file that holds the run's
+ * workflow bundle. Test files add their own workers on unique task queues, their own Redis channels and receivers.
+ * Values reach the tests through process.env.
  */
 export default async function globalSetup(): Promise<void> {
   const runId = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
@@ -31,6 +32,8 @@ export default async function globalSetup(): Promise<void> {
     TEMPORAL_ADDRESS: server.address,
     TEMPORAL_NAMESPACE: server.namespace,
     TEMPORAL_TEST_LOG: logFile,
+    // The workflows' bundle, made by the first test file that needs it (test/helpers/worker.ts), read by the others.
+    TEST_WORKFLOW_BUNDLE: path.join(os.tmpdir(), `webhooks-test-workflows-${runId}.js`),
   });
   (globalThis as Record<string, unknown>).__TEMPORAL_SERVER__ = server;
 }

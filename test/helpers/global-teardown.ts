@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import type { RunningDevServer } from '../../src/dev/temporal-dev-server';
 import { dropDatabase } from '../../src/db/ensure-database';
@@ -5,6 +6,7 @@ import { dropDatabase } from '../../src/db/ensure-database';
 export default async function globalTeardown(): Promise<void> {
   const server = (globalThis as Record<string, unknown>).__TEMPORAL_SERVER__ as RunningDevServer | undefined;
   await server?.stop();
+  if (process.env.TEST_WORKFLOW_BUNDLE) rmSync(process.env.TEST_WORKFLOW_BUNDLE, { force: true });
   if (process.env.DATABASE_URL && !process.env.KEEP_TEST_DATABASE) await dropDatabase(process.env.DATABASE_URL);
   await deleteRunStreams();
 }

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 
-/** Screenshots go to a temporary folder; `PORTAL_SCREENSHOT_DIR=docs` refreshes the README's pictures. */
+/** Screenshots go to a temporary folder; `PORTAL_SCREENSHOT_DIR=docs` refreshes the pictures of docs/portal.md. */
 export const SCREENSHOT_DIR = process.env.PORTAL_SCREENSHOT_DIR ?? tmpdir();
 
 export type KeyedRequest = (method: string, path: string, key: string, body?: unknown) => Promise<{ status: number; body: any }>;

@@ -1,7 +1,9 @@
 /**
  * An in-process delivery worker for integration tests, wired exactly like src/main-worker.ts (buildActivityDeps)
- * on a unique task queue. Bundle the workflows once per test file with `bundleWorkflows()`: it costs seconds.
+ * on a unique task queue. Get the workflows' bundle with `bundleWorkflows()` (once per test file): bundling costs
+ * seconds, so the first file of a run that asks makes it and the others read it from the run's file.
  */
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { bundleWorkflowCode, Runtime, type WorkflowBundle, type Worker } from '@temporalio/worker';
 import type { DataSource } from 'typeorm';
 import { createActivities, type ActivityDeps } from '../../activities';
@@ -25,9 +27,21 @@ function quietRuntime(): void {
   }
 }
 
-export function bundleWorkflows(): Promise<WorkflowBundle> {
+/**
+ * The workflows' bundle. With TEST_WORKFLOW_BUNDLE (a file path the global setup picks for the run), the first call
+ * of the run writes the bundle there and later ones, in any test file, read it; without it, every call bundles.
+ */
+export async function bundleWorkflows(): Promise<WorkflowBundle> {
   quietRuntime();
-  return bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: { log: () => undefined, trace: () => undefined, debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined } });
+  const file = process.env.TEST_WORKFLOW_BUNDLE;
+  if (file && existsSync(file)) return { code: readFileSync(file, 'utf8') };
+  const bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: { log: () => undefined, trace: () => undefined, debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined } });
+  if (file) {
+    const partial = `${file}.${process.pid}.partial`;
+    writeFileSync(partial, bundle.code);
+    renameSync(partial, file);
+  }
+  return bundle;
 }
 
 export interface TestWorker {
