@@ -44,8 +44,11 @@ export interface IntakeCounters {
 export interface EventIntake {
   /** `from`: the channel or stream the message came from (default: `channel`). */
   handle(raw: string, from?: string): Promise<IntakeOutcome>;
-  /** Keeps a message that is not even a candidate envelope (e.g. a stream entry without an `event` field). */
-  reject(raw: string, reason: string, from: string): Promise<'rejected' | 'lost'>;
+  /**
+   * Keeps a message that is not even a candidate envelope (e.g. a stream entry without an `event` field); `bytes` is
+   * the original size when `raw` is only a prefix of it.
+   */
+  reject(raw: string, reason: string, from: string, bytes?: number): Promise<'rejected' | 'lost'>;
   counters(): IntakeCounters;
   /** Ends store retries (messages still unstored are logged as lost) and waits for messages in hand. */
   stop(): Promise<void>;
@@ -100,8 +103,8 @@ export function createEventIntake(deps: EventIntakeDeps): EventIntake {
     }
   }
 
-  async function keepRejected(raw: string, reason: string, from: string): Promise<'rejected' | 'lost'> {
-    const bytes = Buffer.byteLength(raw, 'utf8');
+  /** `bytes`: the original message's size when `raw` is only its prefix (an oversized Pub/Sub message). */
+  async function keepRejected(raw: string, reason: string, from: string, bytes = Buffer.byteLength(raw, 'utf8')): Promise<'rejected' | 'lost'> {
     logger.warn({ channel: from, bytes, reason }, 'rejected a malformed event message');
     const kept = await persistently('storing the rejected message', { channel: from, bytes }, () => rejected.store(from, raw, reason));
     if (kept.written) return 'rejected';
@@ -148,7 +151,7 @@ export function createEventIntake(deps: EventIntakeDeps): EventIntake {
 
   return {
     handle: (raw, from = channel) => tracked(raw, from, () => process(raw, from)),
-    reject: (raw, reason, from) => tracked(raw, from, () => keepRejected(raw, reason, from)) as Promise<'rejected' | 'lost'>,
+    reject: (raw, reason, from, bytes) => tracked(raw, from, () => keepRejected(raw, reason, from, bytes)) as Promise<'rejected' | 'lost'>,
     counters: () => ({ ...counts }),
     async stop() {
       stopped = true;

@@ -100,7 +100,7 @@ export function startEventListenerService(deps: EventListenerServiceDeps): Event
           oversized: {
             maxBytes: maxMessageBytes,
             prefixChars: MAX_STORED_RAW_CHARS,
-            handle: (prefix, bytes) => intake.reject(prefix, oversizedReason(bytes, maxMessageBytes), channel),
+            handle: (prefix, bytes) => intake.reject(prefix, oversizedReason(bytes, maxMessageBytes), channel, bytes),
           },
           logger,
           limiter,
