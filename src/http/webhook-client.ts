@@ -157,7 +157,8 @@ function bodyErrorOf(error: Error, timeoutMs: number): string {
 /** Maps a transport failure to the classifier's error kinds; messages carry no request headers (no secrets). */
 function failureOf(error: unknown, timeoutMs?: number): AttemptResult {
   const refused = findTargetNotAllowed(error);
-  if (refused) return { kind: 'error', error: AttemptErrorKind.TARGET_NOT_ALLOWED, message: refused.message };
+  // The recorded message is the account's to read: it names the category, never the address a name resolved to.
+  if (refused) return { kind: 'error', error: AttemptErrorKind.TARGET_NOT_ALLOWED, message: `target_not_allowed: ${refused.clientReason}` };
   const requestError = error as Partial<RequestError> & Error;
   const code = requestError.code ?? '';
   if (requestError.name === 'TimeoutError' || code === 'ETIMEDOUT') {

@@ -5,8 +5,15 @@
 export class TargetNotAllowedError extends Error {
   readonly code = 'target_not_allowed' as const;
 
-  /** @param reason why the target is refused, e.g. `resolves to 10.0.0.5 (private)`. */
-  constructor(readonly reason: string) {
+  /**
+   * @param reason why the target is refused, for the operator's log, e.g. `resolves to 10.0.0.5 (private)`.
+   * @param clientReason the same without what the account did not give (the address a name resolved to): what the
+   *   attempt log, the API and the Temporal UI show. Defaults to `reason`.
+   */
+  constructor(
+    readonly reason: string,
+    readonly clientReason: string = reason,
+  ) {
     super(`target_not_allowed: ${reason}`);
     this.name = 'TargetNotAllowedError';
   }

@@ -74,7 +74,7 @@ async function resolveOnce(resolver: Resolver, hostname: string): Promise<Resolv
 function firstRefusal(answers: readonly ResolvedAddress[], allowList: AllowList): TargetNotAllowedError | undefined {
   for (const { address } of answers) {
     const verdict = judgeAddress(address, allowList);
-    if (!verdict.allowed) return new TargetNotAllowedError(`resolves to ${address} (${verdict.reason})`);
+    if (!verdict.allowed) return new TargetNotAllowedError(`resolves to ${address} (${verdict.reason})`, `resolves to a non-public address (${verdict.reason})`);
   }
   return undefined;
 }
