@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { startEventListenerService, type EventListenerService } from '../../src/events/event-listener.service';
-import { createListenerTemporalClient } from '../../src/events/temporal-connection';
+import { temporalConnections } from '../../src/temporal/connections';
 import { captureLogs, startEngine, testConfig, waitFor, type Engine } from '../helpers/engine';
 import { fuzzRuns, fuzzSeed } from '../helpers/fuzz';
 import { anyMessageFor } from '../helpers/hostile-messages';
@@ -27,7 +27,7 @@ describe('intake, any message', () => {
   beforeAll(async () => {
     engine = await startEngine(testConfig('intake-property', { WEBHOOKS_LISTENER_MAX_IN_HAND: '8', WEBHOOKS_STREAM_BLOCK_MS: '200' }), { listener: false });
     streams = createStreamPublisher(engine.config.redisUrl);
-    const temporal = createListenerTemporalClient(engine.config);
+    const temporal = temporalConnections(engine.config).lazyClient();
     service = startEventListenerService({ config: engine.config, dataSource: engine.dataSource, temporal: temporal.client, logger: captureLogs('intake-property').logger });
     closeService = async () => {
       await service.stop();

@@ -13,7 +13,7 @@ import { createSecretBox, type SecretBox } from '../../src/crypto/secret-box';
 import { createDataSource } from '../../src/db/data-source';
 import { startTemporalDevServer, type RunningDevServer } from '../../src/dev/temporal-dev-server';
 import { deliveryWorkflowId } from '../../src/temporal/contract';
-import { connectTemporalClient, type TemporalClientHandle } from '../../src/temporal/client';
+import { connectTemporalClient, type TemporalClientHandle } from '../../src/temporal/connections';
 import { spawnEngineProcess, type EngineProcess } from '../helpers/engine-processes';
 import { newEvent, testConfig, waitFor, type TestConfig } from '../helpers/engine';
 import { freePort } from '../helpers/free-port';
