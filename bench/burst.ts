@@ -17,7 +17,8 @@ import { createSubscriptionRepository } from '../src/subscriptions/subscription.
 import { deliveryWorkflowId } from '../src/temporal/contract';
 import { freePort } from '../test/helpers/free-port';
 import { track } from './children';
-import type { BenchEnvironment, TemporalTarget } from './environment';
+import type { BenchEnvironment } from './environment';
+import type { TemporalTarget } from './temporal-target';
 import { waitForReceipts } from './phases';
 import { ProcMonitor, withDescendants } from './proc-monitor';
 import { benchEnvelope } from './publisher';

@@ -20,7 +20,7 @@ import {
 } from '../src/cluster/temporal-cluster';
 import { readTemporalDevConfig } from '../src/dev/temporal-dev-config';
 import { PROJECT_ROOT } from './children';
-import type { TemporalTarget } from './environment';
+import type { TemporalTarget } from './temporal-target';
 
 /**
  * Tried in order; the test suite uses 20000 (its UI on 28233), `npm run cluster` 0. At most 25000: the server

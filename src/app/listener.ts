@@ -7,6 +7,7 @@ import { createDeliveryStarter } from '../events/delivery-starter';
 import { startEventListenerService, type EventListenerService, type EventListenerServiceDeps } from '../events/event-listener.service';
 import { registerListenerMetrics } from '../metrics/listener-metrics';
 import { startMetricsServer, type MetricsServer } from '../metrics/metrics-server';
+import { dispatchTargetsIn } from '../subscriptions/subscription.repository';
 import type { Infrastructure } from './infrastructure';
 import { buildWorker } from './worker';
 
@@ -49,7 +50,7 @@ export function buildListener(infra: Infrastructure, options: ListenerOptions = 
       // Until the embedded worker runs, starts go through the lazy client, without eager start.
       await worker?.start();
       const startDelivery = createDeliveryStarter({ client: temporal.client, config, eagerClient: worker ? () => worker.eagerClient() : undefined });
-      const running = startEventListenerService({ config, dataSource, temporal: temporal.client, logger, startDelivery, ...options.service });
+      const running = startEventListenerService({ config, dataSource, findSubscriptions: dispatchTargetsIn(dataSource), temporal: temporal.client, logger, startDelivery, ...options.service });
       service = running;
       // The stream reader's gauges (consumer-group lag, pending entries) beside the intake's counters.
       registerListenerMetrics(infra.metrics, running, { stream: running.stream ? () => running.stream?.status() ?? null : undefined });

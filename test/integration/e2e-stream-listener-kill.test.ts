@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import type { WorkflowBundle } from '@temporalio/worker';
 import { createDataSource } from '../../src/db/data-source';
 import { startEventListenerService, type EventListenerService } from '../../src/events/event-listener.service';
+import { dispatchTargetsIn } from '../../src/subscriptions/subscription.repository';
 import { temporalConnections } from '../../src/temporal/connections';
 import { stopProcess } from '../../src/dev/temporal-dev-server';
 import { countedStarter } from '../helpers/delivery-starts';
@@ -99,6 +100,7 @@ describe('a listener process killed with entries in hand', () => {
     const service = startEventListenerService({
       config: { ...engine.config, redisChannel: null },
       dataSource,
+      findSubscriptions: dispatchTargetsIn(dataSource),
       temporal: temporal.client,
       logger: logs.logger,
       startDelivery: starts.startDelivery,

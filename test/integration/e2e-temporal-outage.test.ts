@@ -15,6 +15,7 @@ import { dropDatabase } from '../../src/db/ensure-database';
 import { migrate } from '../../src/db/migrate';
 import { startTemporalDevServer, type RunningDevServer } from '../../src/dev/temporal-dev-server';
 import { startEventListenerService, type EventListenerService } from '../../src/events/event-listener.service';
+import { dispatchTargetsIn } from '../../src/subscriptions/subscription.repository';
 import { temporalConnections } from '../../src/temporal/connections';
 import { createSubscriptionRepository } from '../../src/subscriptions/subscription.repository';
 import { createSubscriptionService } from '../../src/subscriptions/subscription.service';
@@ -62,6 +63,7 @@ describe('Temporal unreachable at dispatch', () => {
     const service = startEventListenerService({
       config,
       dataSource,
+      findSubscriptions: dispatchTargetsIn(dataSource),
       temporal: temporal.client,
       logger: logs.logger,
       sweepIntervalMs: 60_000,

@@ -3,6 +3,7 @@
  * a Redis outage (a private redis-server, killed and restarted on the same port) is logged and survived.
  */
 import { startEventListenerService, type EventListenerService } from '../../src/events/event-listener.service';
+import { dispatchTargetsIn } from '../../src/subscriptions/subscription.repository';
 import { temporalConnections, type TemporalClientHandle } from '../../src/temporal/connections';
 import { createDataSource } from '../../src/db/data-source';
 import type { DataSource } from 'typeorm';
@@ -33,7 +34,7 @@ describe('redis listener', () => {
 
     beforeAll(async () => {
       temporal = temporalConnections(config).lazyClient();
-      service = startEventListenerService({ config, dataSource, temporal: temporal.client, logger: logs.logger, maxMessageBytes: 4096 });
+      service = startEventListenerService({ config, dataSource, findSubscriptions: dispatchTargetsIn(dataSource), temporal: temporal.client, logger: logs.logger, maxMessageBytes: 4096 });
       publisher = createPublisher(config.redisUrl);
       await service.whenReady();
     });
@@ -100,7 +101,7 @@ describe('redis listener', () => {
       redis = await startPrivateRedis();
       config = testConfig('listener-outage', { REDIS_URL: redis.url });
       temporal = temporalConnections(config).lazyClient();
-      service = startEventListenerService({ config, dataSource, temporal: temporal.client, logger: logs.logger });
+      service = startEventListenerService({ config, dataSource, findSubscriptions: dispatchTargetsIn(dataSource), temporal: temporal.client, logger: logs.logger });
       publisher = createPublisher(redis.url);
       await service.whenReady();
     });

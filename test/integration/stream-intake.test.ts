@@ -11,6 +11,7 @@ import type { Redis } from 'ioredis';
 import type { Config } from '../../src/config';
 import { createDataSource } from '../../src/db/data-source';
 import { startEventListenerService, type EventListenerService } from '../../src/events/event-listener.service';
+import { dispatchTargetsIn } from '../../src/subscriptions/subscription.repository';
 import { temporalConnections } from '../../src/temporal/connections';
 import { countedStarter, type CountedStarts } from '../helpers/delivery-starts';
 import { captureLogs, newEvent, startEngine, testConfig, waitFor, type Engine } from '../helpers/engine';
@@ -90,6 +91,7 @@ describe('stream intake', () => {
     const service = startEventListenerService({
       config,
       dataSource,
+      findSubscriptions: dispatchTargetsIn(dataSource),
       temporal: temporal.client,
       logger: logs.logger,
       startDelivery: starts.startDelivery,

@@ -9,6 +9,7 @@ import type { DataSource } from 'typeorm';
 import type { Config } from '../../src/config';
 import { createDataSource } from '../../src/db/data-source';
 import { startEventListenerService, type EventListenerService } from '../../src/events/event-listener.service';
+import { dispatchTargetsIn } from '../../src/subscriptions/subscription.repository';
 import { temporalConnections } from '../../src/temporal/connections';
 import { captureLogs, newEvent, testConfig, waitFor, type CapturedLogs } from '../helpers/engine';
 import { createStreamPublisher, publishWhenSubscribed, startPrivateRedis, type PrivateRedis, type StreamPublisher } from '../helpers/redis';
@@ -43,7 +44,7 @@ describe('Redis restarted mid-stream', () => {
     const temporal = temporalConnections(config).lazyClient();
     const logs = captureLogs(label);
     // No subscriptions for these accounts: the intake (store, ack, claim) is what is under test.
-    const service = startEventListenerService({ config, dataSource, temporal: temporal.client, logger: logs.logger, sweepIntervalMs: 60_000 });
+    const service = startEventListenerService({ config, dataSource, findSubscriptions: dispatchTargetsIn(dataSource), temporal: temporal.client, logger: logs.logger, sweepIntervalMs: 60_000 });
     await service.whenReady();
     const streams = createStreamPublisher(redis.url);
     return {
