@@ -9,8 +9,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
-import { readTemporalDevConfig, startDevArgs } from '../src/dev/temporal-dev-config';
-import { startTemporalDevServer, temporalCliPath } from '../src/dev/temporal-dev-server';
+import { readTemporalDevConfig, startDevArgs } from '../tools/dev/temporal-dev-config';
+import { startTemporalDevServer, temporalCliPath } from '../tools/dev/temporal-dev-server';
 import { createSecretBox } from '../src/crypto/secret-box';
 import { sealNewSecret } from '../src/subscriptions/signing-secrets';
 import { createSubscriptionRepository } from '../src/subscriptions/subscription.repository';

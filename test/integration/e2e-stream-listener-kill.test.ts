@@ -10,7 +10,7 @@ import { createDataSource } from '../../src/db/data-source';
 import { startEventListenerService, type EventListenerService } from '../../src/events/event-listener.service';
 import { dispatchTargetsIn } from '../../src/subscriptions/subscription.repository';
 import { temporalConnections } from '../../src/temporal/connections';
-import { stopProcess } from '../../src/dev/temporal-dev-server';
+import { stopProcess } from '../../tools/dev/temporal-dev-server';
 import { countedStarter } from '../helpers/delivery-starts';
 import { captureLogs, newEvent, startEngine, testConfig, waitFor, type Engine } from '../helpers/engine';
 import { spawnListener, type ListenerProcess } from '../helpers/listener-process';

@@ -13,7 +13,7 @@ import { createSecretBox } from '../../src/crypto/secret-box';
 import { createDataSource } from '../../src/db/data-source';
 import { dropDatabase } from '../../src/db/ensure-database';
 import { migrate } from '../../src/db/migrate';
-import { startTemporalDevServer, type RunningDevServer } from '../../src/dev/temporal-dev-server';
+import { startTemporalDevServer, type RunningDevServer } from '../../tools/dev/temporal-dev-server';
 import { startEventListenerService, type EventListenerService } from '../../src/events/event-listener.service';
 import { dispatchTargetsIn } from '../../src/subscriptions/subscription.repository';
 import { temporalConnections } from '../../src/temporal/connections';

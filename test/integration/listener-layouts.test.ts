@@ -11,7 +11,7 @@ import type { DataSource } from 'typeorm';
 import { loadConfig, requireEncryptionKey } from '../../src/config';
 import { createSecretBox, type SecretBox } from '../../src/crypto/secret-box';
 import { createDataSource } from '../../src/db/data-source';
-import { startTemporalDevServer, type RunningDevServer } from '../../src/dev/temporal-dev-server';
+import { startTemporalDevServer, type RunningDevServer } from '../../tools/dev/temporal-dev-server';
 import { deliveryWorkflowId } from '../../src/temporal/contract';
 import { connectTemporalClient, type TemporalClientHandle } from '../../src/temporal/connections';
 import { spawnEngineProcess, type EngineProcess } from '../helpers/engine-processes';
