@@ -20,7 +20,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/activity';
-import { targetHostOf } from '../src/temporal/delivery-start';
+import { targetHostOf } from '../src/temporal/contract';
 import type { WebhookAttempt } from '../src/http/webhook-client';
 import { classifyDbError, sqlStateOf } from '../src/db/db-errors';
 import {

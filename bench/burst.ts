@@ -9,15 +9,16 @@
  */
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
-import { readTemporalDevConfig, startDevArgs } from '../src/dev/temporal-dev-config';
-import { startTemporalDevServer, temporalCliPath } from '../src/dev/temporal-dev-server';
+import { readTemporalDevConfig, startDevArgs } from '../tools/dev/temporal-dev-config';
+import { startTemporalDevServer, temporalCliPath } from '../tools/dev/temporal-dev-server';
 import { createSecretBox } from '../src/crypto/secret-box';
 import { sealNewSecret } from '../src/subscriptions/signing-secrets';
 import { createSubscriptionRepository } from '../src/subscriptions/subscription.repository';
 import { deliveryWorkflowId } from '../src/temporal/contract';
 import { freePort } from '../test/helpers/free-port';
 import { track } from './children';
-import type { BenchEnvironment, TemporalTarget } from './environment';
+import type { BenchEnvironment } from './environment';
+import type { TemporalTarget } from './temporal-target';
 import { waitForReceipts } from './phases';
 import { ProcMonitor, withDescendants } from './proc-monitor';
 import { benchEnvelope } from './publisher';

@@ -6,7 +6,7 @@
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { openSync } from 'node:fs';
 import path from 'node:path';
-import { stopProcess as stopChild } from '../src/dev/temporal-dev-server';
+import { stopProcess as stopChild } from '../tools/dev/temporal-dev-server';
 
 export const PROJECT_ROOT = path.resolve(__dirname, '..');
 /** Where bench/build.ts puts the compiled project (dist/ is not tracked). */

@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- --temporal=cluster`: the benchmark's Temporal is a real cluster (src/cluster, the module of
+ * `npm run bench -- --temporal=cluster`: the benchmark's Temporal is a real cluster (tools/cluster, the module of
  * `npm run cluster` and of the cluster test suite): frontend, history, matching and worker as four server processes
  * on Postgres, from the files under deploy/, on ports moved by an offset whose every port is free, on a pair of
  * databases of this run's own (created and migrated by deploy/temporal-schema.sh, dropped on stop), with the
@@ -17,10 +17,10 @@ import {
   startTemporalCluster,
   type ClusterService,
   type RunningCluster,
-} from '../src/cluster/temporal-cluster';
-import { readTemporalDevConfig } from '../src/dev/temporal-dev-config';
+} from '../tools/cluster/temporal-cluster';
+import { readTemporalDevConfig } from '../tools/dev/temporal-dev-config';
 import { PROJECT_ROOT } from './children';
-import type { TemporalTarget } from './environment';
+import type { TemporalTarget } from './temporal-target';
 
 /**
  * Tried in order; the test suite uses 20000 (its UI on 28233), `npm run cluster` 0. At most 25000: the server
@@ -131,7 +131,7 @@ export async function startBenchCluster(runId: string, logDir: string, baseDatab
       temporal: { address: running.address, namespace: running.namespace },
       command: `${binaries.server} --root deploy --config temporal-server --env webhooks --allow-no-auth start --service <frontend|history|matching|worker>`,
       details: [
-        `Temporal cluster (started by the benchmark with src/cluster, the module of \`npm run cluster\`): four processes of \`${server}\`, one per service, ` +
+        `Temporal cluster (started by the benchmark with tools/cluster, the module of \`npm run cluster\`): four processes of \`${server}\`, one per service, ` +
           `each \`./${server} --root deploy --config temporal-server --env webhooks --allow-no-auth start --service <service>\`, ` +
           `on Postgres (\`postgres12\` plugin: persistence in \`temporal_bench_<run>\`, SQL visibility in \`temporal_bench_<run>_visibility\`, both dropped at the end), ` +
           `4 history shards, at most 8 + 4 Postgres connections per process, the dynamic config of deploy/temporal-dynamicconfig.yaml, ` +

@@ -14,31 +14,15 @@ import { createSecretBox } from '../src/crypto/secret-box';
 import { createDataSource } from '../src/db/data-source';
 import { dropDatabase } from '../src/db/ensure-database';
 import { migrate } from '../src/db/migrate';
-import { readTemporalDevConfig, startDevArgs } from '../src/dev/temporal-dev-config';
-import { startTemporalDevServer, temporalCliPath, type RunningDevServer } from '../src/dev/temporal-dev-server';
+import { readTemporalDevConfig, startDevArgs } from '../tools/dev/temporal-dev-config';
+import { startTemporalDevServer, temporalCliPath, type RunningDevServer } from '../tools/dev/temporal-dev-server';
 import { createSubscriptionRepository } from '../src/subscriptions/subscription.repository';
 import { generateSigningSecret, sealNewSecret } from '../src/subscriptions/signing-secrets';
 import { freePort } from '../test/helpers/free-port';
 import { track } from './children';
 import { startBenchCluster } from './cluster-environment';
-import { withDescendants, type PidSource } from './proc-monitor';
-
-/** Where the benchmark's Temporal runs, and how its processes and counters are watched. */
-export interface TemporalTarget {
-  kind: 'dev' | 'cluster';
-  temporal: { address: string; namespace: string };
-  /** The dev server's exact command line, or the cluster's service command (its binary first). */
-  command: string;
-  /** Lines for the results section describing it (the cluster); the dev server's is its command line. */
-  details?: string[];
-  /** CPU groups of Temporal's own processes (and of its Postgres backends, for a cluster). */
-  groups: Array<[string, PidSource]>;
-  /** Prometheus endpoints: the dev server's, or one per service of a cluster. */
-  metricsUrls: Record<string, string>;
-  /** Commits of Temporal's own Postgres databases (cluster only). */
-  databaseCommits?: () => Promise<number>;
-  stop(): Promise<void>;
-}
+import { withDescendants } from './proc-monitor';
+import type { TemporalTarget } from './temporal-target';
 
 export interface BenchEnvironment {
   runId: string;

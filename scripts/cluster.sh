@@ -6,4 +6,4 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 bash scripts/ensure-deps.sh
 mapfile -t binaries < <(bash scripts/ensure-temporal-cluster.sh)
-exec node -r ts-node/register/transpile-only src/cluster/run-cluster.ts "${binaries[@]}" "$@"
+exec node -r ts-node/register/transpile-only tools/cluster/run-cluster.ts "${binaries[@]}" "$@"

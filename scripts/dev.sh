@@ -5,4 +5,4 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 bash scripts/ensure-deps.sh
 bash scripts/ensure-temporal.sh >/dev/null
-exec node -r ts-node/register/transpile-only src/dev/run-dev.ts "$@"
+exec node -r ts-node/register/transpile-only tools/dev/run-dev.ts "$@"

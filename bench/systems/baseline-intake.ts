@@ -1,53 +1,35 @@
 /**
- * The engine's own intake for the baselines: the same Redis listener, envelope parsing, event store and
- * dispatcher and subscription matching as src/events/event-listener.service.ts (its periodic sweep aside), with `startDelivery` swapped for the baseline's (enqueue a BullMQ job, or
- * deliver inline). So the three systems differ only in what happens after an event is stored and matched.
+ * The engine's own intake for the baselines: the listener built by src/app/listener.ts (Redis Pub/Sub, envelope
+ * parsing, event store, dispatcher, subscription matching) with `startDelivery` swapped for the baseline's (enqueue a
+ * BullMQ job, or deliver inline). So the three systems differ only in what happens after an event is stored and
+ * matched.
  */
-import type { DataSource } from 'typeorm';
+import { openInfrastructure, type Infrastructure } from '../../src/app/infrastructure';
+import { buildListener } from '../../src/app/listener';
 import type { Config } from '../../src/config';
-import { createDispatcher, type StartDelivery } from '../../src/events/dispatcher';
-import { isKnownEventType } from '../../src/events/event-catalog';
-import { createEventIntake } from '../../src/events/event-intake';
-import { createEventRepository } from '../../src/events/event.repository';
-import { startRedisListener } from '../../src/events/redis-listener';
-import { createRejectedMessageRepository } from '../../src/events/rejected-message.repository';
+import type { StartDelivery } from '../../src/events/dispatcher';
 import type { Logger } from '../../src/logger';
-import { findDispatchTargets } from '../../src/subscriptions/subscription.repository';
+
+/** A baseline's listener process's infrastructure: Pub/Sub is its only way in. */
+export function openBaselineInfrastructure(config: Config, logger: Logger, poolSize: number): Promise<Infrastructure> {
+  return openInfrastructure({ ...config, redisStream: null }, { role: 'listener', logger, poolSize });
+}
 
 export interface BaselineIntake {
   stop(): Promise<void>;
 }
 
-export async function startBaselineIntake(
-  config: Config,
-  dataSource: DataSource,
-  startDelivery: StartDelivery,
-  logger: Logger,
-): Promise<BaselineIntake> {
-  const dispatcher = createDispatcher({
-    events: createEventRepository(dataSource),
-    findSubscriptions: (accountId, eventType) => findDispatchTargets(dataSource, accountId, eventType),
-    startDelivery,
-    logger,
+export async function startBaselineIntake(infra: Infrastructure, startDelivery: StartDelivery): Promise<BaselineIntake> {
+  if (infra.config.redisChannel === null) throw new Error('the baseline intake needs WEBHOOKS_REDIS_CHANNEL');
+  const listener = buildListener(infra, {
+    // The sweep's first pass runs at start on an empty store; its periodic passes are left out of the measure.
+    service: { startDelivery, sweepIntervalMs: 3_600_000 },
+    embeddedWorker: false,
+    metricsServer: false,
   });
-  const channel = config.redisChannel;
-  if (channel === null) throw new Error('the baseline intake needs WEBHOOKS_REDIS_CHANNEL');
-  const intake = createEventIntake({
-    channel,
-    rules: { isKnownType: isKnownEventType },
-    dispatcher,
-    rejected: createRejectedMessageRepository(dataSource),
-    logger,
-  });
-  const listener = startRedisListener({ redisUrl: config.redisUrl, channel, onMessage: (raw) => intake.handle(raw), logger });
-  await listener.whenSubscribed(30_000);
-  return {
-    async stop() {
-      await listener.stop();
-      await intake.stop();
-      await dispatcher.stop();
-    },
-  };
+  await listener.start();
+  await listener.service().whenReady(30_000);
+  return { stop: () => listener.stop() };
 }
 
 /** Reads `--name=value` arguments of a benchmark process. */

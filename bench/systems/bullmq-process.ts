@@ -5,10 +5,9 @@
  */
 import { Queue, UnrecoverableError, Worker, type ConnectionOptions } from 'bullmq';
 import { loadConfig } from '../../src/config';
-import { createDataSource } from '../../src/db/data-source';
 import type { DeliveryStart } from '../../src/events/dispatcher';
 import { createLogger } from '../../src/logger';
-import { argValue, exitOnSignal, startBaselineIntake } from './baseline-intake';
+import { argValue, exitOnSignal, openBaselineInfrastructure, startBaselineIntake } from './baseline-intake';
 import { createDeliveryJob, deliveryJobDepsFrom, DeliveryJobError } from './delivery-job';
 
 function connectionFrom(redisUrl: string): ConnectionOptions {
@@ -25,15 +24,14 @@ async function main(): Promise<void> {
   const queueName = argValue('queue');
   const logger = createLogger(`bench-bullmq-${role}`, config.logLevel);
   const connection = connectionFrom(config.redisUrl);
-  const dataSource = createDataSource(config.databaseUrl, { poolSize: Number(argValue('pool-size', '10')) });
-  await dataSource.initialize();
+  const infra = await openBaselineInfrastructure(config, logger, Number(argValue('pool-size', '10')));
+  const { dataSource } = infra;
   const { retry } = config.delivery;
 
   if (role === 'listener') {
     const queue = new Queue<DeliveryStart>(queueName, { connection, prefix: 'bench' });
     const intake = await startBaselineIntake(
-      config,
-      dataSource,
+      infra,
       async (start) => {
         await queue.add('deliver', start, {
           jobId: bullJobId(start),
@@ -44,13 +42,12 @@ async function main(): Promise<void> {
         });
         return 'started';
       },
-      logger,
     );
     logger.info({ queueName }, 'bullmq listener ready');
     exitOnSignal(async () => {
       await intake.stop();
       await queue.close();
-      await dataSource.destroy();
+      await infra.close();
     }, logger);
     return;
   }
@@ -79,7 +76,7 @@ async function main(): Promise<void> {
   logger.info({ queueName }, 'bullmq worker ready');
   exitOnSignal(async () => {
     await worker.close();
-    await dataSource.destroy();
+    await infra.close();
   }, logger);
 }
 

@@ -5,17 +5,16 @@
  * No queue, no orchestrator: what it loses on a crash is exactly what the engine exists to keep.
  */
 import { loadConfig } from '../../src/config';
-import { createDataSource } from '../../src/db/data-source';
 import { createLogger } from '../../src/logger';
-import { argValue, exitOnSignal, startBaselineIntake } from './baseline-intake';
+import { argValue, exitOnSignal, openBaselineInfrastructure, startBaselineIntake } from './baseline-intake';
 import { createDeliveryJob, deliveryJobDepsFrom, DeliveryJobError, newRunId } from './delivery-job';
 
 async function main(): Promise<void> {
   const config = loadConfig();
   const concurrency = Number(argValue('concurrency'));
   const logger = createLogger('bench-direct', config.logLevel);
-  const dataSource = createDataSource(config.databaseUrl, { poolSize: Number(argValue('pool-size', '10')) });
-  await dataSource.initialize();
+  const infra = await openBaselineInfrastructure(config, logger, Number(argValue('pool-size', '10')));
+  const { dataSource } = infra;
   const job = createDeliveryJob(deliveryJobDepsFrom(config, dataSource, logger));
   const { retry } = config.delivery;
 
@@ -52,8 +51,7 @@ async function main(): Promise<void> {
   }
 
   const intake = await startBaselineIntake(
-    config,
-    dataSource,
+    infra,
     async (start) => {
       const runId = newRunId();
       try {
@@ -63,12 +61,11 @@ async function main(): Promise<void> {
       }
       return 'started';
     },
-    logger,
   );
   logger.info({ concurrency }, 'direct baseline ready');
   exitOnSignal(async () => {
     await intake.stop();
-    await dataSource.destroy();
+    await infra.close();
   }, logger);
 }
 

@@ -7,7 +7,7 @@
  * receiver in batches (POST /floor-receipts every 20 ms), so the floor is measured by the same phases as the rest.
  * The engine divided by this row is the engine's own overhead.
  */
-import { createListenerTemporalClient } from '../../src/events/temporal-connection';
+import { temporalConnections } from '../../src/temporal/connections';
 import { loadConfig } from '../../src/config';
 import { createDeliveryStarter } from '../../src/events/delivery-starter';
 import { startRedisListener } from '../../src/events/redis-listener';
@@ -48,9 +48,10 @@ async function main(): Promise<void> {
   };
   const flusher = setInterval(() => void flush(), 20);
 
-  const embedded = startEmbeddedWorker({ config, logger, activities });
+  const temporal = temporalConnections(config);
+  const embedded = startEmbeddedWorker({ config, logger, temporal, activities });
   await embedded.whenRunning();
-  const lazy = createListenerTemporalClient(config);
+  const lazy = temporal.lazyClient();
   const start = createDeliveryStarter({ client: lazy.client, config, eagerClient: embedded.eagerClient });
 
   const deliver = async (raw: string) => {

@@ -5,6 +5,7 @@ import type { WebhookDeliveryAttempt } from '../deliveries/delivery-attempt.enti
 import { DeliveryStatus, type WebhookDelivery } from '../deliveries/delivery.entity';
 import { checkRecoverWindow } from '../deliveries/recover-window';
 import { createRecoverer } from '../deliveries/recover.service';
+import type { RedeliverDelivery } from '../deliveries/redeliver-delivery';
 import type { SendTestEvent } from '../deliveries/test-event.service';
 import { TEST_EVENT_TYPE } from '../events/event-catalog';
 import type { WebhookSubscription } from '../subscriptions/subscription.entity';
@@ -15,15 +16,6 @@ import { listDeliveriesQuerySchema, recoverSchema, sendTestEventSchema } from '.
 import './deliveries.openapi';
 import { DEFAULT_PAGE_SIZE } from './subscriptions.schemas';
 import { parseOrThrow } from './validation';
-
-/**
- * Starts the delivery workflow again for a delivery whose previous run has closed (same workflow id, a new run:
- * attempts append to the same row, same webhook-id). `running`: a run is still open, nothing was started.
- */
-export type RedeliverDelivery = (
-  delivery: WebhookDelivery,
-  subscription: WebhookSubscription,
-) => Promise<{ outcome: 'started'; runId: string } | { outcome: 'running' }>;
 
 export interface DeliveriesRouterDeps {
   deliveries: DeliveryReadRepository;

@@ -4,7 +4,7 @@
  * same row under the same webhook-id). At most RECOVER_MAX_DELIVERIES per call, oldest first; `nextSince` tells the
  * caller where the rest start (call again with it as `since`). A delivery with a run still open is left alone.
  */
-import type { RedeliverDelivery } from '../api/deliveries.router';
+import type { RedeliverDelivery } from './redeliver-delivery';
 import type { WebhookSubscription } from '../subscriptions/subscription.entity';
 import type { DeliveryReadRepository } from './delivery-read.repository';
 import { RECOVER_MAX_DELIVERIES, type RecoverWindow } from './recover-window';

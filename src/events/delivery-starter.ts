@@ -5,7 +5,7 @@
  */
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import type { Config } from '../config';
-import type { RedeliverDelivery } from '../api/deliveries.router';
+import type { RedeliverDelivery } from '../deliveries/redeliver-delivery';
 import { deliveryStartRequest } from '../temporal/delivery-start';
 import type { StartDelivery } from './dispatcher';
 

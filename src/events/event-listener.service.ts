@@ -9,9 +9,8 @@ import type { Client } from '@temporalio/client';
 import type { DataSource } from 'typeorm';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
-import { findDispatchTargets } from '../subscriptions/subscription.repository';
 import { createDeliveryStarter } from './delivery-starter';
-import { createDispatcher, type Dispatcher, type DispatcherOptions, type StartDelivery } from './dispatcher';
+import { createDispatcher, type Dispatcher, type DispatcherOptions, type FindMatchingSubscriptions, type StartDelivery } from './dispatcher';
 import { MAX_ENVELOPE_BYTES, oversizedReason } from './envelope';
 import { isKnownEventType } from './event-catalog';
 import { createEventIntake, type EventIntake } from './event-intake';
@@ -24,6 +23,8 @@ import { startStreamReader, type StreamReader, type StreamReaderStatus } from '.
 export interface EventListenerServiceDeps {
   config: Pick<Config, 'redisUrl' | 'redisChannel' | 'redisStream' | 'listenerMaxInHand' | 'temporal' | 'delivery'>;
   dataSource: DataSource;
+  /** The active subscriptions an event goes to (the subscriptions slice's lookup, wired by the composition root). */
+  findSubscriptions: FindMatchingSubscriptions;
   temporal: Client;
   logger: Logger;
   /** Default 15 s. */
@@ -75,7 +76,7 @@ export function startEventListenerService(deps: EventListenerServiceDeps): Event
   const { config, dataSource, logger } = deps;
   const dispatcher = createDispatcher({
     events: createEventRepository(dataSource),
-    findSubscriptions: (accountId, eventType) => findDispatchTargets(dataSource, accountId, eventType),
+    findSubscriptions: deps.findSubscriptions,
     startDelivery: deps.startDelivery ?? createDeliveryStarter({ client: deps.temporal, config }),
     logger,
     options: deps.dispatcher,

@@ -11,7 +11,9 @@
  */
 import { createHmac } from 'node:crypto';
 import packageJson from '../../package.json';
-import { SECRET_PREFIX } from '../subscriptions/signing-secrets';
+
+/** The prefix of a signing secret string (Standard Webhooks): the key is the base64 after it. */
+export const SECRET_PREFIX = 'whsec_';
 
 export const USER_AGENT = `${packageJson.name}/${packageJson.version}`;
 

@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { SecretBox } from '../crypto/secret-box';
+import { SECRET_PREFIX } from '../http/signer';
 import type { StoredSecret } from './subscription.entity';
-
-export const SECRET_PREFIX = 'whsec_';
 
 /** `whsec_` + base64 of 32 random bytes, as the contract and Standard Webhooks define it. */
 export function generateSigningSecret(): string {

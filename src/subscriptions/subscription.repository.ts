@@ -170,6 +170,11 @@ export interface DispatchTarget {
 /** One prepared statement per data source, made on its first event rather than on every one. */
 const dispatchTargetStatements = new WeakMap<DataSource, PreparedStatement<DispatchTarget>>();
 
+/** The dispatcher's subscription lookup (its FindMatchingSubscriptions port) on `dataSource`. */
+export function dispatchTargetsIn(dataSource: DataSource): (accountId: string, eventType: string) => Promise<DispatchTarget[]> {
+  return (accountId, eventType) => findDispatchTargets(dataSource, accountId, eventType);
+}
+
 export function findDispatchTargets(dataSource: DataSource, accountId: string, eventType: string): Promise<DispatchTarget[]> {
   let statement = dispatchTargetStatements.get(dataSource);
   if (!statement) {

@@ -23,3 +23,12 @@ export const SearchAttributes = {
   eventType: defineSearchAttributeKey('WebhookEventType', 'KEYWORD'),
   targetHost: defineSearchAttributeKey('WebhookTargetHost', 'KEYWORD'),
 } as const;
+
+/** Host (with port) of a URL, or '' for a value that is not a URL (the search attribute is informative only). */
+export function targetHostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return '';
+  }
+}

@@ -11,7 +11,7 @@ import type { WorkflowStartOptions } from '@temporalio/client';
 import type { Config } from '../config';
 import type { deliverWebhookWorkflow } from '../../workflows/deliver-webhook.workflow';
 import type { DeliverWebhookInput } from '../../workflows/deliver-webhook.types';
-import { deliveryWorkflowId, SearchAttributes, WORKFLOW_TYPE } from './contract';
+import { deliveryWorkflowId, SearchAttributes, targetHostOf, WORKFLOW_TYPE } from './contract';
 import { deliveryRetryPolicy, workflowTaskTimeoutMs } from './retry-policy';
 
 export interface DeliveryStartFields {
@@ -26,15 +26,6 @@ export interface DeliveryStartFields {
 export interface DeliveryStartRequest {
   readonly workflowType: typeof WORKFLOW_TYPE;
   readonly options: WorkflowStartOptions<typeof deliverWebhookWorkflow>;
-}
-
-/** Host (with port) of a URL, or '' for a value that is not a URL (the search attribute is informative only). */
-export function targetHostOf(url: string): string {
-  try {
-    return new URL(url).host;
-  } catch {
-    return '';
-  }
 }
 
 export function deliveryInput(config: Pick<Config, 'delivery'>, fields: DeliveryStartFields): DeliverWebhookInput {

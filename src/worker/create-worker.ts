@@ -3,10 +3,9 @@
  * activities, on the configured task queue.
  */
 import path from 'node:path';
-import { NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worker';
+import { Worker, type NativeConnection, type WorkflowBundle } from '@temporalio/worker';
 import type { DeliveryActivities } from '../../activities';
 import type { Config } from '../config';
-import { nativeConnectionOptions } from '../temporal/connection-options';
 import type { WorkerMetrics } from '../metrics/metric-definitions';
 import { deliveryMetricsInterceptor } from './delivery-metrics.interceptor';
 
@@ -37,10 +36,6 @@ export const WORKER_SLOTS = {
   maxConcurrentLocalActivityExecutions: 100,
   maxConcurrentActivityTaskExecutions: 100,
 } as const;
-
-export function connectWorker(config: Pick<Config, 'temporal'>): Promise<NativeConnection> {
-  return NativeConnection.connect(nativeConnectionOptions(config.temporal));
-}
 
 export function createWorker(options: CreateWorkerOptions): Promise<Worker> {
   const code = options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH };

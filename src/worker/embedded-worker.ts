@@ -9,7 +9,7 @@
  * `eagerClient()` is undefined and the listener starts deliveries through its own lazy client, without eager start.
  *
  * ```ts
- * const embedded = startEmbeddedWorker({ config, logger, activities: createActivities(buildActivityDeps({ config, dataSource, logger })) });
+ * const embedded = startEmbeddedWorker({ config, logger, temporal, activities: createActivities(buildActivityDeps({ config, dataSource, logger })) });
  * const startDelivery = createDeliveryStarter({ client, config, eagerClient: embedded.eagerClient });
  * // ... on shutdown, after the listener stopped starting deliveries:
  * await embedded.stop();
@@ -21,12 +21,15 @@ import type { DeliveryActivities } from '../../activities';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
 import type { WorkerMetrics } from '../metrics/metric-definitions';
-import { connectWorker, createWorker } from './create-worker';
+import type { TemporalConnections } from '../temporal/connections';
+import { createWorker } from './create-worker';
 import { installSdkLogger } from './sdk-logger';
 
 export interface EmbeddedWorkerDeps {
   readonly config: Config;
   readonly logger: Logger;
+  /** The process's Temporal connection factory (the worker's own connection is made by it). */
+  readonly temporal: TemporalConnections;
   /** The delivery activities, built by the composition root (the benchmark's floor passes no-op ones). */
   readonly activities: DeliveryActivities;
   /** Counts the deliveries this worker finishes (the process's worker metrics); none when absent. */
@@ -72,7 +75,7 @@ export function startEmbeddedWorker(deps: EmbeddedWorkerDeps): EmbeddedWorker {
     for (let attempt = 1; !stopping; ) {
       let connection: NativeConnection | undefined;
       try {
-        connection = await connectWorker(config);
+        connection = await deps.temporal.connectWorker();
         const worker = await createWorker({ config, connection, activities, metrics: deps.metrics });
         if (stopping) {
           await connection.close();

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Client as PgClient } from 'pg';
-import { CLUSTER_SERVICES, type ClusterService, type RunningCluster } from '../../src/cluster/temporal-cluster';
+import { CLUSTER_SERVICES, type ClusterService, type RunningCluster } from '../../tools/cluster/temporal-cluster';
 
 /** Clock ticks per second of /proc/<pid>/stat (USER_HZ, 100 on Linux). */
 const TICKS_PER_SECOND = 100;

@@ -14,7 +14,7 @@ import { createSecretBox, type SecretBox } from '../../src/crypto/secret-box';
 import { createDataSource } from '../../src/db/data-source';
 import { createDeliveryRepository } from '../../src/deliveries/delivery.repository';
 import { webhookIdFor } from '../../src/http/signer';
-import { connectTemporalClient, type TemporalClientHandle } from '../../src/temporal/client';
+import { connectTemporalClient, type TemporalClientHandle } from '../../src/temporal/connections';
 import { SHORT_RETRY_ENV, newEvent, waitFor } from '../helpers/engine';
 import { spawnEngineProcess, type EngineProcess } from '../helpers/engine-processes';
 import { startReceiver, type Receiver } from '../helpers/receiver';

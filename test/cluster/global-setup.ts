@@ -7,7 +7,7 @@ import { engineTestEnv } from '../helpers/engine-test-env';
 /**
  * What the cluster suite's files share: the Temporal binaries (built once into .tools/bin by
  * scripts/ensure-temporal-cluster.sh; the first build takes minutes) and a fresh engine database. Each test file
- * starts its own cluster (src/cluster) so that it can restart the cluster's services.
+ * starts its own cluster (tools/cluster) so that it can restart the cluster's services.
  */
 export default async function globalSetup(): Promise<void> {
   const runId = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;

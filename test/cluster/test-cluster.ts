@@ -1,5 +1,5 @@
 /**
- * A cluster for one test file: src/cluster's real services on ports 20000 above the defaults (frontend 27233,
+ * A cluster for one test file: tools/cluster's real services on ports 20000 above the defaults (frontend 27233,
  * UI 28233), on this run's own pair of databases (dropped again on stop), with the namespace and search attributes
  * of temporal-dev.yaml.
  */
@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client as PgClient } from 'pg';
 import { loadConfig } from '../../src/config';
-import { readTemporalDevConfig } from '../../src/dev/temporal-dev-config';
-import { CLUSTER_PORTS, clusterPostgresOf, startTemporalCluster, type RunningCluster } from '../../src/cluster/temporal-cluster';
+import { readTemporalDevConfig } from '../../tools/dev/temporal-dev-config';
+import { CLUSTER_PORTS, clusterPostgresOf, startTemporalCluster, type RunningCluster } from '../../tools/cluster/temporal-cluster';
 
 export const TEST_PORT_OFFSET = 20_000;
 

@@ -4,7 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { stopProcess } from '../../src/dev/temporal-dev-server';
+import { stopProcess } from '../../tools/dev/temporal-dev-server';
 import { waitFor } from './engine';
 
 const ROOT = path.resolve(__dirname, '..', '..');

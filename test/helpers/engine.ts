@@ -1,30 +1,20 @@
 /**
- * The whole engine in one test process, wired exactly like the three composition roots: the REST API (with the
- * deliveries routes) on 127.0.0.1:0, the Redis listener service, and optionally a delivery worker, all on a
- * channel and task queue unique to the caller. Every part talks to the real Postgres, Redis and Temporal.
+ * The whole engine in one test process, built by the composition roots' own builders (src/app/): the REST API
+ * (with the deliveries routes) on 127.0.0.1:0, the Redis listener service, and optionally a delivery worker, all on
+ * a channel and task queue unique to the caller. Every part talks to the real Postgres, Redis and Temporal.
  */
 import { randomBytes } from 'node:crypto';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
-import { Client, Connection } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import type { DataSource } from 'typeorm';
-import { createApp } from '../../src/api/app';
-import { createDeliveriesRouter } from '../../src/api/deliveries.router';
-import { createSsrfUrlGuard } from '../../src/api/url-guard';
+import { buildApi } from '../../src/app/api';
+import { openInfrastructure } from '../../src/app/infrastructure';
+import { buildListener, type ListenerOptions } from '../../src/app/listener';
 import { loadConfig, type Config } from '../../src/config';
-import { createSecretBox, type SecretBox } from '../../src/crypto/secret-box';
-import { requireEncryptionKey } from '../../src/config';
-import { createDataSource } from '../../src/db/data-source';
-import { createDeliveryReadRepository } from '../../src/deliveries/delivery-read.repository';
-import { createTestEventSender } from '../../src/deliveries/test-event.service';
-import { createDeliveryStarter, createRedeliverer } from '../../src/events/delivery-starter';
-import { startEventListenerService, type EventListenerService, type EventListenerServiceDeps } from '../../src/events/event-listener.service';
-import { createListenerTemporalClient } from '../../src/events/temporal-connection';
-import { systemResolver } from '../../src/http/ssrf';
+import type { SecretBox } from '../../src/crypto/secret-box';
+import type { EventListenerService } from '../../src/events/event-listener.service';
 import { createApiKeyRepository } from '../../src/keys/api-key.repository';
 import { createLogger, type Logger } from '../../src/logger';
-import { createSubscriptionRepository } from '../../src/subscriptions/subscription.repository';
 import { createPublisher, uniqueChannel, uniqueStream, type Publisher } from './redis';
 
 /** A short retry policy so that exhaustion happens within a test. */
@@ -109,7 +99,7 @@ export interface Engine {
   /** The API's `http://127.0.0.1:<port>`. */
   readonly baseUrl: string;
   readonly dataSource: DataSource;
-  /** A Temporal client of the test (not the listener's) for describe() and queries. */
+  /** The engine's Temporal client (the API's and the listener's), for describe() and queries. */
   readonly temporal: Client;
   readonly logs: CapturedLogs;
   readonly secretBox: SecretBox;
@@ -127,48 +117,21 @@ export interface EngineOptions {
   startWorker?: WorkerStarter;
   /** Run the listener service (default true). */
   listener?: boolean;
-  listenerOptions?: Partial<Pick<EventListenerServiceDeps, 'dispatcher' | 'sweepIntervalMs' | 'maxMessageBytes'>>;
+  listenerOptions?: ListenerOptions['service'];
 }
 
 export async function startEngine(config: TestConfig, options: EngineOptions = {}): Promise<Engine> {
   const logs = captureLogs('engine');
-  const dataSource = createDataSource(config.databaseUrl, { poolSize: 6 });
-  await dataSource.initialize();
-  const secretBox = createSecretBox(requireEncryptionKey(config));
-  const connection = await Connection.connect({ address: process.env.TEMPORAL_ADDRESS as string });
-  const temporal = new Client({ connection, namespace: config.temporal.namespace });
-  const subscriptions = createSubscriptionRepository(dataSource);
+  const infra = await openInfrastructure(config, { role: 'api', logger: logs.logger, poolSize: 6 });
+  const { dataSource } = infra;
+  const api = buildApi(infra, { port: 0, host: '127.0.0.1', readiness: async () => ({ ok: true, checks: {} }) });
+  await api.start();
+  const baseUrl = `http://127.0.0.1:${api.address().port}`;
 
-  const app = createApp({
-    dataSource,
-    config,
-    logger: logs.logger,
-    secretBox,
-    urlGuard: createSsrfUrlGuard({ requireHttps: false, allowCidrs: config.ssrfAllowCidrs, resolver: systemResolver }),
-    readiness: async () => ({ ok: true, checks: {} }),
-    deliveries: createDeliveriesRouter({
-      deliveries: createDeliveryReadRepository(dataSource),
-      findSubscription: (accountId, id) => subscriptions.findForAccount(accountId, id),
-      redeliver: createRedeliverer({ client: temporal, config }),
-      sendTestEvent: createTestEventSender({ dataSource, startDelivery: createDeliveryStarter({ client: temporal, config }) }),
-    }),
-  });
-  const server: Server = await new Promise((resolve) => {
-    const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
-  });
-  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-
-  const listenerTemporal = createListenerTemporalClient(config);
-  const listener =
-    options.listener === false
-      ? null
-      : startEventListenerService({
-          config,
-          dataSource,
-          temporal: listenerTemporal.client,
-          logger: logs.logger,
-          ...options.listenerOptions,
-        });
+  // The tests run a worker of their own (startWorker), and read no listener /metrics.
+  const built = options.listener === false ? null : buildListener(infra, { service: options.listenerOptions, embeddedWorker: false, metricsServer: false });
+  await built?.start();
+  const listener = built?.service() ?? null;
   const worker = options.startWorker ? await options.startWorker(config, dataSource) : null;
   const publisher = createPublisher(config.redisUrl);
   const keys = createApiKeyRepository(dataSource);
@@ -178,9 +141,9 @@ export async function startEngine(config: TestConfig, options: EngineOptions = {
     config,
     baseUrl,
     dataSource,
-    temporal,
+    temporal: infra.temporalClient().client,
     logs,
-    secretBox,
+    secretBox: api.secretBox,
     listener,
     publisher,
     async request(method, path, key, body) {
@@ -199,16 +162,11 @@ export async function startEngine(config: TestConfig, options: EngineOptions = {
     },
     publish: (message) => publisher.publish(config.redisChannel, message),
     async close() {
-      await listener?.stop();
+      await built?.stop();
       await worker?.stop();
       await publisher.close();
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
-      await listenerTemporal.connection.close();
-      await connection.close();
-      await dataSource.destroy();
+      await api.stop();
+      await infra.close();
     },
   };
 }

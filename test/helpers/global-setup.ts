@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
-import { startTemporalDevServer } from '../../src/dev/temporal-dev-server';
+import { startTemporalDevServer } from '../../tools/dev/temporal-dev-server';
 import { migrate } from '../../src/db/migrate';
 import { engineTestEnv } from './engine-test-env';
 import { freePort } from './free-port';

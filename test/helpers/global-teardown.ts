@@ -1,6 +1,6 @@
 import { rmSync } from 'node:fs';
 import { Redis } from 'ioredis';
-import type { RunningDevServer } from '../../src/dev/temporal-dev-server';
+import type { RunningDevServer } from '../../tools/dev/temporal-dev-server';
 import { dropDatabase } from '../../src/db/ensure-database';
 
 export default async function globalTeardown(): Promise<void> {

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
-import { stopProcess } from '../../src/dev/temporal-dev-server';
+import { stopProcess } from '../../tools/dev/temporal-dev-server';
 import { freePort } from './free-port';
 
 /** A channel no other test run or file uses. */

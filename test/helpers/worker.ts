@@ -11,7 +11,8 @@ import type { Config } from '../../src/config';
 import type { Resolver } from '../../src/http/ssrf';
 import { createLogger } from '../../src/logger';
 import { buildActivityDeps, closeRateLimiterRedis, createRateLimiterRedis } from '../../src/worker/activity-deps';
-import { connectWorker, createWorker, WORKFLOWS_PATH } from '../../src/worker/create-worker';
+import { createWorker, WORKFLOWS_PATH } from '../../src/worker/create-worker';
+import { connectWorker } from '../../src/temporal/connections';
 
 let runtimeQuieted = false;
 

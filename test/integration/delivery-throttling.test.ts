@@ -14,7 +14,7 @@ import { createSecretBox, type SecretBox } from '../../src/crypto/secret-box';
 import { createDataSource } from '../../src/db/data-source';
 import { createDeliveryRepository, type DeliveryRepository } from '../../src/deliveries/delivery.repository';
 import { WebhookSubscription } from '../../src/subscriptions/subscription.entity';
-import { connectTemporalClient, type TemporalClientHandle } from '../../src/temporal/client';
+import { connectTemporalClient, type TemporalClientHandle } from '../../src/temporal/connections';
 import { startReceiver, type Receiver } from '../helpers/receiver';
 import { insertEvent, insertSubscription } from '../helpers/subscription-fixtures';
 import { startDelivery, uniqueTaskQueue } from '../helpers/temporal';

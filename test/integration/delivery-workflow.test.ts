@@ -13,7 +13,7 @@ import { createDataSource } from '../../src/db/data-source';
 import { createDeliveryRepository, type DeliveryRepository } from '../../src/deliveries/delivery.repository';
 import { webhookIdFor } from '../../src/http/signer';
 import { WebhookSubscription } from '../../src/subscriptions/subscription.entity';
-import { connectTemporalClient, type TemporalClientHandle } from '../../src/temporal/client';
+import { connectTemporalClient, type TemporalClientHandle } from '../../src/temporal/connections';
 import { startReceiver, type Receiver } from '../helpers/receiver';
 import { insertEvent, insertSubscription } from '../helpers/subscription-fixtures';
 import { ending, eventually, resetToFirstWorkflowTask, startDelivery, uniqueTaskQueue } from '../helpers/temporal';

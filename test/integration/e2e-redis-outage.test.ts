@@ -5,7 +5,7 @@
  * its stream group (this Redis keeps nothing), and the next events, by Pub/Sub and by the stream, are delivered.
  */
 import type { WorkflowBundle } from '@temporalio/worker';
-import { stopProcess } from '../../src/dev/temporal-dev-server';
+import { stopProcess } from '../../tools/dev/temporal-dev-server';
 import { newEvent, startEngine, testConfig, waitFor, type Engine } from '../helpers/engine';
 import { startReceiver, type Receiver } from '../helpers/receiver';
 import { createStreamPublisher, publishWhenSubscribed, startPrivateRedis, type PrivateRedis } from '../helpers/redis';

@@ -9,7 +9,7 @@
  * them to the listener's environment (the assertion then fails, as it should).
  */
 import { randomBytes } from 'node:crypto';
-import { stopProcess } from '../../src/dev/temporal-dev-server';
+import { stopProcess } from '../../tools/dev/temporal-dev-server';
 import { newEvent, testConfig, waitFor } from '../helpers/engine';
 import { residentKiB, spawnListener, type ListenerProcess } from '../helpers/listener-process';
 import { createStreamPublisher, pendingOf, type StreamPublisher } from '../helpers/redis';

@@ -8,8 +8,9 @@ import { randomBytes } from 'node:crypto';
 import type { WorkflowBundle } from '@temporalio/worker';
 import { createDataSource } from '../../src/db/data-source';
 import { startEventListenerService, type EventListenerService } from '../../src/events/event-listener.service';
-import { createListenerTemporalClient } from '../../src/events/temporal-connection';
-import { stopProcess } from '../../src/dev/temporal-dev-server';
+import { dispatchTargetsIn } from '../../src/subscriptions/subscription.repository';
+import { temporalConnections } from '../../src/temporal/connections';
+import { stopProcess } from '../../tools/dev/temporal-dev-server';
 import { countedStarter } from '../helpers/delivery-starts';
 import { captureLogs, newEvent, startEngine, testConfig, waitFor, type Engine } from '../helpers/engine';
 import { spawnListener, type ListenerProcess } from '../helpers/listener-process';
@@ -93,12 +94,13 @@ describe('a listener process killed with entries in hand', () => {
     // The survivor: the same group, the real pipeline, starts counted.
     const dataSource = createDataSource(engine.config.databaseUrl, { poolSize: 5 });
     await dataSource.initialize();
-    const temporal = createListenerTemporalClient(engine.config);
+    const temporal = temporalConnections(engine.config).lazyClient();
     const starts = countedStarter(temporal.client, engine.config);
     const logs = captureLogs('survivor');
     const service = startEventListenerService({
       config: { ...engine.config, redisChannel: null },
       dataSource,
+      findSubscriptions: dispatchTargetsIn(dataSource),
       temporal: temporal.client,
       logger: logs.logger,
       startDelivery: starts.startDelivery,

@@ -13,9 +13,10 @@ import { createSecretBox } from '../../src/crypto/secret-box';
 import { createDataSource } from '../../src/db/data-source';
 import { dropDatabase } from '../../src/db/ensure-database';
 import { migrate } from '../../src/db/migrate';
-import { startTemporalDevServer, type RunningDevServer } from '../../src/dev/temporal-dev-server';
+import { startTemporalDevServer, type RunningDevServer } from '../../tools/dev/temporal-dev-server';
 import { startEventListenerService, type EventListenerService } from '../../src/events/event-listener.service';
-import { createListenerTemporalClient } from '../../src/events/temporal-connection';
+import { dispatchTargetsIn } from '../../src/subscriptions/subscription.repository';
+import { temporalConnections } from '../../src/temporal/connections';
 import { createSubscriptionRepository } from '../../src/subscriptions/subscription.repository';
 import { createSubscriptionService } from '../../src/subscriptions/subscription.service';
 import { captureLogs, newEvent, testConfig, waitFor, type TestConfig } from '../helpers/engine';
@@ -58,10 +59,11 @@ describe('Temporal unreachable at dispatch', () => {
   });
 
   const startListener = async (logs: ReturnType<typeof captureLogs>) => {
-    const temporal = createListenerTemporalClient(config);
+    const temporal = temporalConnections(config).lazyClient();
     const service = startEventListenerService({
       config,
       dataSource,
+      findSubscriptions: dispatchTargetsIn(dataSource),
       temporal: temporal.client,
       logger: logs.logger,
       sweepIntervalMs: 60_000,

@@ -5,7 +5,8 @@
  */
 import fc from 'fast-check';
 import { startEventListenerService, type EventListenerService } from '../../src/events/event-listener.service';
-import { createListenerTemporalClient } from '../../src/events/temporal-connection';
+import { dispatchTargetsIn } from '../../src/subscriptions/subscription.repository';
+import { temporalConnections } from '../../src/temporal/connections';
 import { captureLogs, startEngine, testConfig, waitFor, type Engine } from '../helpers/engine';
 import { fuzzRuns, fuzzSeed } from '../helpers/fuzz';
 import { anyMessageFor } from '../helpers/hostile-messages';
@@ -27,8 +28,8 @@ describe('intake, any message', () => {
   beforeAll(async () => {
     engine = await startEngine(testConfig('intake-property', { WEBHOOKS_LISTENER_MAX_IN_HAND: '8', WEBHOOKS_STREAM_BLOCK_MS: '200' }), { listener: false });
     streams = createStreamPublisher(engine.config.redisUrl);
-    const temporal = createListenerTemporalClient(engine.config);
-    service = startEventListenerService({ config: engine.config, dataSource: engine.dataSource, temporal: temporal.client, logger: captureLogs('intake-property').logger });
+    const temporal = temporalConnections(engine.config).lazyClient();
+    service = startEventListenerService({ config: engine.config, dataSource: engine.dataSource, findSubscriptions: dispatchTargetsIn(engine.dataSource), temporal: temporal.client, logger: captureLogs('intake-property').logger });
     closeService = async () => {
       await service.stop();
       await temporal.connection.close();

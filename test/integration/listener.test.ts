@@ -3,7 +3,8 @@
  * a Redis outage (a private redis-server, killed and restarted on the same port) is logged and survived.
  */
 import { startEventListenerService, type EventListenerService } from '../../src/events/event-listener.service';
-import { createListenerTemporalClient } from '../../src/events/temporal-connection';
+import { dispatchTargetsIn } from '../../src/subscriptions/subscription.repository';
+import { temporalConnections, type TemporalClientHandle } from '../../src/temporal/connections';
 import { createDataSource } from '../../src/db/data-source';
 import type { DataSource } from 'typeorm';
 import { captureLogs, newEvent, testConfig, waitFor, type TestConfig } from '../helpers/engine';
@@ -29,11 +30,11 @@ describe('redis listener', () => {
     const logs = captureLogs('listener');
     let service: EventListenerService;
     let publisher: Publisher;
-    let temporal: ReturnType<typeof createListenerTemporalClient>;
+    let temporal: TemporalClientHandle;
 
     beforeAll(async () => {
-      temporal = createListenerTemporalClient(config);
-      service = startEventListenerService({ config, dataSource, temporal: temporal.client, logger: logs.logger, maxMessageBytes: 4096 });
+      temporal = temporalConnections(config).lazyClient();
+      service = startEventListenerService({ config, dataSource, findSubscriptions: dispatchTargetsIn(dataSource), temporal: temporal.client, logger: logs.logger, maxMessageBytes: 4096 });
       publisher = createPublisher(config.redisUrl);
       await service.whenReady();
     });
@@ -91,7 +92,7 @@ describe('redis listener', () => {
   describe('when Redis goes down', () => {
     let redis: PrivateRedis;
     let service: EventListenerService;
-    let temporal: ReturnType<typeof createListenerTemporalClient>;
+    let temporal: TemporalClientHandle;
     let publisher: Publisher;
     const logs = captureLogs('listener-outage');
     let config: TestConfig;
@@ -99,8 +100,8 @@ describe('redis listener', () => {
     beforeAll(async () => {
       redis = await startPrivateRedis();
       config = testConfig('listener-outage', { REDIS_URL: redis.url });
-      temporal = createListenerTemporalClient(config);
-      service = startEventListenerService({ config, dataSource, temporal: temporal.client, logger: logs.logger });
+      temporal = temporalConnections(config).lazyClient();
+      service = startEventListenerService({ config, dataSource, findSubscriptions: dispatchTargetsIn(dataSource), temporal: temporal.client, logger: logs.logger });
       publisher = createPublisher(redis.url);
       await service.whenReady();
     });

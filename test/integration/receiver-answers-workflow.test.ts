@@ -13,7 +13,7 @@ import { createSecretBox, type SecretBox } from '../../src/crypto/secret-box';
 import { createDataSource } from '../../src/db/data-source';
 import { createDeliveryRepository } from '../../src/deliveries/delivery.repository';
 import { isStorableText } from '../../src/shared/storable-text';
-import { connectTemporalClient, type TemporalClientHandle } from '../../src/temporal/client';
+import { connectTemporalClient, type TemporalClientHandle } from '../../src/temporal/connections';
 import { fuzzRuns, fuzzSeed } from '../helpers/fuzz';
 import { rawHead, startRawReceiver, type RawAnswer, type RawReceiver } from '../helpers/raw-receiver';
 import { insertEvent, insertSubscription } from '../helpers/subscription-fixtures';

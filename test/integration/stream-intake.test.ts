@@ -11,7 +11,8 @@ import type { Redis } from 'ioredis';
 import type { Config } from '../../src/config';
 import { createDataSource } from '../../src/db/data-source';
 import { startEventListenerService, type EventListenerService } from '../../src/events/event-listener.service';
-import { createListenerTemporalClient } from '../../src/events/temporal-connection';
+import { dispatchTargetsIn } from '../../src/subscriptions/subscription.repository';
+import { temporalConnections } from '../../src/temporal/connections';
 import { countedStarter, type CountedStarts } from '../helpers/delivery-starts';
 import { captureLogs, newEvent, startEngine, testConfig, waitFor, type Engine } from '../helpers/engine';
 import { startReceiver, type Receiver } from '../helpers/receiver';
@@ -85,11 +86,12 @@ describe('stream intake', () => {
   const startListener = async (config: StreamConfig, consumer?: string): Promise<RunningListener> => {
     const dataSource = createDataSource(config.databaseUrl, { poolSize: 5 });
     await dataSource.initialize();
-    const temporal = createListenerTemporalClient(config);
+    const temporal = temporalConnections(config).lazyClient();
     const starts = countedStarter(temporal.client, config);
     const service = startEventListenerService({
       config,
       dataSource,
+      findSubscriptions: dispatchTargetsIn(dataSource),
       temporal: temporal.client,
       logger: logs.logger,
       startDelivery: starts.startDelivery,

@@ -9,7 +9,8 @@ import type { DataSource } from 'typeorm';
 import type { Config } from '../../src/config';
 import { createDataSource } from '../../src/db/data-source';
 import { startEventListenerService, type EventListenerService } from '../../src/events/event-listener.service';
-import { createListenerTemporalClient } from '../../src/events/temporal-connection';
+import { dispatchTargetsIn } from '../../src/subscriptions/subscription.repository';
+import { temporalConnections } from '../../src/temporal/connections';
 import { captureLogs, newEvent, testConfig, waitFor, type CapturedLogs } from '../helpers/engine';
 import { createStreamPublisher, publishWhenSubscribed, startPrivateRedis, type PrivateRedis, type StreamPublisher } from '../helpers/redis';
 
@@ -40,10 +41,10 @@ describe('Redis restarted mid-stream', () => {
   const setUp = async (label: string, redisOptions: { appendOnly?: boolean }, env: Record<string, string> = {}): Promise<Setup> => {
     const redis = await startPrivateRedis(redisOptions);
     const config = testConfig(label, { REDIS_URL: redis.url, WEBHOOKS_STREAM_CLAIM_IDLE_MS: '1000', WEBHOOKS_LISTENER_MAX_IN_HAND: '20', ...env });
-    const temporal = createListenerTemporalClient(config);
+    const temporal = temporalConnections(config).lazyClient();
     const logs = captureLogs(label);
     // No subscriptions for these accounts: the intake (store, ack, claim) is what is under test.
-    const service = startEventListenerService({ config, dataSource, temporal: temporal.client, logger: logs.logger, sweepIntervalMs: 60_000 });
+    const service = startEventListenerService({ config, dataSource, findSubscriptions: dispatchTargetsIn(dataSource), temporal: temporal.client, logger: logs.logger, sweepIntervalMs: 60_000 });
     await service.whenReady();
     const streams = createStreamPublisher(redis.url);
     return {

@@ -2,8 +2,8 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { readTemporalDevConfig } from '../../src/dev/temporal-dev-config';
-import { startTemporalDevServer, type RunningDevServer } from '../../src/dev/temporal-dev-server';
+import { readTemporalDevConfig } from '../../tools/dev/temporal-dev-config';
+import { startTemporalDevServer, type RunningDevServer } from '../../tools/dev/temporal-dev-server';
 import { freePort } from '../helpers/free-port';
 
 /** The dev server the `npm run dev` command starts, with temporal-dev.yaml's settings on free ports. */

@@ -10,9 +10,9 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { NativeConnection } from '@temporalio/worker';
 import { loadConfig } from '../../src/config';
-import { connectTemporalClient } from '../../src/temporal/client';
+import { connectTemporalClient, connectWorker } from '../../src/temporal/connections';
 import { nativeConnectionOptions } from '../../src/temporal/connection-options';
-import { connectWorker } from '../../src/worker/create-worker';
+
 import { createTestPki, type TestPki } from '../helpers/test-pki';
 
 jest.setTimeout(60_000);

@@ -12,7 +12,7 @@ import { createDataSource } from '../../src/db/data-source';
 import { INTERRUPTED_ATTEMPT_ERROR } from '../../src/deliveries/attempt-log';
 import { createDeliveryRepository } from '../../src/deliveries/delivery.repository';
 import { webhookIdFor } from '../../src/http/signer';
-import { connectTemporalClient, type TemporalClientHandle } from '../../src/temporal/client';
+import { connectTemporalClient, type TemporalClientHandle } from '../../src/temporal/connections';
 import { startReceiver, type Receiver } from '../helpers/receiver';
 import { insertEvent, insertSubscription } from '../helpers/subscription-fixtures';
 import { ending, startDelivery, uniqueTaskQueue } from '../helpers/temporal';

@@ -1,6 +1,7 @@
 import { loadConfig } from '../../src/config';
 import { SearchAttributes } from '../../src/temporal/contract';
-import { deliveryStartRequest, targetHostOf } from '../../src/temporal/delivery-start';
+import { targetHostOf } from '../../src/temporal/contract';
+import { deliveryStartRequest } from '../../src/temporal/delivery-start';
 import { deliveryRetryPolicy } from '../../src/temporal/retry-policy';
 
 const config = loadConfig({ TEMPORAL_TASK_QUEUE: 'q-test', WEBHOOKS_RETRY_MAX_ATTEMPTS: '4' });

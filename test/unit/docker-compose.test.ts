@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { CONFIG_VARIABLES, loadConfig } from '../../src/config';
-import { readTemporalDevConfig } from '../../src/dev/temporal-dev-config';
-import { clusterPostgresOf, DEPLOY_FILES } from '../../src/cluster/temporal-cluster';
+import { readTemporalDevConfig } from '../../tools/dev/temporal-dev-config';
+import { clusterPostgresOf, DEPLOY_FILES } from '../../tools/cluster/temporal-cluster';
 
 const root = path.resolve(__dirname, '..', '..');
 const compose = parse(readFileSync(path.join(root, 'docker-compose.yml'), 'utf8'), { merge: true }) as {

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { superviseChild } from '../../src/dev/supervised-child';
+import { superviseChild } from '../../tools/dev/supervised-child';
 import { waitUntil } from '../helpers/wait';
 
 describe('superviseChild', () => {

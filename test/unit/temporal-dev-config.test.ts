@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../../src/config';
-import { readTemporalDevConfig, startDevArgs } from '../../src/dev/temporal-dev-config';
+import { readTemporalDevConfig, startDevArgs } from '../../tools/dev/temporal-dev-config';
 
 function configFile(extra: string): string {
   const file = path.join(mkdtempSync(path.join(tmpdir(), 'temporal-dev-')), 'temporal-dev.yaml');

@@ -1,7 +1,7 @@
 /**
  * A real Temporal cluster on this machine: the server's frontend, history, matching and worker services as four
  * processes on Postgres, and optionally its Web UI, all from the files under deploy/ (the ones docker-compose.yml
- * mounts too). Used by `npm run cluster` (src/cluster/run-cluster.ts) and by the cluster test suite, which starts it
+ * mounts too). Used by `npm run cluster` (tools/cluster/run-cluster.ts) and by the cluster test suite, which starts it
  * on other ports and databases.
  *
  * ```ts

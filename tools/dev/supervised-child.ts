@@ -4,7 +4,7 @@
  * restart is said, so a crash loop is visible and the rest of the stack keeps running.
  */
 import type { ChildProcess } from 'node:child_process';
-import { backoffDelay, type Backoff } from '../shared/backoff';
+import { backoffDelay, type Backoff } from '../../src/shared/backoff';
 import { stopProcess } from './temporal-dev-server';
 
 export const RESTART_BACKOFF: Backoff = { initialMs: 1_000, maxMs: 30_000 };

@@ -1,12 +1,12 @@
 /**
- * `npm run cluster`: a production-shaped Temporal cluster on this machine (see src/cluster/temporal-cluster.ts) on
+ * `npm run cluster`: a production-shaped Temporal cluster on this machine (see tools/cluster/temporal-cluster.ts) on
  * the Postgres server of DATABASE_URL, with the namespace, retention and search attributes of temporal-dev.yaml,
  * and its Web UI on 8233. Prints the addresses; Ctrl-C stops every process it started.
  *
  * Arguments: the three binaries (scripts/ensure-temporal-cluster.sh prints them), then optionally --no-ui.
  */
 import path from 'node:path';
-import { loadConfig } from '../config';
+import { loadConfig } from '../../src/config';
 import { PROJECT_ROOT, readTemporalDevConfig } from '../dev/temporal-dev-config';
 import { CLUSTER_PORTS, clusterPostgresOf, startTemporalCluster } from './temporal-cluster';
 
