@@ -51,12 +51,12 @@ async function main(): Promise<void> {
   const embedded = startEmbeddedWorker({ config, logger, activities });
   await embedded.whenRunning();
   const lazy = createListenerTemporalClient(config);
-  const start = createDeliveryStarter({ client: lazy.client, config, eagerClient: embedded.eagerClient });
+  const start = createDeliveryStarter({ client: lazy.client, config, eagerClient: () => embedded.eagerClient() });
 
   const deliver = async (raw: string) => {
     let envelope: { id: string; type: string; accountId: string; data?: { scheduledAt?: number } };
     try {
-      envelope = JSON.parse(raw);
+      envelope = JSON.parse(raw) as typeof envelope;
     } catch {
       return;
     }
