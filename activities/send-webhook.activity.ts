@@ -74,8 +74,8 @@ export function createSendWebhookActivity(deps: ActivityDeps) {
     const gate = deps.endpointGate.tryEnter(input.subscriptionId);
     let sent: WebhookAttempt | undefined;
     let limit: LimitAnswer = { permit: null };
-    let signedAt = deps.clock();
-    let attempt: number | null = null;
+    let signedAt: Date;
+    let attempt: number | null;
     let deliveryId: string;
     let logger: ActivityDeps['logger'];
     let subscriptionUrl: string;

@@ -28,7 +28,7 @@ import {
   sleep,
 } from '@temporalio/workflow';
 import type { DeliveryActivities } from '../activities';
-import { afterThrottledAttempt, firstAttemptTimeoutOf, firstRetryDelayMs, laterAttemptsPlan, planRetryPolicy } from '../src/temporal/retry-policy';
+import { afterThrottledAttempt, firstAttemptTimeoutOf, firstRetryDelayMs, laterAttemptsPlan, planRetryPolicy } from './retry-plan';
 import type {
   AttemptFailureDetails,
   DeliverWebhookInput,

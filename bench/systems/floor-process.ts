@@ -52,12 +52,12 @@ async function main(): Promise<void> {
   const embedded = startEmbeddedWorker({ config, logger, temporal, activities });
   await embedded.whenRunning();
   const lazy = temporal.lazyClient();
-  const start = createDeliveryStarter({ client: lazy.client, config, eagerClient: embedded.eagerClient });
+  const start = createDeliveryStarter({ client: lazy.client, config, eagerClient: () => embedded.eagerClient() });
 
   const deliver = async (raw: string) => {
     let envelope: { id: string; type: string; accountId: string; data?: { scheduledAt?: number } };
     try {
-      envelope = JSON.parse(raw);
+      envelope = JSON.parse(raw) as typeof envelope;
     } catch {
       return;
     }

@@ -10,6 +10,7 @@ type AnyQuery = (this: Client, ...args: unknown[]) => unknown;
 
 export class StorableTextClient extends Client {}
 
+// eslint-disable-next-line @typescript-eslint/unbound-method -- taken unbound on purpose: called below with .apply(this).
 const clientQuery = Client.prototype.query as unknown as AnyQuery;
 
 /** Assigned on the prototype: `Client.query`'s overloads cannot be re-declared by a subclass method. */

@@ -58,7 +58,8 @@ export function parseInfoGroups(reply: unknown): GroupInfo[] {
   return parseInfoRows(reply).map((row) => ({
     name: String(row.name),
     pending: Number(row.pending ?? 0),
-    lastDeliveredId: String(row['last-delivered-id'] ?? '0-0'),
+    // A stream id: a bulk string in RESP2, so a string as ioredis returns it.
+    lastDeliveredId: typeof row['last-delivered-id'] === 'string' ? row['last-delivered-id'] : '0-0',
     lag: row.lag === null || row.lag === undefined ? null : Number(row.lag),
   }));
 }

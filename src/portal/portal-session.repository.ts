@@ -38,7 +38,7 @@ export function createPortalSessionRepository(
         const max = limits.maxLivePerAccount;
         if (max !== undefined) {
           await manager.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [PORTAL_SESSIONS_LOCK_CLASS, accountId]);
-          const [{ n }] = await manager.query(
+          const [{ n }] = await manager.query<Array<{ n: number }>>(
             'SELECT count(*)::int AS n FROM portal_sessions WHERE account_id = $1 AND revoked_at IS NULL AND expires_at > $2',
             [accountId, at],
           );

@@ -65,7 +65,7 @@ export function createSubscriptionRepository(dataSource: DataSource): Subscripti
     insertWithinLimit(subscription, max) {
       return dataSource.transaction(async (manager: EntityManager) => {
         await manager.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [SUBSCRIPTIONS_LOCK_CLASS, subscription.accountId]);
-        const [{ n }] = await manager.query('SELECT count(*)::int AS n FROM webhook_subscriptions WHERE account_id = $1', [
+        const [{ n }] = await manager.query<Array<{ n: number }>>('SELECT count(*)::int AS n FROM webhook_subscriptions WHERE account_id = $1', [
           subscription.accountId,
         ]);
         if (n >= max) return null;

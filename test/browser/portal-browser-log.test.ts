@@ -70,7 +70,7 @@ describe('portal delivery log and defences in a real browser', () => {
   });
 
   const open = async () => {
-    const portal = await openPortal(browser, engine.baseUrl, await mintPortalLink(engine.request, owner.key));
+    const portal = await openPortal(browser, engine.baseUrl, await mintPortalLink(engine.request.bind(engine), owner.key));
     opened.push(portal);
     return portal;
   };

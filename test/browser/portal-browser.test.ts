@@ -40,7 +40,7 @@ describe('portal in a real browser (Debian chromium)', () => {
   });
 
   const open = async (key: string) => {
-    const portal = await openPortal(browser, engine.baseUrl, await mintPortalLink(engine.request, key));
+    const portal = await openPortal(browser, engine.baseUrl, await mintPortalLink(engine.request.bind(engine), key));
     opened.push(portal);
     return portal;
   };
@@ -272,7 +272,7 @@ describe('portal in a real browser (Debian chromium)', () => {
   it('refuses a revoked and a garbage token with a message, and a foreign account\'s ids answer 404 through the page', async () => {
     const owner = await engine.newAccount('portal-refused');
     const sub = await newSubscription(owner.key, { url: `${receiver.origin}/secret-place` });
-    const hash = await mintPortalLink(engine.request, owner.key, { expiresInSeconds: 60 });
+    const hash = await mintPortalLink(engine.request.bind(engine), owner.key, { expiresInSeconds: 60 });
     const id = /^#token=whp_([0-9a-f]{16})_/.exec(hash)![1];
     expect((await engine.request('DELETE', `/webhooks/portal-sessions/${id}`, owner.key)).status).toBe(204);
     for (const link of [hash, '#token=whp_0000000000000000_' + 'A'.repeat(43)]) {

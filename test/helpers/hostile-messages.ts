@@ -40,6 +40,7 @@ export const anyMessageFor = (accountId?: string) => fc.oneof(
     try {
       return JSON.stringify(value) ?? 'undefined';
     } catch {
+      // eslint-disable-next-line @typescript-eslint/no-base-to-string -- '[object Object]' is wanted: one more message that is not JSON.
       return String(value);
     }
   }),

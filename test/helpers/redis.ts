@@ -71,8 +71,8 @@ export function createStreamPublisher(redisUrl: string): StreamPublisher {
         const pipeline = redis.pipeline();
         for (const message of messages.slice(i, i + chunk)) pipeline.call('XADD', stream, '*', 'event', text(message));
         const results = (await pipeline.exec()) ?? [];
-        const failed = results.find(([error]) => error);
-        if (failed) throw failed[0];
+        const failure = results.find(([error]) => error)?.[0];
+        if (failure) throw failure;
       }
     },
     addFields: async (stream, fields) => String(await redis.call('XADD', stream, '*', ...fields)),
@@ -124,7 +124,7 @@ export async function startPrivateRedis(options: { appendOnly?: boolean } = {}):
           await probe.ping();
           return;
         } catch (error) {
-          if (Date.now() > deadline) throw new Error(`private redis-server on ${port} did not answer: ${(error as Error).message}`);
+          if (Date.now() > deadline) throw new Error(`private redis-server on ${port} did not answer: ${(error as Error).message}`, { cause: error });
           probe.disconnect();
           await new Promise((resolve) => setTimeout(resolve, 100));
         }

@@ -1,18 +1,14 @@
 import { loadConfig } from '../../src/config';
 import {
-  afterThrottledAttempt,
   DB_WRITE_MARGIN_MS,
   deliveryRetryPolicy,
   FIRST_ATTEMPT_DB_MARGIN_MS,
-  firstAttemptTimeoutOf,
-  firstRetryDelayMs,
-  laterAttemptsPlan,
   laterAttemptsRetryPolicy,
-  planRetryPolicy,
   scheduleSpanMs,
   toActivityRetryPolicy,
   workflowTaskTimeoutMs,
 } from '../../src/temporal/retry-policy';
+import { afterThrottledAttempt, firstAttemptTimeoutOf, firstRetryDelayMs, laterAttemptsPlan, planRetryPolicy } from '../../workflows/retry-plan';
 
 const HOUR_MS = 60 * 60 * 1000;
 

@@ -56,5 +56,6 @@ function report(error) {
     el('p', {}, error?.message ?? String(error)), details.length ? el('ul', {}, details) : null));
 }
 
-if (token) ctx.go.endpoints();
+// navigate() never rejects: ctx.act reports a failure on the page.
+if (token) void ctx.go.endpoints();
 else report({ status: 401 });
