@@ -45,6 +45,7 @@ export function temporalConnections(config: Pick<Config, 'temporal'>): TemporalC
     connectClient: async () => handle(await Connection.connect(clientConnectionOptions(config.temporal))),
     connectWorker: () => {
       // Required here, not imported at the top: the API process never loads the SDK's native core.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- a lazy load that `import` cannot express synchronously
       const { NativeConnection } = require('@temporalio/worker') as typeof import('@temporalio/worker');
       return NativeConnection.connect(nativeConnectionOptions(config.temporal));
     },

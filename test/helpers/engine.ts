@@ -3,6 +3,7 @@
  * (with the deliveries routes) on 127.0.0.1:0, the Redis listener service, and optionally a delivery worker, all on
  * a channel and task queue unique to the caller. Every part talks to the real Postgres, Redis and Temporal.
  */
+import { errorSummary } from '../../src/shared/error-summary';
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import type { Client } from '@temporalio/client';
@@ -81,7 +82,7 @@ export async function waitFor<T>(probe: () => T | Promise<T>, timeoutMs = 15_000
     } catch (error) {
       last = error;
     }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${errorSummary(last)}` : ''}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }

@@ -27,8 +27,8 @@ export async function waitForFrontend(address: string, timeoutMs: number, failed
       }
     } catch (error) {
       const reason = failed();
-      if (reason) throw new Error(reason);
-      if (Date.now() > deadline) throw new Error(`Temporal frontend at ${address} did not answer: ${(error as Error).message}`);
+      if (reason) throw new Error(reason, { cause: error });
+      if (Date.now() > deadline) throw new Error(`Temporal frontend at ${address} did not answer: ${(error as Error).message}`, { cause: error });
       await pause(500);
     }
   }
@@ -64,7 +64,7 @@ export async function registerNamespace(options: RegisterNamespaceOptions): Prom
       try {
         return await call();
       } catch (error) {
-        if (Date.now() > deadline) throw new Error(`${what}: ${(error as Error).message}`);
+        if (Date.now() > deadline) throw new Error(`${what}: ${(error as Error).message}`, { cause: error });
         await pause(500);
       }
     }

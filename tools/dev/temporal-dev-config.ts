@@ -54,16 +54,16 @@ export function readTemporalDevConfig(file = TEMPORAL_DEV_YAML): TemporalDevConf
       throw new Error(`${file}: sqlite pragma ${name}: ${String(value)} is not valid`);
     }
   }
-  const dbFilename = raw.dbFilename ? path.resolve(PROJECT_ROOT, String(raw.dbFilename)) : null;
+  const dbFilename = raw.dbFilename ? path.resolve(PROJECT_ROOT, scalarText(raw.dbFilename)) : null;
   return {
-    namespace: String(need('namespace')),
-    ip: String(need('ip')),
+    namespace: scalarText(need('namespace')),
+    ip: scalarText(need('ip')),
     port: Number(need('port')),
     uiPort: Number(need('uiPort')),
     httpPort: raw.httpPort === undefined ? undefined : Number(raw.httpPort),
     metricsPort: raw.metricsPort === undefined ? undefined : Number(raw.metricsPort),
     dbFilename,
-    logLevel: String(raw.logLevel ?? 'warn'),
+    logLevel: scalarText(raw.logLevel ?? 'warn'),
     searchAttributes: attributes,
     dynamicConfig: dynamicConfig as Record<string, string | number | boolean>,
     namespaceRetentionDays: retentionDaysOf(file, raw.namespaceRetentionDays ?? 1),
@@ -104,4 +104,9 @@ export function startDevArgs(config: TemporalDevConfig, options: { headless?: bo
     args.push('--dynamic-config-value', `${key}=${typeof value === 'string' ? JSON.stringify(value) : String(value)}`);
   }
   return args;
+}
+
+/** A YAML scalar as text; anything else (a mapping, a list) as JSON, so that a wrong value is visible as it is. */
+function scalarText(value: unknown): string {
+  return typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' ? String(value) : JSON.stringify(value);
 }

@@ -55,7 +55,8 @@ export async function startTemporalDevServer(options: StartOptions = {}): Promis
     detached: false,
   });
   const address = `${config.ip}:${config.port}`;
-  let exited: string | null = null;
+  // Set by the exit handler; typed wide so that the loop below does not narrow it to null.
+  let exited = null as string | null;
   child.once('exit', (code, signal) => {
     exited = `exited with ${signal ?? code}`;
   });
