@@ -32,7 +32,10 @@ export default defineConfig(
       '@typescript-eslint/no-misused-promises': 'error',
       'import-x/no-cycle': ['error', { ignoreExternal: true }],
       // Unused names are errors, except the `_`-prefixed ones kept for a signature's shape.
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none', ignoreRestSiblings: true }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none', ignoreRestSiblings: true },
+      ],
       // Off: an `async` function without `await` is how this code implements Promise-returning interfaces (stubs,
       // bench systems); dropping `async` would mean Promise.resolve wrappers. Missed awaits are no-floating-promises'.
       '@typescript-eslint/require-await': 'off',

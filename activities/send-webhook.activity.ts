@@ -84,7 +84,13 @@ export function createSendWebhookActivity(deps: ActivityDeps) {
       // then recorded on it) with this execution's claim on the attempt, the subscription and the event read, and the
       // attempt's row written in flight when nothing can stop the send, in the same statement.
       const begun = await deliveries.beginAttempt(
-        { eventId: input.eventId, subscriptionId: input.subscriptionId, accountId: input.accountId, eventType: input.eventType, workflowId },
+        {
+          eventId: input.eventId,
+          subscriptionId: input.subscriptionId,
+          accountId: input.accountId,
+          eventType: input.eventType,
+          workflowId,
+        },
         { runId, activityAttempt, token: claimToken, forMs: execution.timeoutMs, sendNow: gate.entered },
       );
       const { subscription, event, claim } = begun;
@@ -96,7 +102,10 @@ export function createSendWebhookActivity(deps: ActivityDeps) {
       // Another execution of this very attempt (a replayed workflow task) made it, or is making it: never send it twice.
       if (claim.state === 'recorded') return alreadyMade(claim.recorded, deliveryId, activityAttempt, logger);
       if (claim.state === 'held') {
-        logger.info({ activityAttempt, waitMs: claim.heldForMs }, 'this attempt is being made by another execution; waiting for its outcome');
+        logger.info(
+          { activityAttempt, waitMs: claim.heldForMs },
+          'this attempt is being made by another execution; waiting for its outcome',
+        );
         return { kind: 'throttled', reason: 'attempt_in_flight', waitMs: claim.heldForMs, activityAttempt: execution.activityAttempt };
       }
       const refuse = (message: string, type: string) => {
@@ -133,7 +142,13 @@ export function createSendWebhookActivity(deps: ActivityDeps) {
       // The attempt's row before the request (already written by beginAttempt on the common path).
       attempt ??= await deliveries.openAttempt(deliveryId, { runId, activityAttempt, token: claimToken });
       signedAt = deps.clock();
-      const headers = signHeaders({ body: event.body, webhookId, timestamp: Math.floor(signedAt.getTime() / 1000), eventType: event.type, secrets });
+      const headers = signHeaders({
+        body: event.body,
+        webhookId,
+        timestamp: Math.floor(signedAt.getTime() / 1000),
+        eventType: event.type,
+        secrets,
+      });
       sent = await deps.http.post({ url: subscription.url, body: event.body, headers });
     } finally {
       if (gate.entered) gate.pass.leave(sent?.durationMs);
@@ -148,17 +163,30 @@ export function createSendWebhookActivity(deps: ActivityDeps) {
     const switchOff =
       outcome.kind === 'success'
         ? undefined
-        : switchOffFor({ subscriptionId: input.subscriptionId, url: subscriptionUrl, accountId: input.accountId, at: signedAt, gone, disableAfterMs: deps.disableAfterMs });
-    const recorded = await recordOutcome(deliveries, deliveryId, {
-      claimToken,
-      runId,
-      activityAttempt,
-      startedAt: signedAt,
-      durationMs: sent.durationMs,
-      statusCode,
-      error,
-      responseBody: sent.responseExcerpt === null ? null : truncateText(sent.responseExcerpt, RESPONSE_BODY_COLUMN_CHARS),
-    }, { succeeded: outcome.kind === 'success', switchOff }, logger);
+        : switchOffFor({
+            subscriptionId: input.subscriptionId,
+            url: subscriptionUrl,
+            accountId: input.accountId,
+            at: signedAt,
+            gone,
+            disableAfterMs: deps.disableAfterMs,
+          });
+    const recorded = await recordOutcome(
+      deliveries,
+      deliveryId,
+      {
+        claimToken,
+        runId,
+        activityAttempt,
+        startedAt: signedAt,
+        durationMs: sent.durationMs,
+        statusCode,
+        error,
+        responseBody: sent.responseExcerpt === null ? null : truncateText(sent.responseExcerpt, RESPONSE_BODY_COLUMN_CHARS),
+      },
+      { succeeded: outcome.kind === 'success', switchOff },
+      logger,
+    );
     const { switchedOff } = recorded ?? { switchedOff: false };
     const attemptNumber = recorded?.attempt ?? attempt ?? 0;
     const log = { attempt: attemptNumber, activityAttempt, statusCode, durationMs: sent.durationMs };
@@ -176,16 +204,22 @@ export function createSendWebhookActivity(deps: ActivityDeps) {
     }
     if (outcome.kind === 'stop') {
       logger.warn({ ...log, error }, 'delivery attempt refused, not retrying');
-      throw presentedFailure({ message: outcome.reason, type: SendFailure.HTTP_STOP, nonRetryable: true, details: [detailsOf(sent.result, attemptNumber)] }, answer);
+      throw presentedFailure(
+        { message: outcome.reason, type: SendFailure.HTTP_STOP, nonRetryable: true, details: [detailsOf(sent.result, attemptNumber)] },
+        answer,
+      );
     }
     logger.info({ ...log, error, nextRetryDelayMs: outcome.nextRetryDelayMs }, 'delivery attempt failed, will retry');
-    throw presentedFailure({
-      message: outcome.reason,
-      type: SendFailure.HTTP_RETRYABLE,
-      nonRetryable: false,
-      nextRetryDelay: outcome.nextRetryDelayMs,
-      details: [detailsOf(sent.result, attemptNumber, outcome.nextRetryDelayMs)],
-    }, answer);
+    throw presentedFailure(
+      {
+        message: outcome.reason,
+        type: SendFailure.HTTP_RETRYABLE,
+        nonRetryable: false,
+        nextRetryDelay: outcome.nextRetryDelayMs,
+        details: [detailsOf(sent.result, attemptNumber, outcome.nextRetryDelayMs)],
+      },
+      answer,
+    );
   };
 }
 
@@ -231,7 +265,10 @@ async function recordWithoutAnswer(
   logger: ActivityDeps['logger'],
 ): Promise<RecordedAttempt | null> {
   const sqlState = sqlStateOf(refused) ?? 'unknown';
-  logger.error({ err: errorMessage(refused), sqlState }, 'the attempt\'s answer could not be stored; recording it without the answer\'s text');
+  logger.error(
+    { err: errorMessage(refused), sqlState },
+    "the attempt's answer could not be stored; recording it without the answer's text",
+  );
   const unstorable = `the answer could not be stored (SQLSTATE ${sqlState})`;
   const what = record.statusCode !== null ? `HTTP ${record.statusCode}` : 'request failed';
   try {
@@ -255,7 +292,12 @@ function errorMessage(error: unknown): string {
  * The outcome of an attempt another execution already made and recorded, given again without sending: its 2xx as
  * `sent`, its failure as a retryable one (the workflow goes on to the next attempt, which decides afresh).
  */
-function alreadyMade(recorded: RecordedAttemptOutcome, deliveryId: string, activityAttempt: number, logger: ActivityDeps['logger']): SendWebhookResult {
+function alreadyMade(
+  recorded: RecordedAttemptOutcome,
+  deliveryId: string,
+  activityAttempt: number,
+  logger: ActivityDeps['logger'],
+): SendWebhookResult {
   const { attempt, statusCode } = recorded;
   logger.info({ attempt, activityAttempt, statusCode }, 'attempt already made and recorded by another execution; not sending it again');
   if (statusCode !== null && statusCode >= 200 && statusCode < 300) return { kind: 'sent', deliveryId, statusCode, attempt };
@@ -272,12 +314,21 @@ function alreadyMade(recorded: RecordedAttemptOutcome, deliveryId: string, activ
 type LimitAnswer = { readonly permit: string | null } | { readonly waitMs: number };
 
 /** Redis unreachable: wait and ask again rather than send past the limit. */
-async function askRateLimiter(deps: ActivityDeps, subscriptionId: string, limit: number, caller: string, logger: ActivityDeps['logger']): Promise<LimitAnswer> {
+async function askRateLimiter(
+  deps: ActivityDeps,
+  subscriptionId: string,
+  limit: number,
+  caller: string,
+  logger: ActivityDeps['logger'],
+): Promise<LimitAnswer> {
   try {
     const decision = await deps.rateLimiter.acquire(subscriptionId, limit, caller);
     return decision.allowed ? { permit: decision.permit } : { waitMs: decision.waitMs };
   } catch (error) {
-    logger.warn({ err: error instanceof Error ? error.message : String(error), waitMs: LIMITER_UNAVAILABLE_WAIT_MS }, 'rate limiter unavailable; waiting');
+    logger.warn(
+      { err: error instanceof Error ? error.message : String(error), waitMs: LIMITER_UNAVAILABLE_WAIT_MS },
+      'rate limiter unavailable; waiting',
+    );
     return { waitMs: LIMITER_UNAVAILABLE_WAIT_MS };
   }
 }
@@ -287,7 +338,10 @@ async function reportAnswered(deps: ActivityDeps, subscriptionId: string, permit
   try {
     await deps.rateLimiter.answered(subscriptionId, permit);
   } catch (error) {
-    logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'rate limiter not told of the answer; its slot frees at the deadline');
+    logger.warn(
+      { err: error instanceof Error ? error.message : String(error) },
+      'rate limiter not told of the answer; its slot frees at the deadline',
+    );
   }
 }
 

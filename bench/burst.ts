@@ -100,7 +100,9 @@ export async function runBurst(
     temporalKind: env.temporalKind,
     temporalCommand: env.temporalCommand,
   };
-  log(`\n== burst: ${plan.events} events x ${plan.subscriptions} subscriptions, ${onCluster ? "on the run's cluster" : 'file-backed dev server (burst-temporal/ in the log directory)'}`);
+  log(
+    `\n== burst: ${plan.events} events x ${plan.subscriptions} subscriptions, ${onCluster ? "on the run's cluster" : 'file-backed dev server (burst-temporal/ in the log directory)'}`,
+  );
   const target: TemporalTarget = onCluster
     ? {
         kind: 'cluster',
@@ -136,7 +138,14 @@ export async function runBurst(
     }
 
     const channel = `bench:${env.runId}:burst`;
-    const running = await SYSTEMS.engine.start({ env: { ...env, temporal: server }, channel, workerNodeArgs: [], receiverUrl: receiver.url, engineLayout, workers });
+    const running = await SYSTEMS.engine.start({
+      env: { ...env, temporal: server },
+      channel,
+      workerNodeArgs: [],
+      receiverUrl: receiver.url,
+      engineLayout,
+      workers,
+    });
     try {
       result.ownGroups = running.processes.map((c) => c.name);
       for (const child of running.processes) monitor.add(child.name, () => (child.exited() ? [] : [child.pid]));
@@ -177,7 +186,8 @@ export async function runBurst(
       result.ratePerSecond = result.drainMs > 0 ? (result.delivered * 1000) / result.drainMs : 0;
       result.cpuSeconds = ProcMonitor.cpuSecondsBetween(before, after);
       result.temporalRequests = perDelivery(countersBefore, countersAfter, Math.max(1, result.delivered));
-      if (commitsBefore !== undefined && commitsAfter !== undefined) result.temporalCommits = (commitsAfter - commitsBefore) / Math.max(1, result.delivered);
+      if (commitsBefore !== undefined && commitsAfter !== undefined)
+        result.temporalCommits = (commitsAfter - commitsBefore) / Math.max(1, result.delivered);
       log(
         `  drained ${result.delivered}/${expected} in ${(result.drainMs / 1000).toFixed(1)} s: ${result.ratePerSecond.toFixed(1)}/s, ` +
           `lost ${result.lost} dup ${result.duplicates}`,

@@ -73,10 +73,19 @@ function ensureBinaries(): { server: string; sqlTool: string; uiServer: string }
   return { server, sqlTool, uiServer };
 }
 
-export async function startBenchCluster(runId: string, logDir: string, baseDatabaseUrl: string, say: (line: string) => void): Promise<TemporalTarget> {
+export async function startBenchCluster(
+  runId: string,
+  logDir: string,
+  baseDatabaseUrl: string,
+  say: (line: string) => void,
+): Promise<TemporalTarget> {
   const binaries = ensureBinaries();
   const dev = readTemporalDevConfig();
-  const postgres = { ...clusterPostgresOf(baseDatabaseUrl), database: `temporal_bench_${runId}`, visibilityDatabase: `temporal_bench_${runId}_visibility` };
+  const postgres = {
+    ...clusterPostgresOf(baseDatabaseUrl),
+    database: `temporal_bench_${runId}`,
+    visibilityDatabase: `temporal_bench_${runId}_visibility`,
+  };
   const databases = [postgres.database, postgres.visibilityDatabase];
   const admin = new Client({ connectionString: baseDatabaseUrl });
   await admin.connect();
@@ -141,12 +150,18 @@ export async function startBenchCluster(runId: string, logDir: string, baseDatab
         ...CLUSTER_SERVICES.map((service) => [`temporal-${service}`, pidsOf(service)] as [string, () => number[]]),
         [
           'postgres-temporal',
-          async () => (await admin.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = ANY($1)', [databases])).rows.map((r) => r.pid),
+          async () =>
+            (await admin.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = ANY($1)', [databases])).rows.map(
+              (r) => r.pid,
+            ),
         ],
       ],
       metricsUrls: running.metricsUrls,
       databaseCommits: async () => {
-        const result = await admin.query<{ n: string }>('SELECT coalesce(sum(xact_commit), 0)::bigint AS n FROM pg_stat_database WHERE datname = ANY($1)', [databases]);
+        const result = await admin.query<{ n: string }>(
+          'SELECT coalesce(sum(xact_commit), 0)::bigint AS n FROM pg_stat_database WHERE datname = ANY($1)',
+          [databases],
+        );
         return Number(result.rows[0]?.n ?? 0);
       },
       stop,

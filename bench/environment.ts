@@ -93,7 +93,10 @@ export async function setUpEnvironment(
     return closing;
   };
   try {
-    const target = options.temporal === 'cluster' ? await startBenchCluster(runId, logDir, BASE_DATABASE_URL, options.log) : await startDevTarget(logDir);
+    const target =
+      options.temporal === 'cluster'
+        ? await startBenchCluster(runId, logDir, BASE_DATABASE_URL, options.log)
+        : await startDevTarget(logDir);
     cleanups.push(() => target.stop());
 
     const databaseName = `webhooks_bench_${runId}`;

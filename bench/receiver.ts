@@ -52,7 +52,8 @@ const server = http.createServer((req, res) => {
     const body = Buffer.concat(chunks);
     if (req.url === '/floor-receipts') {
       try {
-        for (const [key, scheduledAt, at] of JSON.parse(body.toString('utf8')) as Array<[string, number, number]>) record(key, scheduledAt, at);
+        for (const [key, scheduledAt, at] of JSON.parse(body.toString('utf8')) as Array<[string, number, number]>)
+          record(key, scheduledAt, at);
       } catch {
         malformed += 1;
       }

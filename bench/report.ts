@@ -88,7 +88,20 @@ function table(header: string[], rows: string[][]): string {
 
 export function phaseTable(system: SystemResult): string {
   const groups = [...new Set(system.phases.flatMap((p) => Object.keys(p.cpuSeconds)))];
-  const header = ['phase', 'offered/s', 'achieved/s', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'delivered', 'lost', 'dup', 'sustained', ...groups.map((g) => `CPU s/1k ${g}`)];
+  const header = [
+    'phase',
+    'offered/s',
+    'achieved/s',
+    'p50 ms',
+    'p95 ms',
+    'p99 ms',
+    'max ms',
+    'delivered',
+    'lost',
+    'dup',
+    'sustained',
+    ...groups.map((g) => `CPU s/1k ${g}`),
+  ];
   const rows = system.phases.map((p) => [
     p.label,
     f1(p.outcome.offeredRate),
@@ -126,7 +139,19 @@ export function summaryTable(systems: SystemResult[]): string {
     ];
   });
   return table(
-    ['system', 'sustained/s', 'peak achieved/s', 'p99 @50/s ms', 'own CPU s/1k', 'own CPU vs direct', 'lost', 'dup', 'bad signatures', 'rows SUCCESS/published', 'note'],
+    [
+      'system',
+      'sustained/s',
+      'peak achieved/s',
+      'p99 @50/s ms',
+      'own CPU s/1k',
+      'own CPU vs direct',
+      'lost',
+      'dup',
+      'bad signatures',
+      'rows SUCCESS/published',
+      'note',
+    ],
     rows,
   );
 }
@@ -184,12 +209,23 @@ export function burstSection(burst: BurstResult): string {
     ['billable actions per delivery', h ? f1(h.billableActionsPerDelivery) : '-'],
     ['frontend RPCs per delivery', t ? `${f1(t.rpcTotal)} (${t.rpcs.map(([op, n]) => `${op} ${n.toFixed(2)}`).join(', ')})` : '-'],
     ['CPU ms per delivery, engine processes', per(own)],
-    ...(t?.persistenceBy ? [['persistence operations per delivery', `${f1(t.persistence)} (${t.persistenceBy.map(([s, n]) => `${s} ${n.toFixed(2)}`).join(', ')})`]] : []),
+    ...(t?.persistenceBy
+      ? [
+          [
+            'persistence operations per delivery',
+            `${f1(t.persistence)} (${t.persistenceBy.map(([s, n]) => `${s} ${n.toFixed(2)}`).join(', ')})`,
+          ],
+        ]
+      : []),
     ...(burst.temporalCommits !== undefined ? [["Temporal's Postgres commits per delivery", f1(burst.temporalCommits)]] : []),
     ['CPU ms per delivery, engine + Temporal server', per(withTemporal)],
     ...Object.entries(burst.cpuSeconds).map(([group, s]) => [`CPU ms per delivery, ${group}`, per(s)]),
   ];
-  return `${table(['burst', 'value'], rows)}${burst.error ? `
+  return `${table(['burst', 'value'], rows)}${
+    burst.error
+      ? `
 
-**Error: ${burst.error}**` : ''}`;
+**Error: ${burst.error}**`
+      : ''
+  }`;
 }

@@ -107,7 +107,9 @@ export interface DocsInput {
 function profileSection(result: SystemResult): string {
   const out: string[] = [];
   for (const { thread, summary: p } of result.profiles ?? []) {
-    const groups = p.groups.slice(0, 10).map(([name, ms, share]) => `| ${name} | ${(ms / 1000).toFixed(2)} | ${(share * 100).toFixed(1)}% |`);
+    const groups = p.groups
+      .slice(0, 10)
+      .map(([name, ms, share]) => `| ${name} | ${(ms / 1000).toFixed(2)} | ${(share * 100).toFixed(1)}% |`);
     const functions = p.functions.slice(0, 10).map(([name, ms]) => `| \`${name.replace(/\|/g, '\\|')}\` | ${(ms / 1000).toFixed(2)} |`);
     out.push(
       `CPU profile of the ${result.name} delivery process, ${thread} (node --cpu-prof over the whole run: ${(p.busyMs / 1000).toFixed(1)} s busy; native threads such as Temporal's Rust core are not sampled):`,
@@ -130,7 +132,8 @@ export function temporalRequestsLine(result: SystemResult): string {
   if (!t) return '';
   const rpcs = t.rpcs.map(([operation, n]) => `${operation} ${n.toFixed(2)}`).join(', ');
   const by = t.persistenceBy ? ` (${t.persistenceBy.map(([service, n]) => `${service} ${n.toFixed(2)}`).join(', ')})` : '';
-  const commits = result.temporalCommits !== undefined ? `; ${result.temporalCommits.toFixed(1)} commits in Temporal's Postgres databases` : '';
+  const commits =
+    result.temporalCommits !== undefined ? `; ${result.temporalCommits.toFixed(1)} commits in Temporal's Postgres databases` : '';
   return `Temporal server requests per delivery (its Prometheus counters over the measured phases): **${t.rpcTotal.toFixed(1)} frontend RPCs** (${rpcs}); ${t.persistence.toFixed(1)} persistence operations${by}${commits}.\n`;
 }
 
@@ -149,9 +152,13 @@ export function renderResults(input: DocsInput): string {
   const engine = results.find((r) => r.name === 'engine');
   const floor = results.find((r) => r.name === 'floor');
   const lines: string[] = [];
-  lines.push(`Run \`${env.runId}\` on ${new Date().toISOString()}, ${(input.durationMs / 60_000).toFixed(1)} minutes${input.quick ? ' (quick smoke run: short phases)' : ''}.`);
+  lines.push(
+    `Run \`${env.runId}\` on ${new Date().toISOString()}, ${(input.durationMs / 60_000).toFixed(1)} minutes${input.quick ? ' (quick smoke run: short phases)' : ''}.`,
+  );
   lines.push('');
-  lines.push(`Machine: ${machine.cores} cores (${machine.cpuModel}), ${machine.memoryGb.toFixed(1)} GB memory; Node ${machine.node}, PostgreSQL ${machine.postgres}, Redis ${machine.redis}, ${machine.temporalCli}.`);
+  lines.push(
+    `Machine: ${machine.cores} cores (${machine.cpuModel}), ${machine.memoryGb.toFixed(1)} GB memory; Node ${machine.node}, PostgreSQL ${machine.postgres}, Redis ${machine.redis}, ${machine.temporalCli}.`,
+  );
   lines.push('');
   if (env.temporalKind === 'cluster') {
     for (const line of env.temporalDetails ?? []) lines.push(line.split(`${PROJECT_ROOT}/`).join('./'), '');
@@ -168,7 +175,9 @@ export function renderResults(input: DocsInput): string {
     lines.push('```');
     lines.push('');
   }
-  lines.push(`Phases per system: warm-up (not measured); fixed rates ${plan.fixedRates.join(', ')}/s for ${plan.fixedDurationMs / 1000} s each; then a saturation ramp of ${plan.rampDurationMs / 1000} s steps, each x${plan.rampFactor} the previous, starting one step above the highest sustained fixed rate and stopping at the first rate not sustained (at most ${plan.rampSteps} steps)${plan.refineSteps > 0 ? `; then ${plan.refineSteps} refinement steps of the same length, each at the geometric middle of the highest sustained and the lowest failed rate so far` : ''}.`);
+  lines.push(
+    `Phases per system: warm-up (not measured); fixed rates ${plan.fixedRates.join(', ')}/s for ${plan.fixedDurationMs / 1000} s each; then a saturation ramp of ${plan.rampDurationMs / 1000} s steps, each x${plan.rampFactor} the previous, starting one step above the highest sustained fixed rate and stopping at the first rate not sustained (at most ${plan.rampSteps} steps)${plan.refineSteps > 0 ? `; then ${plan.refineSteps} refinement steps of the same length, each at the geometric middle of the highest sustained and the lowest failed rate so far` : ''}.`,
+  );
   lines.push('');
   lines.push('### Summary');
   lines.push('');
@@ -179,7 +188,9 @@ export function renderResults(input: DocsInput): string {
       const byGroup = cpuPer1kByGroup(engine);
       return ownCpuPer1k(engine) + temporalCpu(byGroup);
     })();
-    lines.push(`Engine CPU per delivery (listener + worker, Temporal server excluded) is **${formatRatio(ownCpuPer1k(engine), ownCpuPer1k(direct))}x** the direct loop's; with the Temporal server included it is ${formatRatio(withTemporal, ownCpuPer1k(direct))}x.`);
+    lines.push(
+      `Engine CPU per delivery (listener + worker, Temporal server excluded) is **${formatRatio(ownCpuPer1k(engine), ownCpuPer1k(direct))}x** the direct loop's; with the Temporal server included it is ${formatRatio(withTemporal, ownCpuPer1k(direct))}x.`,
+    );
     lines.push('');
   }
   if (engine && floor) {
@@ -194,7 +205,11 @@ export function renderResults(input: DocsInput): string {
     lines.push('');
   }
   if (input.burst) {
-    lines.push(input.burst.temporalKind === 'cluster' ? '### Burst (on the same cluster)' : '### Burst (file-backed dev server, as `npm run dev` runs it)');
+    lines.push(
+      input.burst.temporalKind === 'cluster'
+        ? '### Burst (on the same cluster)'
+        : '### Burst (file-backed dev server, as `npm run dev` runs it)',
+    );
     lines.push('');
     lines.push('```');
     lines.push(input.burst.temporalCommand.split(`${PROJECT_ROOT}/`).join('./').split(`${env.logDir}/`).join('<log dir>/'));
@@ -208,7 +223,9 @@ export function renderResults(input: DocsInput): string {
   for (const r of results) {
     lines.push(`### ${r.name}`);
     lines.push('');
-    lines.push(`${r.describe}. Machine load average (1 min) ${r.loadAverage.start.toFixed(1)} at its start, ${r.loadAverage.end.toFixed(1)} at its end.${r.error ? ` **Error: ${r.error}**` : ''}`);
+    lines.push(
+      `${r.describe}. Machine load average (1 min) ${r.loadAverage.start.toFixed(1)} at its start, ${r.loadAverage.end.toFixed(1)} at its end.${r.error ? ` **Error: ${r.error}**` : ''}`,
+    );
     lines.push('');
     lines.push(phaseTable(r));
     lines.push('');

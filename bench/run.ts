@@ -39,10 +39,28 @@ const option = (name: string, fallback: string) => argv.find((a) => a.startsWith
 
 const QUICK = flag('quick');
 const PLAN: PhasePlan = QUICK
-  ? { fixedRates: [10, 50], fixedDurationMs: 4_000, rampFactor: 2, rampSteps: 2, rampDurationMs: 3_000, refineSteps: 0, drainTimeoutMs: 20_000 }
-  : { fixedRates: [10, 25, 50], fixedDurationMs: 15_000, rampFactor: 1.5, rampSteps: 8, rampDurationMs: 8_000, refineSteps: 2, drainTimeoutMs: 45_000 };
+  ? {
+      fixedRates: [10, 50],
+      fixedDurationMs: 4_000,
+      rampFactor: 2,
+      rampSteps: 2,
+      rampDurationMs: 3_000,
+      refineSteps: 0,
+      drainTimeoutMs: 20_000,
+    }
+  : {
+      fixedRates: [10, 25, 50],
+      fixedDurationMs: 15_000,
+      rampFactor: 1.5,
+      rampSteps: 8,
+      rampDurationMs: 8_000,
+      refineSteps: 2,
+      drainTimeoutMs: 45_000,
+    };
 
-const [burstEvents, burstSubscriptions] = option('burst', QUICK ? '100x5' : '400x5').split('x').map(Number) as [number, number];
+const [burstEvents, burstSubscriptions] = option('burst', QUICK ? '100x5' : '400x5')
+  .split('x')
+  .map(Number) as [number, number];
 const BURST: BurstPlan = { events: burstEvents, subscriptions: burstSubscriptions, drainTimeoutMs: QUICK ? 120_000 : 300_000 };
 
 const ENGINE_LAYOUT = option('engine-layout', 'embedded') as 'embedded' | 'separate';
@@ -72,7 +90,12 @@ async function warmUp(env: BenchEnvironment, receiver: ReceiverHandle, channel: 
   if (got < warm.ids.length) throw new Error(`${system} delivered ${got} of ${warm.ids.length} warm-up events`);
 }
 
-async function runSystem(system: SystemUnderTest, env: BenchEnvironment, receiver: ReceiverHandle, profile: boolean): Promise<SystemResult> {
+async function runSystem(
+  system: SystemUnderTest,
+  env: BenchEnvironment,
+  receiver: ReceiverHandle,
+  profile: boolean,
+): Promise<SystemResult> {
   const channel = `bench:${env.runId}:${system.name}`;
   const profileDir = path.join(env.logDir, `profile-${system.name}`);
   mkdirSync(profileDir, { recursive: true });
@@ -120,7 +143,8 @@ async function runSystem(system: SystemUnderTest, env: BenchEnvironment, receive
       const delivered = result.phases.reduce((n, p) => n + p.outcome.delivered, 0);
       result.temporalRequests = perDelivery(countersBefore, await scrapeTemporalCounters(env.temporalMetricsUrls), delivered);
       const commitsAfter = await env.temporalDatabaseCommits?.();
-      if (commitsBefore !== undefined && commitsAfter !== undefined) result.temporalCommits = (commitsAfter - commitsBefore) / Math.max(1, delivered);
+      if (commitsBefore !== undefined && commitsAfter !== undefined)
+        result.temporalCommits = (commitsAfter - commitsBefore) / Math.max(1, delivered);
     }
     await monitor.snapshot();
   } catch (error) {
@@ -138,7 +162,8 @@ async function runSystem(system: SystemUnderTest, env: BenchEnvironment, receive
   const published = result.phases.reduce((n, p) => n + p.outcome.published, 0);
   const prefixes = result.phases.map((p) => `${p.prefix}-`);
   result.recorded = {
-    success: system.name === 'floor' ? await countReceipts(receiver, env, system.name, prefixes) : await countRecorded(env, prefixes, published),
+    success:
+      system.name === 'floor' ? await countReceipts(receiver, env, system.name, prefixes) : await countRecorded(env, prefixes, published),
     published,
   };
   const databaseAfter = await env.databaseCounters();
@@ -187,7 +212,10 @@ async function countAllDelivered(env: BenchEnvironment, system: string): Promise
 }
 
 async function obliterateQueue(env: BenchEnvironment): Promise<void> {
-  const queue = new Queue(`bench-${env.runId}`, { connection: { host: '127.0.0.1', port: 6379, maxRetriesPerRequest: null }, prefix: 'bench' });
+  const queue = new Queue(`bench-${env.runId}`, {
+    connection: { host: '127.0.0.1', port: 6379, maxRetriesPerRequest: null },
+    prefix: 'bench',
+  });
   try {
     await queue.obliterate({ force: true });
   } finally {
@@ -196,7 +224,9 @@ async function obliterateQueue(env: BenchEnvironment): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const names = option('systems', 'direct,bullmq,floor,engine').split(',').map((s) => s.trim()) as Array<SystemUnderTest['name']>;
+  const names = option('systems', 'direct,bullmq,floor,engine')
+    .split(',')
+    .map((s) => s.trim()) as Array<SystemUnderTest['name']>;
   for (const name of names) if (!SYSTEMS[name]) throw new Error(`unknown system "${name}" (direct, bullmq, floor, engine)`);
   if (!(BURST.events > 0 && BURST.subscriptions > 0)) throw new Error('--burst must be <events>x<subscriptions>, e.g. 400x5');
   const runId = `${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
@@ -204,7 +234,10 @@ async function main(): Promise<void> {
   log(`bench run ${runId}; logs in ${logDir}`);
   const startedAt = Date.now();
   if (flag('ts-node')) setRunMode('ts-node');
-  else log(`compiled ${transpileProject(PROJECT_ROOT, BUILD_ROOT)} files into ${path.relative(PROJECT_ROOT, BUILD_ROOT)} in ${Date.now() - startedAt} ms`);
+  else
+    log(
+      `compiled ${transpileProject(PROJECT_ROOT, BUILD_ROOT)} files into ${path.relative(PROJECT_ROOT, BUILD_ROOT)} in ${Date.now() - startedAt} ms`,
+    );
   const env = await setUpEnvironment(runId, logDir, { temporal: TEMPORAL, log });
   activeEnv = env;
   try {
@@ -212,7 +245,8 @@ async function main(): Promise<void> {
     await setSubscriptionUrl(env, receiver.url);
     const results: SystemResult[] = [];
     for (const name of names) results.push(await runSystem(SYSTEMS[name], env, receiver, !flag('no-profile')));
-    const burst: BurstResult | undefined = names.includes('engine') && !flag('no-burst') ? await runBurst(env, receiver, BURST, log, ENGINE_LAYOUT, WORKERS) : undefined;
+    const burst: BurstResult | undefined =
+      names.includes('engine') && !flag('no-burst') ? await runBurst(env, receiver, BURST, log, ENGINE_LAYOUT, WORKERS) : undefined;
     await receiver.child.stop();
 
     process.stdout.write(`\n${summaryTable(results)}\n`);

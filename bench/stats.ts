@@ -124,7 +124,10 @@ export function parseProcStat(text: string): ProcStat {
   const pid = Number(text.slice(0, open).trim());
   const comm = text.slice(open + 1, close);
   // Fields after the name start at field 3 (state); utime is field 14, stime 15, cutime 16, cstime 17.
-  const rest = text.slice(close + 2).trim().split(/\s+/);
+  const rest = text
+    .slice(close + 2)
+    .trim()
+    .split(/\s+/);
   const field = (n: number) => Number(rest[n - 3]);
   return { pid, comm, ppid: field(4), utime: field(14), stime: field(15), cutime: field(16), cstime: field(17) };
 }

@@ -27,7 +27,13 @@ export function billableActions(events: HistoryEvent[]): number {
   let markerCounted = false;
   for (const event of events) {
     const name = eventTypeName(event.eventType);
-    if (name === 'WORKFLOW_EXECUTION_STARTED' || name === 'ACTIVITY_TASK_SCHEDULED' || name === 'TIMER_STARTED' || name === 'UPSERT_WORKFLOW_SEARCH_ATTRIBUTES') actions += 1;
+    if (
+      name === 'WORKFLOW_EXECUTION_STARTED' ||
+      name === 'ACTIVITY_TASK_SCHEDULED' ||
+      name === 'TIMER_STARTED' ||
+      name === 'UPSERT_WORKFLOW_SEARCH_ATTRIBUTES'
+    )
+      actions += 1;
     if (name === 'ACTIVITY_TASK_STARTED') actions += Math.max(0, (event.activityTaskStartedEventAttributes?.attempt ?? 1) - 1);
     if (name === 'WORKFLOW_TASK_COMPLETED') markerCounted = false;
     if (name === 'MARKER_RECORDED' && !markerCounted) {

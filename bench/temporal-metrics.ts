@@ -71,9 +71,16 @@ export function perDelivery(before: TemporalCounters, after: TemporalCounters, d
     if (delta > 0) rpcs.push([operation, delta / deliveries]);
   }
   rpcs.sort((a, b) => b[1] - a[1]);
-  const result: TemporalRequests = { rpcs, rpcTotal: rpcs.reduce((sum, [, n]) => sum + n, 0), persistence: (after.persistence - before.persistence) / deliveries };
+  const result: TemporalRequests = {
+    rpcs,
+    rpcTotal: rpcs.reduce((sum, [, n]) => sum + n, 0),
+    persistence: (after.persistence - before.persistence) / deliveries,
+  };
   if (after.persistenceBy && Object.keys(after.persistenceBy).length > 1) {
-    result.persistenceBy = Object.entries(after.persistenceBy).map(([name, n]) => [name, (n - (before.persistenceBy?.[name] ?? 0)) / deliveries]);
+    result.persistenceBy = Object.entries(after.persistenceBy).map(([name, n]) => [
+      name,
+      (n - (before.persistenceBy?.[name] ?? 0)) / deliveries,
+    ]);
   }
   return result;
 }

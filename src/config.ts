@@ -16,12 +16,7 @@ const HOUR_MS = 60 * 60 * 1000;
 const DAY_MS = 24 * HOUR_MS;
 
 const intFrom = (min: number, max: number) =>
-  z
-    .string()
-    .trim()
-    .regex(/^\d+$/, 'must be a whole number')
-    .transform(Number)
-    .pipe(z.number().int().min(min).max(max));
+  z.string().trim().regex(/^\d+$/, 'must be a whole number').transform(Number).pipe(z.number().int().min(min).max(max));
 
 const floatFrom = (min: number, max: number) =>
   z
@@ -35,13 +30,16 @@ const urlWithProtocols = (protocols: string[]) =>
   z
     .string()
     .trim()
-    .refine((value) => {
-      try {
-        return protocols.includes(new URL(value).protocol);
-      } catch {
-        return false;
-      }
-    }, `must be a URL with protocol ${protocols.join(' or ')}`);
+    .refine(
+      (value) => {
+        try {
+          return protocols.includes(new URL(value).protocol);
+        } catch {
+          return false;
+        }
+      },
+      `must be a URL with protocol ${protocols.join(' or ')}`,
+    );
 
 const nonEmpty = z.string().trim().min(1, 'must not be empty');
 
@@ -136,8 +134,14 @@ const envSchema = z.object({
       }
     }),
   WEBHOOKS_ENCRYPTION_KEY: encryptionKey.optional(),
-  WEBHOOKS_REQUIRE_HTTPS: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
-  WEBHOOKS_LISTENER_EMBEDDED_WORKER: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
+  WEBHOOKS_REQUIRE_HTTPS: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((v) => v === 'true'),
+  WEBHOOKS_LISTENER_EMBEDDED_WORKER: z
+    .enum(['true', 'false'])
+    .default('true')
+    .transform((v) => v === 'true'),
   // Requests per minute per API key; all portal sessions of an account share one bucket of the same size.
   API_RATE_LIMIT_PER_MINUTE: intFrom(1, 1_000_000).default(600),
   // Bounds (docs/limits.md); past one, a create or a rotation answers 409 limit_reached and writes nothing.

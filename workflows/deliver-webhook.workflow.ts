@@ -138,7 +138,12 @@ export async function deliverWebhookWorkflow(input: DeliverWebhookInput): Promis
     // Record the failure even when the workflow is being cancelled, then end as Failed (or Cancelled).
     await CancellationScope.nonCancellable(() => bookkeeping.recordDeliveryFailure({ ...delivery, error: reason }));
     if (isCancellation(error)) throw error;
-    const failed = ApplicationFailure.create({ message: `delivery failed: ${reason}`, type: DELIVERY_FAILED, nonRetryable: true, cause: error as Error });
+    const failed = ApplicationFailure.create({
+      message: `delivery failed: ${reason}`,
+      type: DELIVERY_FAILED,
+      nonRetryable: true,
+      cause: error as Error,
+    });
     // The UI shows the cause chain down to the receiver's answer; the sandbox's bundle paths would say nothing.
     failed.stack = '';
     throw failed;

@@ -30,19 +30,16 @@ async function main(): Promise<void> {
 
   if (role === 'listener') {
     const queue = new Queue<DeliveryStart>(queueName, { connection, prefix: 'bench' });
-    const intake = await startBaselineIntake(
-      infra,
-      async (start) => {
-        await queue.add('deliver', start, {
-          jobId: bullJobId(start),
-          attempts: retry.maximumAttempts,
-          backoff: { type: 'exponential', delay: retry.initialIntervalMs },
-          removeOnComplete: { count: 1000 },
-          removeOnFail: { count: 1000 },
-        });
-        return 'started';
-      },
-    );
+    const intake = await startBaselineIntake(infra, async (start) => {
+      await queue.add('deliver', start, {
+        jobId: bullJobId(start),
+        attempts: retry.maximumAttempts,
+        backoff: { type: 'exponential', delay: retry.initialIntervalMs },
+        removeOnComplete: { count: 1000 },
+        removeOnFail: { count: 1000 },
+      });
+      return 'started';
+    });
     logger.info({ queueName }, 'bullmq listener ready');
     exitOnSignal(async () => {
       await intake.stop();

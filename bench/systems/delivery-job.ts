@@ -55,7 +55,8 @@ export function createDeliveryJob(deps: DeliveryJobDeps): DeliveryJob {
         { ...start, workflowId: workflowIdOf(start) },
         { runId, activityAttempt: attemptNumber, token, forMs: JOB_CLAIM_MS },
       );
-      if (!subscription || !subscription.isActive) throw new DeliveryJobError(`subscription ${start.subscriptionId} is gone or inactive`, false);
+      if (!subscription || !subscription.isActive)
+        throw new DeliveryJobError(`subscription ${start.subscriptionId} is gone or inactive`, false);
       if (!event) throw new DeliveryJobError(`event ${start.eventId} is not stored`, false);
       const signedAt = new Date();
       const secrets = openLiveSecrets(deps.secretBox, subscription.id, subscription.secrets, signedAt);
@@ -63,21 +64,31 @@ export function createDeliveryJob(deps: DeliveryJobDeps): DeliveryJob {
       // The attempt's row before the request, as the engine writes it (in beginAttempt's statement on the common path).
       if (openedAttempt === null) await deliveries.openAttempt(deliveryId, { runId, activityAttempt: attemptNumber, token });
       const webhookId = webhookIdFor(deliveryId);
-      const headers = signHeaders({ body: event.body, webhookId, timestamp: Math.floor(signedAt.getTime() / 1000), eventType: event.type, secrets });
+      const headers = signHeaders({
+        body: event.body,
+        webhookId,
+        timestamp: Math.floor(signedAt.getTime() / 1000),
+        eventType: event.type,
+        secrets,
+      });
       const sent = await deps.http.post({ url: subscription.url, body: event.body, headers });
       const outcome = classifyOutcome(sent.result, { retryAfterCapMs: deps.retryAfterCapMs, now: new Date() });
       const statusCode = sent.result.kind === 'response' ? sent.result.statusCode : null;
       const error = outcome.kind === 'success' ? null : outcome.reason;
-      await deliveries.recordAttempt(deliveryId, {
-        claimToken: token,
-        runId,
-        activityAttempt: attemptNumber,
-        startedAt: signedAt,
-        durationMs: sent.durationMs,
-        statusCode,
-        error,
-        responseBody: sent.responseExcerpt === null ? null : truncateText(sent.responseExcerpt, 1024),
-      }, { succeeded: outcome.kind === 'success' });
+      await deliveries.recordAttempt(
+        deliveryId,
+        {
+          claimToken: token,
+          runId,
+          activityAttempt: attemptNumber,
+          startedAt: signedAt,
+          durationMs: sent.durationMs,
+          statusCode,
+          error,
+          responseBody: sent.responseExcerpt === null ? null : truncateText(sent.responseExcerpt, 1024),
+        },
+        { succeeded: outcome.kind === 'success' },
+      );
       if (outcome.kind === 'stop') throw new DeliveryJobError(outcome.reason, false);
       if (outcome.kind === 'retry') throw new DeliveryJobError(outcome.reason, true, outcome.nextRetryDelayMs);
     },

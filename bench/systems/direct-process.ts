@@ -50,18 +50,15 @@ async function main(): Promise<void> {
     }
   }
 
-  const intake = await startBaselineIntake(
-    infra,
-    async (start) => {
-      const runId = newRunId();
-      try {
-        await step('send', start.eventId, (attempt) => job.attempt(start, runId, attempt));
-      } catch (error) {
-        await step('recordFailure', start.eventId, () => job.fail(start, (error as Error).message));
-      }
-      return 'started';
-    },
-  );
+  const intake = await startBaselineIntake(infra, async (start) => {
+    const runId = newRunId();
+    try {
+      await step('send', start.eventId, (attempt) => job.attempt(start, runId, attempt));
+    } catch (error) {
+      await step('recordFailure', start.eventId, () => job.fail(start, (error as Error).message));
+    }
+    return 'started';
+  });
   logger.info({ concurrency }, 'direct baseline ready');
   exitOnSignal(async () => {
     await intake.stop();

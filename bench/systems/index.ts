@@ -31,7 +31,11 @@ export const engine: SystemUnderTest = {
         nodeArgs: separate && i === 0 ? context.workerNodeArgs : [],
       }),
     );
-    const listener = startNodeChild('engine-listener', 'src/main-listener.ts', { env, logDir, nodeArgs: separate ? [] : context.workerNodeArgs });
+    const listener = startNodeChild('engine-listener', 'src/main-listener.ts', {
+      env,
+      logDir,
+      nodeArgs: separate ? [] : context.workerNodeArgs,
+    });
     const processes = [listener, ...workers];
     return { processes, stop: stopAllOf(processes) };
   },
@@ -72,7 +76,11 @@ export const bullmq: SystemUnderTest = {
       nodeArgs: context.workerNodeArgs,
       args: ['--role=worker', queue, pool, `--concurrency=${BASELINE_CONCURRENCY}`],
     });
-    const listener = startNodeChild('bullmq-listener', 'bench/systems/bullmq-process.ts', { env, logDir, args: ['--role=listener', queue, pool] });
+    const listener = startNodeChild('bullmq-listener', 'bench/systems/bullmq-process.ts', {
+      env,
+      logDir,
+      args: ['--role=listener', queue, pool],
+    });
     const processes = [listener, worker];
     return { processes, stop: stopAllOf(processes) };
   },

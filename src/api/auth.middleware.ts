@@ -10,8 +10,7 @@ export interface AuthLocals {
   apiKeyId: string;
 }
 
-const unauthorized = (message: string) =>
-  new ApiError(401, 'unauthorized', message, [], { 'WWW-Authenticate': 'Bearer realm="webhooks"' });
+const unauthorized = (message: string) => new ApiError(401, 'unauthorized', message, [], { 'WWW-Authenticate': 'Bearer realm="webhooks"' });
 
 /**
  * `Authorization: Bearer <api key>` -> `res.locals.accountId` (and `res.locals.apiKeyId`).

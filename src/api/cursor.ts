@@ -36,4 +36,3 @@ export function decodeCursor(cursor: string): CursorPosition {
   }
   return { createdAt, id };
 }
-

@@ -18,7 +18,7 @@ documentRoutes([
     method: 'get',
     path: '/webhooks/subscriptions/:id/deliveries',
     operationId: 'listSubscriptionDeliveries',
-    summary: 'A subscription\'s deliveries, newest first',
+    summary: "A subscription's deliveries, newest first",
     tag: TAG,
     auth: 'apiKey',
     params: { id: 'The subscription id (a uuid)' },
@@ -54,7 +54,8 @@ documentRoutes([
     path: '/webhooks/deliveries/:id/retry',
     operationId: 'retryDelivery',
     summary: 'Send the same event again to the same subscription (attempts append, same webhook-id)',
-    description: '409 delivery_in_progress while a run of it is open; 409 subscription_inactive or subscription_deleted when it cannot be sent.',
+    description:
+      '409 delivery_in_progress while a run of it is open; 409 subscription_inactive or subscription_deleted when it cannot be sent.',
     tag: TAG,
     auth: 'apiKey',
     params: { id: 'The delivery id (a uuid)' },
@@ -62,7 +63,12 @@ documentRoutes([
       202: {
         description: 'Started',
         schema: retryAcceptedSchema,
-        example: { id: exampleDelivery.id, workflowId: exampleDelivery.workflowId, runId: '0193f5d2-7f7c-7b3e-9a55-6c1d2e3f4a5b', status: 'PENDING' },
+        example: {
+          id: exampleDelivery.id,
+          workflowId: exampleDelivery.workflowId,
+          runId: '0193f5d2-7f7c-7b3e-9a55-6c1d2e3f4a5b',
+          status: 'PENDING',
+        },
       },
     },
     errors: [404, 409],
@@ -74,7 +80,7 @@ documentRoutes([
     summary: 'Send a WEBHOOK_TEST event (or a sample of a catalog type) to this subscription only, whatever its events',
     description:
       'A delivery like any other: the event is stored, its delivery row created and one workflow started, signed with the ' +
-      'subscription\'s secrets. WEBHOOK_TEST is not in the catalog: no subscription can list it and `*` does not match it. ' +
+      "subscription's secrets. WEBHOOK_TEST is not in the catalog: no subscription can list it and `*` does not match it. " +
       '409 subscription_inactive for an inactive subscription.',
     tag: TAG,
     auth: 'apiKey',

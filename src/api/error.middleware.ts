@@ -12,8 +12,11 @@ interface HttpError {
 }
 
 const isClientHttpError = (error: unknown): error is HttpError =>
-  typeof error === 'object' && error !== null && typeof (error as HttpError).status === 'number' &&
-  (error as HttpError).status >= 400 && (error as HttpError).status < 500;
+  typeof error === 'object' &&
+  error !== null &&
+  typeof (error as HttpError).status === 'number' &&
+  (error as HttpError).status >= 400 &&
+  (error as HttpError).status < 500;
 
 /** Postgres unique violation: a write raced another one for the same unique value. */
 const isUniqueViolation = (error: unknown): boolean =>
@@ -21,7 +24,9 @@ const isUniqueViolation = (error: unknown): boolean =>
 
 /** The answer to a path that is not valid percent-encoded UTF-8 (`/subscriptions/%E0%A4%A`). */
 export const malformedPath = (): ApiError =>
-  new ApiError(400, 'validation_failed', 'the request path is invalid', [{ field: 'path', message: 'must be valid percent-encoded UTF-8' }]);
+  new ApiError(400, 'validation_failed', 'the request path is invalid', [
+    { field: 'path', message: 'must be valid percent-encoded UTF-8' },
+  ]);
 
 export const SUPPORTED_CONTENT_ENCODINGS = 'identity, gzip, deflate, br';
 
@@ -85,9 +90,12 @@ export function createErrorMiddleware(logger: Logger): ErrorRequestHandler {
       // The error itself is logged (never the request body or headers, which may hold secrets).
       logger.error({ err: error, requestId: requestIdOf(res), method: req.method, path: req.path }, 'request failed');
     }
-    res.status(apiError.status).set(apiError.headers).json({
-      error: { code: apiError.code, message: apiError.message, details: apiError.details },
-    });
+    res
+      .status(apiError.status)
+      .set(apiError.headers)
+      .json({
+        error: { code: apiError.code, message: apiError.message, details: apiError.details },
+      });
   };
 }
 

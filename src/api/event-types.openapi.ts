@@ -7,7 +7,7 @@ documentRoutes([
     method: 'get',
     path: '/webhooks/event-types',
     operationId: 'listEventTypes',
-    summary: 'The event catalog a subscription\'s events may name, and the wildcard',
+    summary: "The event catalog a subscription's events may name, and the wildcard",
     tag: 'Event types',
     auth: 'apiKey',
     responses: {

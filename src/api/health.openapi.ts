@@ -20,7 +20,11 @@ documentRoutes([
     tag: 'Operations',
     auth: 'none',
     responses: {
-      200: { description: 'Ready', schema: readinessSchema, example: { ok: true, checks: { postgres: { ok: true }, redis: { ok: true }, temporal: { ok: true } } } },
+      200: {
+        description: 'Ready',
+        schema: readinessSchema,
+        example: { ok: true, checks: { postgres: { ok: true }, redis: { ok: true }, temporal: { ok: true } } },
+      },
       503: {
         description: 'Not ready',
         schema: readinessSchema,

@@ -10,9 +10,7 @@ import { parseOrThrow } from './validation';
 export const PORTAL_SESSION_DEFAULT_SECONDS = 60 * 60;
 export const PORTAL_SESSION_MAX_SECONDS = 24 * 60 * 60;
 
-const createSchema = z
-  .object({ expiresInSeconds: z.number().int().min(60).max(PORTAL_SESSION_MAX_SECONDS).optional() })
-  .strict();
+const createSchema = z.object({ expiresInSeconds: z.number().int().min(60).max(PORTAL_SESSION_MAX_SECONDS).optional() }).strict();
 
 /**
  * POST /portal-sessions {expiresInSeconds?} -> 201 {id, url, expiresAt}: a portal link for the caller's account.
@@ -50,9 +48,9 @@ documentRoutes([
     method: 'post',
     path: '/webhooks/portal-sessions',
     operationId: 'createPortalSession',
-    summary: 'A short-lived link to the account\'s portal page (default 1 h, at most 24 h)',
+    summary: "A short-lived link to the account's portal page (default 1 h, at most 24 h)",
     description:
-      'Counts against the API key\'s rate limit. All portal sessions of an account share one rate-limit bucket. At most WEBHOOKS_MAX_PORTAL_SESSIONS_PER_ACCOUNT (default 100) live sessions per account: past it, 409 limit_reached (revoke one or wait until one expires).',
+      "Counts against the API key's rate limit. All portal sessions of an account share one rate-limit bucket. At most WEBHOOKS_MAX_PORTAL_SESSIONS_PER_ACCOUNT (default 100) live sessions per account: past it, 409 limit_reached (revoke one or wait until one expires).",
     tag: 'Portal',
     auth: 'apiKey',
     body: { schema: createSchema, required: false, example: { expiresInSeconds: 3600 } },
@@ -69,7 +67,7 @@ documentRoutes([
     method: 'delete',
     path: '/webhooks/portal-sessions/:id',
     operationId: 'revokePortalSession',
-    summary: 'Revoke one of the account\'s portal sessions',
+    summary: "Revoke one of the account's portal sessions",
     tag: 'Portal',
     auth: 'apiKey',
     params: { id: 'The portal session id' },

@@ -12,7 +12,12 @@ export const errorBodySchema = documentComponent(
   'Error',
   z.strictObject({
     error: z.strictObject({
-      code: z.string().meta({ description: 'Machine-readable: validation_failed, target_not_allowed, unauthorized, not_found, conflict, payload_too_large, rate_limited, internal_error, ...' }),
+      code: z
+        .string()
+        .meta({
+          description:
+            'Machine-readable: validation_failed, target_not_allowed, unauthorized, not_found, conflict, payload_too_large, rate_limited, internal_error, ...',
+        }),
       message: z.string(),
       details: z.array(z.strictObject({ field: z.string().optional(), message: z.string() })),
     }),
@@ -28,9 +33,14 @@ export const subscriptionViewSchema = documentComponent(
     description: z.string().nullable(),
     isActive: z.boolean(),
     rateLimitPerSecond: z.number().int().nullable(),
-    disabledReason: z.enum(['gone', 'failing']).nullable().meta({ description: 'Why the engine switched it off (410 Gone, or failing for too long).' }),
+    disabledReason: z
+      .enum(['gone', 'failing'])
+      .nullable()
+      .meta({ description: 'Why the engine switched it off (410 Gone, or failing for too long).' }),
     disabledAt: isoDate.nullable(),
-    lastSuccessAt: isoDate.nullable().meta({ description: 'The last successful delivery attempt (kept to the minute); null before the first.' }),
+    lastSuccessAt: isoDate
+      .nullable()
+      .meta({ description: 'The last successful delivery attempt (kept to the minute); null before the first.' }),
     failingSince: isoDate
       .nullable()
       .meta({ description: 'The first failed attempt after the last success; null while healthy. Auto-disable counts from it.' }),
@@ -40,7 +50,10 @@ export const subscriptionViewSchema = documentComponent(
   }),
 );
 
-const secret = z.string().regex(/^whsec_[A-Za-z0-9+/]+={0,2}$/).meta({ description: 'whsec_ + base64 of 32 random bytes; shown only by create and rotate.' });
+const secret = z
+  .string()
+  .regex(/^whsec_[A-Za-z0-9+/]+={0,2}$/)
+  .meta({ description: 'whsec_ + base64 of 32 random bytes; shown only by create and rotate.' });
 
 export const createdSubscriptionSchema = documentComponent('SubscriptionWithSecret', subscriptionViewSchema.extend({ secret }));
 
@@ -80,9 +93,13 @@ export const deliveryDetailSchema = deliveryViewSchema.extend({
       durationMs: z.number().int().min(0),
       statusCode: z.number().int().nullable(),
       error: z.string().nullable().meta({
-        description: 'Why the attempt failed; null for a success. An attempt whose worker stopped before its answer was recorded reads "interrupted: ...".',
+        description:
+          'Why the attempt failed; null for a success. An attempt whose worker stopped before its answer was recorded reads "interrupted: ...".',
       }),
-      responseBody: z.string().nullable().meta({ description: 'The first 1 KiB of the receiver\'s answer, decoded as UTF-8 (see docs/receiver-answers.md).' }),
+      responseBody: z
+        .string()
+        .nullable()
+        .meta({ description: "The first 1 KiB of the receiver's answer, decoded as UTF-8 (see docs/receiver-answers.md)." }),
     }),
   ),
 });
@@ -95,14 +112,15 @@ export const retryAcceptedSchema = z.strictObject({
 });
 
 export const testEventAcceptedSchema = z.strictObject({
-  eventId: z.string().meta({ description: 'The test event\'s id (starts with test_); the body\'s id and part of the workflow id.' }),
+  eventId: z.string().meta({ description: "The test event's id (starts with test_); the body's id and part of the workflow id." }),
   deliveryId: z.uuid().meta({ description: 'Its delivery: GET /webhooks/deliveries/{deliveryId} shows the attempts.' }),
 });
 
 export const recoverAcceptedSchema = z.strictObject({
   deliveries: z.number().int().min(0).meta({ description: 'FAILURE deliveries of the window sent again by this call.' }),
   nextSince: isoDate.nullable().meta({
-    description: 'Null when the whole window was handled; otherwise more FAILURE deliveries are left (each call takes at most 1000, oldest first): call again with this as since.',
+    description:
+      'Null when the whole window was handled; otherwise more FAILURE deliveries are left (each call takes at most 1000, oldest first): call again with this as since.',
   }),
 });
 

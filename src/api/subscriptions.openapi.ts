@@ -2,12 +2,7 @@
 import { EVENT_CATALOG, WILDCARD_EVENT } from '../events/event-catalog';
 import { EXAMPLE_SECRET, exampleSubscription } from './openapi/examples';
 import { documentRoutes } from './openapi/route-docs';
-import {
-  createdSubscriptionSchema,
-  rotatedSecretSchema,
-  subscriptionPageSchema,
-  subscriptionViewSchema,
-} from './responses.schemas';
+import { createdSubscriptionSchema, rotatedSecretSchema, subscriptionPageSchema, subscriptionViewSchema } from './responses.schemas';
 import {
   createSubscriptionSchema,
   listSubscriptionsQuerySchema,
@@ -16,7 +11,7 @@ import {
 } from './subscriptions.schemas';
 
 const TAG = 'Subscriptions';
-const id = { id: 'The subscription id (a uuid); another account\'s id answers 404' };
+const id = { id: "The subscription id (a uuid); another account's id answers 404" };
 const eventsRule = `Each entry is one of ${EVENT_CATALOG.map((e) => e.type).join(', ')} or ${WILDCARD_EVENT} (every type); duplicates are dropped.`;
 const textRule =
   'Text fields refuse control characters (U+0000-U+001F, U+007F-U+009F) and lone surrogates; lengths count Unicode code points.';
@@ -34,7 +29,11 @@ documentRoutes([
     auth: 'apiKey',
     body: {
       schema: createSubscriptionSchema,
-      example: { url: 'https://hooks.example.com/chat', events: ['NEW_MESSAGE_FROM_VISITOR', 'CONVERSATION_CREATED'], description: 'CRM sync' },
+      example: {
+        url: 'https://hooks.example.com/chat',
+        events: ['NEW_MESSAGE_FROM_VISITOR', 'CONVERSATION_CREATED'],
+        description: 'CRM sync',
+      },
     },
     responses: {
       201: {
@@ -51,11 +50,13 @@ documentRoutes([
     path: '/webhooks/subscriptions',
     operationId: 'listSubscriptions',
     summary: 'List subscriptions, newest first (no secrets)',
-    description: '`event` lists the subscriptions that receive that type, including `*` ones. `cursor` is the previous page\'s nextCursor.',
+    description: "`event` lists the subscriptions that receive that type, including `*` ones. `cursor` is the previous page's nextCursor.",
     tag: TAG,
     auth: 'apiKey',
     query: listSubscriptionsQuerySchema,
-    responses: { 200: { description: 'One page', schema: subscriptionPageSchema, example: { data: [exampleSubscription], nextCursor: null } } },
+    responses: {
+      200: { description: 'One page', schema: subscriptionPageSchema, example: { data: [exampleSubscription], nextCursor: null } },
+    },
     errors: [400],
   },
   {
@@ -79,7 +80,13 @@ documentRoutes([
     auth: 'apiKey',
     params: id,
     body: { schema: updateSubscriptionSchema, example: { isActive: false } },
-    responses: { 200: { description: 'The updated subscription', schema: subscriptionViewSchema, example: { ...exampleSubscription, isActive: false } } },
+    responses: {
+      200: {
+        description: 'The updated subscription',
+        schema: subscriptionViewSchema,
+        example: { ...exampleSubscription, isActive: false },
+      },
+    },
     errors: [400, 404, 413],
   },
   {

@@ -1,10 +1,6 @@
 import { Router, type Request } from 'express';
 import type { SubscriptionRepository } from '../subscriptions/subscription.repository';
-import {
-  DEFAULT_ROTATION_GRACE_SECONDS,
-  toSubscriptionView,
-  type SubscriptionService,
-} from '../subscriptions/subscription.service';
+import { DEFAULT_ROTATION_GRACE_SECONDS, toSubscriptionView, type SubscriptionService } from '../subscriptions/subscription.service';
 import { ApiError, notFound } from './api-error';
 import { accountIdOf } from './auth.middleware';
 import { decodeCursor, encodeCursor } from './cursor';
@@ -58,7 +54,10 @@ export function createSubscriptionsRouter({ repository, service, urlGuard }: Sub
       isActive: input.isActive ?? true,
       rateLimitPerSecond: input.rateLimitPerSecond ?? null,
     });
-    res.status(201).location(`/webhooks/subscriptions/${subscription.id}`).json({ ...toSubscriptionView(subscription), secret });
+    res
+      .status(201)
+      .location(`/webhooks/subscriptions/${subscription.id}`)
+      .json({ ...toSubscriptionView(subscription), secret });
   });
 
   router.get('/subscriptions', async (req, res) => {

@@ -78,7 +78,10 @@ export const pageQueryFields = {
 
 export const listSubscriptionsQuerySchema = z.strictObject({
   ...pageQueryFields,
-  isActive: z.enum(['true', 'false'], { message: 'must be true or false' }).transform((v) => v === 'true').optional(),
+  isActive: z
+    .enum(['true', 'false'], { message: 'must be true or false' })
+    .transform((v) => v === 'true')
+    .optional(),
   event: eventName.optional(),
 });
 

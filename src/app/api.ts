@@ -46,7 +46,11 @@ export function buildApi(infra: Infrastructure, options: ApiOptions = {}): Api {
     config,
     logger,
     secretBox,
-    urlGuard: createSsrfUrlGuard({ requireHttps: config.delivery.requireHttps, allowCidrs: config.ssrfAllowCidrs, resolver: systemResolver }),
+    urlGuard: createSsrfUrlGuard({
+      requireHttps: config.delivery.requireHttps,
+      allowCidrs: config.ssrfAllowCidrs,
+      resolver: systemResolver,
+    }),
     readiness: options.readiness ?? createReadinessCheck({ dataSource, redis: infra.redis(), temporal: temporal.connection }),
     metrics: infra.metrics,
     deliveries: createDeliveriesRouter({

@@ -49,8 +49,20 @@ export function buildListener(infra: Infrastructure, options: ListenerOptions = 
     async start() {
       // Until the embedded worker runs, starts go through the lazy client, without eager start.
       await worker?.start();
-      const startDelivery = createDeliveryStarter({ client: temporal.client, config, eagerClient: worker ? () => worker.eagerClient() : undefined });
-      const running = startEventListenerService({ config, dataSource, findSubscriptions: dispatchTargetsIn(dataSource), temporal: temporal.client, logger, startDelivery, ...options.service });
+      const startDelivery = createDeliveryStarter({
+        client: temporal.client,
+        config,
+        eagerClient: worker ? () => worker.eagerClient() : undefined,
+      });
+      const running = startEventListenerService({
+        config,
+        dataSource,
+        findSubscriptions: dispatchTargetsIn(dataSource),
+        temporal: temporal.client,
+        logger,
+        startDelivery,
+        ...options.service,
+      });
       service = running;
       // The stream reader's gauges (consumer-group lag, pending entries) beside the intake's counters.
       registerListenerMetrics(infra.metrics, running, { stream: running.stream ? () => running.stream?.status() ?? null : undefined });
@@ -58,7 +70,12 @@ export function buildListener(infra: Infrastructure, options: ListenerOptions = 
         metricsServer = await startMetricsServer({ registry: infra.metrics, host: config.host, port: config.metrics.listenerPort, logger });
       }
       logger.info(
-        { channel: config.redisChannel, stream: config.redisStream?.key ?? null, group: config.redisStream?.group ?? null, taskQueue: config.temporal.taskQueue },
+        {
+          channel: config.redisChannel,
+          stream: config.redisStream?.key ?? null,
+          group: config.redisStream?.group ?? null,
+          taskQueue: config.temporal.taskQueue,
+        },
         'listener started',
       );
     },

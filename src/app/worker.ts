@@ -78,7 +78,12 @@ export function buildWorker(infra: Infrastructure, options: WorkerOptions = {}):
   let running: Promise<void> = Promise.resolve();
   return {
     async start() {
-      const metricsServer: MetricsServer = await startMetricsServer({ registry: infra.metrics, host: config.host, port: config.metrics.workerPort, logger });
+      const metricsServer: MetricsServer = await startMetricsServer({
+        registry: infra.metrics,
+        host: config.host,
+        port: config.metrics.workerPort,
+        logger,
+      });
       const connection = await infra.temporal.connectWorker();
       const created = await createWorker({ config, connection, activities, metrics });
       worker = created;

@@ -16,7 +16,15 @@ import { AttemptLogEntries1765300000000 } from './migrations/1765300000000-attem
 import { PortalSession } from '../portal/portal-session.entity';
 import { StorableTextClient } from './storable-text-client';
 
-export const ENTITIES = [ApiKey, WebhookSubscription, WebhookEvent, RejectedMessage, WebhookDelivery, WebhookDeliveryAttempt, PortalSession];
+export const ENTITIES = [
+  ApiKey,
+  WebhookSubscription,
+  WebhookEvent,
+  RejectedMessage,
+  WebhookDelivery,
+  WebhookDeliveryAttempt,
+  PortalSession,
+];
 /** Listed explicitly (not globbed) so the same list works under ts-node, Jest and built JavaScript. */
 export const MIGRATIONS = [
   InitialSchema1764300000000,

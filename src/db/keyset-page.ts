@@ -13,8 +13,7 @@ export interface KeysetPage<T> {
 }
 
 /** SQL rendering a timestamptz column as ISO text in UTC with microseconds (a lossless keyset position). */
-export const cursorTimestampSql = (column: string): string =>
-  `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+export const cursorTimestampSql = (column: string): string => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
 
 /**
  * Runs `query` (already filtered) as one newest-first page over (created_at, id) of `alias`, continuing after
@@ -32,7 +31,10 @@ export async function newestFirstPage<T extends ObjectLiteral & { id: string }>(
       afterId: options.after.id,
     });
   }
-  query.orderBy(`${alias}.created_at`, 'DESC').addOrderBy(`${alias}.id`, 'DESC').limit(options.limit + 1);
+  query
+    .orderBy(`${alias}.created_at`, 'DESC')
+    .addOrderBy(`${alias}.id`, 'DESC')
+    .limit(options.limit + 1);
   const { entities, raw } = await query.getRawAndEntities<Record<string, string>>();
   const rows = entities.slice(0, options.limit);
   const last = rows[rows.length - 1];

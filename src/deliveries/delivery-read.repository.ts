@@ -15,11 +15,7 @@ export interface DeliveryListOptions {
 }
 
 export interface DeliveryReadRepository {
-  listForSubscription(
-    accountId: string,
-    subscriptionId: string,
-    options: DeliveryListOptions,
-  ): Promise<KeysetPage<WebhookDelivery>>;
+  listForSubscription(accountId: string, subscriptionId: string, options: DeliveryListOptions): Promise<KeysetPage<WebhookDelivery>>;
   findForAccount(accountId: string, id: string): Promise<WebhookDelivery | null>;
   /** The attempt log, in attempt order (a row whose execution died reads as interrupted: see attempt-log.ts). */
   listAttempts(deliveryId: string): Promise<WebhookDeliveryAttempt[]>;

@@ -353,33 +353,54 @@ export function createDeliveryRepository(dataSource: DataSource): DeliveryReposi
   // The statements of every attempt, prepared once per connection (src/db/prepared-statement.ts).
   const beginAttemptStatement = preparedStatement<BeginAttemptRow>(dataSource, 'webhooks_begin_attempt_v2', BEGIN_ATTEMPT_SQL);
   const openAttemptStatement = preparedStatement<{ attempt: number }>(dataSource, 'webhooks_open_attempt', OPEN_ATTEMPT_SQL);
-  const recordSuccessStatement = preparedStatement<{ attempt: number; switched_off: boolean }>(dataSource, 'webhooks_record_success_v2', RECORD_SUCCESS_SQL);
-  const recordFailureStatement = preparedStatement<{ attempt: number; switched_off: boolean }>(dataSource, 'webhooks_record_failure_v2', RECORD_FAILURE_SQL);
+  const recordSuccessStatement = preparedStatement<{ attempt: number; switched_off: boolean }>(
+    dataSource,
+    'webhooks_record_success_v2',
+    RECORD_SUCCESS_SQL,
+  );
+  const recordFailureStatement = preparedStatement<{ attempt: number; switched_off: boolean }>(
+    dataSource,
+    'webhooks_record_failure_v2',
+    RECORD_FAILURE_SQL,
+  );
 
   return {
     async beginAttempt(start, claim) {
       const rows = await beginAttemptStatement([
-        start.subscriptionId, start.accountId, start.eventId, start.eventType, start.workflowId,
-        claim.runId, claim.activityAttempt, claim.token, Math.max(1, Math.ceil(claim.forMs)), claim.sendNow !== false,
+        start.subscriptionId,
+        start.accountId,
+        start.eventId,
+        start.eventType,
+        start.workflowId,
+        claim.runId,
+        claim.activityAttempt,
+        claim.token,
+        Math.max(1, Math.ceil(claim.forMs)),
+        claim.sendNow !== false,
       ]);
       const row = rows[0] as BeginAttemptRow;
       return {
         deliveryId: row.delivery_id,
         openedAttempt: row.opened_attempt,
-        claim: row.recorded_attempt !== null
-          ? { state: 'recorded', recorded: { attempt: row.recorded_attempt, statusCode: row.recorded_status_code, error: row.recorded_error } }
-          : row.claimed
-            ? { state: 'claimed' }
-            : { state: 'held', heldForMs: Math.max(1, row.held_for_ms) },
-        subscription: row.subscription_id === null
-          ? null
-          : {
-              id: row.subscription_id,
-              url: row.url as string,
-              isActive: row.is_active === true,
-              secrets: row.secrets ?? [],
-              rateLimitPerSecond: row.rate_limit_per_second ?? null,
-            },
+        claim:
+          row.recorded_attempt !== null
+            ? {
+                state: 'recorded',
+                recorded: { attempt: row.recorded_attempt, statusCode: row.recorded_status_code, error: row.recorded_error },
+              }
+            : row.claimed
+              ? { state: 'claimed' }
+              : { state: 'held', heldForMs: Math.max(1, row.held_for_ms) },
+        subscription:
+          row.subscription_id === null
+            ? null
+            : {
+                id: row.subscription_id,
+                url: row.url as string,
+                isActive: row.is_active === true,
+                secrets: row.secrets ?? [],
+                rateLimitPerSecond: row.rate_limit_per_second ?? null,
+              },
         event: row.event_type === null ? null : { type: row.event_type, body: row.event_body as string },
       };
     },
@@ -391,12 +412,19 @@ export function createDeliveryRepository(dataSource: DataSource): DeliveryReposi
     },
 
     async releaseClaim(deliveryId, token) {
-      await dataSource.query(`UPDATE webhook_deliveries SET claim_until = NULL WHERE id = $1 AND claim_token = $2::uuid`, [deliveryId, token]);
+      await dataSource.query(`UPDATE webhook_deliveries SET claim_until = NULL WHERE id = $1 AND claim_token = $2::uuid`, [
+        deliveryId,
+        token,
+      ]);
     },
 
     async recordStarted(start) {
       const rows: Array<{ id: string }> = await dataSource.query(UPSERT_STARTED_SQL, [
-        start.subscriptionId, start.accountId, start.eventId, start.eventType, start.workflowId,
+        start.subscriptionId,
+        start.accountId,
+        start.eventId,
+        start.eventType,
+        start.workflowId,
       ]);
       return (rows[0] as { id: string }).id;
     },
@@ -405,16 +433,28 @@ export function createDeliveryRepository(dataSource: DataSource): DeliveryReposi
       const succeeded = options.succeeded === true;
       const token = record.claimToken ?? null;
       const attemptParams = [
-        deliveryId, record.runId, record.activityAttempt, record.startedAt, record.durationMs,
-        record.statusCode, record.error, record.responseBody, succeeded,
+        deliveryId,
+        record.runId,
+        record.activityAttempt,
+        record.startedAt,
+        record.durationMs,
+        record.statusCode,
+        record.error,
+        record.responseBody,
+        succeeded,
       ];
       const off = options.switchOff;
       const inserted = succeeded
         ? await recordSuccessStatement([...attemptParams, token])
         : await recordFailureStatement([
             ...attemptParams,
-            off?.reason ?? null, off?.at ?? null, off?.failingBefore ?? null,
-            off?.event.id ?? null, off?.event.accountId ?? null, off?.event.type ?? null, off?.event.body ?? null,
+            off?.reason ?? null,
+            off?.at ?? null,
+            off?.failingBefore ?? null,
+            off?.event.id ?? null,
+            off?.event.accountId ?? null,
+            off?.event.type ?? null,
+            off?.event.body ?? null,
             token,
           ]);
       if (inserted[0]) return { attempt: inserted[0].attempt, inserted: true, switchedOff: inserted[0].switched_off };
@@ -422,7 +462,9 @@ export function createDeliveryRepository(dataSource: DataSource): DeliveryReposi
       const existing = await findAttempt(dataSource, deliveryId, record);
       if (existing === undefined) throw new Error(`delivery ${deliveryId} does not exist`);
       if (succeeded) {
-        await dataSource.query(`UPDATE webhook_deliveries SET status = 'SUCCESS', last_error = NULL, updated_at = now() WHERE id = $1`, [deliveryId]);
+        await dataSource.query(`UPDATE webhook_deliveries SET status = 'SUCCESS', last_error = NULL, updated_at = now() WHERE id = $1`, [
+          deliveryId,
+        ]);
       }
       return { attempt: existing, inserted: false, switchedOff: false };
     },

@@ -23,8 +23,7 @@ export interface WindowProblem {
 }
 
 export type RecoverWindowCheck =
-  | { readonly ok: true; readonly window: RecoverWindow }
-  | { readonly ok: false; readonly problems: WindowProblem[] };
+  { readonly ok: true; readonly window: RecoverWindow } | { readonly ok: false; readonly problems: WindowProblem[] };
 
 /** `since` and `until` are ISO 8601 date-times with an offset (the request schema checks their form first). */
 export function checkRecoverWindow(input: { since: string; until?: string }, now: Date): RecoverWindowCheck {
@@ -35,7 +34,10 @@ export function checkRecoverWindow(input: { since: string; until?: string }, now
   if (Number.isNaN(since)) problems.push({ field: 'since', message: 'must be an ISO 8601 date-time' });
   else if (since >= nowMs) problems.push({ field: 'since', message: 'must be in the past' });
   else if (since < oldest) {
-    problems.push({ field: 'since', message: `must be at most ${RECOVER_MAX_AGE_DAYS} days ago (not before ${new Date(oldest).toISOString()})` });
+    problems.push({
+      field: 'since',
+      message: `must be at most ${RECOVER_MAX_AGE_DAYS} days ago (not before ${new Date(oldest).toISOString()})`,
+    });
   }
   if (input.until !== undefined) {
     const until = Date.parse(input.until);

@@ -45,14 +45,22 @@ export function createTestEventSender(deps: TestEventDeps): SendTestEvent {
     const envelope = testEventEnvelope({ eventId, accountId, subscriptionId, type, occurredAt: now() });
     const workflowId = deliveryWorkflowId(eventId, subscriptionId);
     const rows: Array<{ id: string }> = await deps.dataSource.query(STORE_TEST_EVENT_SQL, [
-      eventId, accountId, type, serialiseEnvelope(envelope), subscriptionId, workflowId,
+      eventId,
+      accountId,
+      type,
+      serialiseEnvelope(envelope),
+      subscriptionId,
+      workflowId,
     ]);
     const deliveryId = (rows[0] as { id: string }).id;
     try {
       await deps.startDelivery({ eventId, subscriptionId, accountId, eventType: type, targetUrl: subscription.url });
     } catch (error) {
       // Not left PENDING for ever: FAILURE with the reason, and POST /webhooks/deliveries/:id/retry sends it later.
-      await deliveries.recordFailure({ eventId, subscriptionId, accountId, eventType: type, workflowId }, 'the test delivery could not be started; retry it');
+      await deliveries.recordFailure(
+        { eventId, subscriptionId, accountId, eventType: type, workflowId },
+        'the test delivery could not be started; retry it',
+      );
       throw error;
     }
     return { eventId, deliveryId };

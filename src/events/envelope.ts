@@ -21,8 +21,7 @@ export interface EventEnvelope {
 }
 
 export type EnvelopeParseResult =
-  | { readonly ok: true; readonly envelope: EventEnvelope; readonly body: string }
-  | { readonly ok: false; readonly reason: string };
+  { readonly ok: true; readonly envelope: EventEnvelope; readonly body: string } | { readonly ok: false; readonly reason: string };
 
 export interface EnvelopeRules {
   /** True for an event type listed in the catalog. */
@@ -126,7 +125,8 @@ export function nestingDepth(text: string, limit = Number.POSITIVE_INFINITY): nu
   for (let i = 0; i < text.length; i += 1) {
     const c = text.charCodeAt(i);
     if (inString) {
-      if (c === 0x5c) i += 1; // backslash: skip the escaped character
+      if (c === 0x5c)
+        i += 1; // backslash: skip the escaped character
       else if (c === 0x22) inString = false;
     } else if (c === 0x22) {
       inString = true;

@@ -23,8 +23,8 @@ export const EVENT_CATALOG: readonly EventTypeDefinition[] = Object.freeze([
   {
     type: 'SUBSCRIPTION_DISABLED',
     description:
-      'Emitted by the engine: it switched one of the account\'s subscriptions off, because the endpoint answered 410 Gone ' +
-      '(reason gone) or failed without a success for too long (reason failing). Sent to the account\'s other subscriptions.',
+      "Emitted by the engine: it switched one of the account's subscriptions off, because the endpoint answered 410 Gone " +
+      "(reason gone) or failed without a success for too long (reason failing). Sent to the account's other subscriptions.",
   },
 ]);
 

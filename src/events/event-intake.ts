@@ -93,7 +93,10 @@ export function createEventIntake(deps: EventIntakeDeps): EventIntake {
           return { written: false, refused: errorSummary(error, 200) };
         }
         if (stopped) {
-          logger.error({ ...context, err: errorSummary(error) }, `${what} failed and the listener is stopping: message left for another listener`);
+          logger.error(
+            { ...context, err: errorSummary(error) },
+            `${what} failed and the listener is stopping: message left for another listener`,
+          );
           return { written: false };
         }
         const delay = backoffDelay(storeRetry, attempt);
@@ -104,13 +107,21 @@ export function createEventIntake(deps: EventIntakeDeps): EventIntake {
   }
 
   /** `bytes`: the original message's size when `raw` is only its prefix (an oversized Pub/Sub message). */
-  async function keepRejected(raw: string, reason: string, from: string, bytes = Buffer.byteLength(raw, 'utf8')): Promise<'rejected' | 'lost'> {
+  async function keepRejected(
+    raw: string,
+    reason: string,
+    from: string,
+    bytes = Buffer.byteLength(raw, 'utf8'),
+  ): Promise<'rejected' | 'lost'> {
     logger.warn({ channel: from, bytes, reason }, 'rejected a malformed event message');
     const kept = await persistently('storing the rejected message', { channel: from, bytes }, () => rejected.store(from, raw, reason));
     if (kept.written) return 'rejected';
     if (kept.refused === undefined) return 'lost';
     // Postgres refused even the rejection: the log line above is all that is kept; the message is done with.
-    logger.error({ channel: from, bytes, reason, storeError: kept.refused }, 'rejected message could not be kept; dropped with this log line');
+    logger.error(
+      { channel: from, bytes, reason, storeError: kept.refused },
+      'rejected message could not be kept; dropped with this log line',
+    );
     return 'rejected';
   }
 

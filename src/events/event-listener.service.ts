@@ -10,7 +10,13 @@ import type { DataSource } from 'typeorm';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
 import { createDeliveryStarter } from './delivery-starter';
-import { createDispatcher, type Dispatcher, type DispatcherOptions, type FindMatchingSubscriptions, type StartDelivery } from './dispatcher';
+import {
+  createDispatcher,
+  type Dispatcher,
+  type DispatcherOptions,
+  type FindMatchingSubscriptions,
+  type StartDelivery,
+} from './dispatcher';
 import { MAX_ENVELOPE_BYTES, oversizedReason } from './envelope';
 import { isKnownEventType } from './event-catalog';
 import { createEventIntake, type EventIntake } from './event-intake';
@@ -109,7 +115,14 @@ export function startEventListenerService(deps: EventListenerServiceDeps): Event
   const stream =
     config.redisStream === null
       ? null
-      : startStreamReader({ redisUrl: config.redisUrl, settings: config.redisStream, intake, limiter, logger, consumer: deps.streamConsumer });
+      : startStreamReader({
+          redisUrl: config.redisUrl,
+          settings: config.redisStream,
+          intake,
+          limiter,
+          logger,
+          consumer: deps.streamConsumer,
+        });
 
   let sweeping: Promise<unknown> = Promise.resolve();
   const sweep = () => {

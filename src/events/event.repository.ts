@@ -62,10 +62,9 @@ export function createEventRepository(dataSource: DataSource): EventRepository {
     async store(envelope, body) {
       const inserted = await insert([envelope.id, envelope.accountId, envelope.type, body]);
       if (inserted.length === 1) return { inserted: true, event: toStored(inserted[0]) };
-      const existing = (await dataSource.query(
-        `SELECT id, account_id, type, dispatched_at FROM webhook_events WHERE id = $1`,
-        [envelope.id],
-      )) as EventRow[];
+      const existing = (await dataSource.query(`SELECT id, account_id, type, dispatched_at FROM webhook_events WHERE id = $1`, [
+        envelope.id,
+      ])) as EventRow[];
       if (existing.length !== 1) throw new Error(`event ${envelope.id} conflicted on insert but could not be read back`);
       return { inserted: false, event: toStored(existing[0]) };
     },

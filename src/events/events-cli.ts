@@ -27,7 +27,11 @@ const FLAGS = ['account', 'type', 'data'] as const;
 type Flag = (typeof FLAGS)[number];
 
 /** Parses argv after `events`. Throws UsageError (naming the problem) on any bad input. */
-export function parseEventsCommand(args: readonly string[], newId: () => string = () => `evt_${randomUUID()}`, now: () => Date = () => new Date()): PublishCommand {
+export function parseEventsCommand(
+  args: readonly string[],
+  newId: () => string = () => `evt_${randomUUID()}`,
+  now: () => Date = () => new Date(),
+): PublishCommand {
   const [action, ...rest] = args;
   if (action !== 'publish') throw new UsageError(action ? `unknown events command "${action}"` : 'missing events command');
   const flags = readFlags(rest);
@@ -74,12 +78,21 @@ function readFlags(args: readonly string[]): Partial<Record<Flag, string>> {
 }
 
 /** Adds the event to the stream; 0 on success, 1 when Redis fails or no stream is configured. */
-export async function runEventsCommand(command: PublishCommand, config: Pick<Config, 'redisUrl' | 'redisStream'>, out: CliOutput): Promise<number> {
+export async function runEventsCommand(
+  command: PublishCommand,
+  config: Pick<Config, 'redisUrl' | 'redisStream'>,
+  out: CliOutput,
+): Promise<number> {
   if (!config.redisStream) {
     out.stderr('WEBHOOKS_REDIS_STREAM is empty: there is no stream to publish to\n');
     return 1;
   }
-  const redis = new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 5_000, retryStrategy: () => null });
+  const redis = new Redis(config.redisUrl, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    connectTimeout: 5_000,
+    retryStrategy: () => null,
+  });
   let connectionError: string | null = null;
   redis.on('error', (error: Error) => {
     connectionError = error.message;

@@ -26,7 +26,16 @@ import type { Config } from '../config';
 import type { Logger } from '../logger';
 import type { EventIntake, IntakeOutcome } from './event-intake';
 import type { InHandLimiter } from './in-hand-limiter';
-import { compareIds, describeFields, entriesOfReadReply, fieldValue, nextId, parseInfoGroups, parseInfoRows, type StreamEntry } from './stream-replies';
+import {
+  compareIds,
+  describeFields,
+  entriesOfReadReply,
+  fieldValue,
+  nextId,
+  parseInfoGroups,
+  parseInfoRows,
+  type StreamEntry,
+} from './stream-replies';
 
 export type StreamSettings = NonNullable<Config['redisStream']>;
 
@@ -94,8 +103,6 @@ export interface StreamReader {
 export function defaultConsumerName(): string {
   return `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
 }
-
-
 
 export function startStreamReader(options: StreamReaderOptions): StreamReader {
   const { settings, intake, limiter, logger } = options;
@@ -216,7 +223,9 @@ export function startStreamReader(options: StreamReaderOptions): StreamReader {
       reading = true;
       reserved += room;
       try {
-        const reply = await untilStopped(reader.call('XREADGROUP', 'GROUP', group, consumer, 'COUNT', room, 'BLOCK', settings.blockMs, 'STREAMS', key, '>'));
+        const reply = await untilStopped(
+          reader.call('XREADGROUP', 'GROUP', group, consumer, 'COUNT', room, 'BLOCK', settings.blockMs, 'STREAMS', key, '>'),
+        );
         if (reply === STOPPED) {
           limiter.release(room);
           break;
@@ -259,12 +268,18 @@ export function startStreamReader(options: StreamReaderOptions): StreamReader {
         const event = fieldValue(fields, 'event');
         outcome =
           event === undefined
-            ? await intake.reject(describeFields(fields), `stream entry ${id} has no "event" field (publish with XADD <stream> * event <json>)`, key)
+            ? await intake.reject(
+                describeFields(fields),
+                `stream entry ${id} has no "event" field (publish with XADD <stream> * event <json>)`,
+                key,
+              )
             : await intake.handle(event, key);
       }
       if (outcome !== 'lost') acknowledge(id);
     })()
-      .catch((error: unknown) => logger.error({ ...context, entryId: id, err: errorMessage(error) }, 'stream entry handler failed; the entry stays pending'))
+      .catch((error: unknown) =>
+        logger.error({ ...context, entryId: id, err: errorMessage(error) }, 'stream entry handler failed; the entry stays pending'),
+      )
       .finally(() => {
         inHand.delete(id);
         limiter.release();
@@ -325,7 +340,11 @@ export function startStreamReader(options: StreamReaderOptions): StreamReader {
     let deleted: string[];
     reserved += room;
     try {
-      const reply = (await commands.call('XAUTOCLAIM', key, group, consumer, settings.claimIdleMs, claimCursor, 'COUNT', room)) as [string, StreamEntry[], string[]?];
+      const reply = (await commands.call('XAUTOCLAIM', key, group, consumer, settings.claimIdleMs, claimCursor, 'COUNT', room)) as [
+        string,
+        StreamEntry[],
+        string[]?,
+      ];
       claimCursor = reply[0];
       claimed = reply[1] ?? [];
       deleted = reply[2] ?? [];
@@ -338,7 +357,10 @@ export function startStreamReader(options: StreamReaderOptions): StreamReader {
     if (claimed.length < room) limiter.release(room - claimed.length);
     if (deleted.length > 0) {
       counts.deletedWhilePending += deleted.length;
-      logger.error({ ...context, entries: deleted.length, firstEntryId: deleted[0] }, 'pending stream entries were deleted before they were stored (trimmed or XDEL): their events are lost');
+      logger.error(
+        { ...context, entries: deleted.length, firstEntryId: deleted[0] },
+        'pending stream entries were deleted before they were stored (trimmed or XDEL): their events are lost',
+      );
     }
     if (claimed.length === 0) return;
     counts.claimed += claimed.length;
@@ -351,7 +373,10 @@ export function startStreamReader(options: StreamReaderOptions): StreamReader {
       const row = !error && Array.isArray(rows) && Array.isArray(rows[0]) ? (rows[0] as [string, string, number, number]) : null;
       if (row) deliveries.set(String(row[0]), Number(row[3]));
     });
-    logger.info({ ...context, entries: claimed.length, firstEntryId: claimed[0][0] }, 'claimed stream entries left pending by another consumer');
+    logger.info(
+      { ...context, entries: claimed.length, firstEntryId: claimed[0][0] },
+      'claimed stream entries left pending by another consumer',
+    );
 
     for (const [id, fields] of claimed) {
       if (inHand.has(id)) {
@@ -368,7 +393,9 @@ export function startStreamReader(options: StreamReaderOptions): StreamReader {
           .then((outcome) => {
             if (outcome !== 'lost') acknowledge(id);
           })
-          .catch((error: unknown) => logger.error({ ...context, entryId: id, err: errorMessage(error) }, 'could not keep an over-delivered entry'))
+          .catch((error: unknown) =>
+            logger.error({ ...context, entryId: id, err: errorMessage(error) }, 'could not keep an over-delivered entry'),
+          )
           .finally(() => {
             inHand.delete(id);
             limiter.release();
@@ -445,7 +472,9 @@ export function startStreamReader(options: StreamReaderOptions): StreamReader {
   };
   const timer = setInterval(maintain, tickMs);
 
-  const loop = readLoop().catch((error: unknown) => logger.error({ ...context, err: errorMessage(error) }, 'stream read loop ended unexpectedly'));
+  const loop = readLoop().catch((error: unknown) =>
+    logger.error({ ...context, err: errorMessage(error) }, 'stream read loop ended unexpectedly'),
+  );
 
   return {
     status: () => ({
@@ -508,7 +537,11 @@ export function startStreamReader(options: StreamReaderOptions): StreamReader {
         await flushAcks();
       })();
       await Promise.race([flushed, sleep(3_000)]);
-      if (ackQueue.length > 0) logger.warn({ ...context, entries: ackQueue.length }, 'stopping with unacknowledged stored entries; another listener will claim them');
+      if (ackQueue.length > 0)
+        logger.warn(
+          { ...context, entries: ackQueue.length },
+          'stopping with unacknowledged stored entries; another listener will claim them',
+        );
       await Promise.all(
         [reader, commands].map((connection) =>
           connection.status === 'ready' ? connection.quit().catch(() => connection.disconnect()) : Promise.resolve(connection.disconnect()),

@@ -73,4 +73,3 @@ export function parseInfoRows(reply: unknown): Array<Record<string, unknown>> {
     return row;
   });
 }
-

@@ -33,9 +33,7 @@ export function createReadinessCheck(deps: ReadinessDeps): () => Promise<Readine
     temporal: () => deps.temporal.workflowService.getSystemInfo({}),
   };
   return async () => {
-    const entries = await Promise.all(
-      Object.entries(probes).map(async ([name, probe]) => [name, await settle(probe, timeoutMs)] as const),
-    );
+    const entries = await Promise.all(Object.entries(probes).map(async ([name, probe]) => [name, await settle(probe, timeoutMs)] as const));
     const checks = Object.fromEntries(entries);
     return { ok: entries.every(([, status]) => status.ok), checks };
   };

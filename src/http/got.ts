@@ -10,12 +10,7 @@ import Module from 'node:module';
 import path from 'node:path';
 import type { Got } from 'got' with { 'resolution-mode': 'import' };
 
-export type {
-  Got,
-  OptionsInit,
-  Response,
-  RequestError,
-} from 'got' with { 'resolution-mode': 'import' };
+export type { Got, OptionsInit, Response, RequestError } from 'got' with { 'resolution-mode': 'import' };
 
 type NodeModuleClass = typeof Module & { new (id: string): NodeJS.Module; _nodeModulePaths(from: string): string[] };
 

@@ -3,7 +3,10 @@ import type { WebhookClient } from '../http/webhook-client';
 import { attemptOutcomeClass } from './labels';
 import type { WorkerMetrics } from './metric-definitions';
 
-export function instrumentWebhookClient(client: WebhookClient, metrics: Pick<WorkerMetrics, 'attempts' | 'attemptDuration'>): WebhookClient {
+export function instrumentWebhookClient(
+  client: WebhookClient,
+  metrics: Pick<WorkerMetrics, 'attempts' | 'attemptDuration'>,
+): WebhookClient {
   return {
     async post(request) {
       const attempt = await client.post(request);

@@ -13,7 +13,10 @@ export interface ListenerMetricsOptions {
   readonly stream?: () => StreamGauges | null;
 }
 
-export function listenerMetricsSource(service: Pick<EventListenerService, 'intake' | 'dispatcher'>, options: ListenerMetricsOptions = {}): ListenerMetricsSource {
+export function listenerMetricsSource(
+  service: Pick<EventListenerService, 'intake' | 'dispatcher'>,
+  options: ListenerMetricsOptions = {},
+): ListenerMetricsSource {
   return {
     intake: () => service.intake.counters(),
     deliveriesStarted: () => service.dispatcher.counters().started,
@@ -24,6 +27,10 @@ export function listenerMetricsSource(service: Pick<EventListenerService, 'intak
 }
 
 /** Registers the listener's metrics on `registry`, fed by `service`. */
-export function registerListenerMetrics(registry: Registry, service: Pick<EventListenerService, 'intake' | 'dispatcher'>, options?: ListenerMetricsOptions): void {
+export function registerListenerMetrics(
+  registry: Registry,
+  service: Pick<EventListenerService, 'intake' | 'dispatcher'>,
+  options?: ListenerMetricsOptions,
+): void {
   defineListenerMetrics(registry, listenerMetricsSource(service, options));
 }

@@ -213,7 +213,7 @@ export function defineWorkerMetrics(registry: Registry): WorkerMetrics {
 function throttledCounter(registry: Registry): Counter<'reason'> {
   const counter = new Counter({
     name: 'webhooks_delivery_attempts_throttled_total',
-    help: 'Delivery attempts put off without being made (no retry spent; the workflow waits on a timer), by reason: rate_limit (the subscription\'s rateLimitPerSecond), endpoint_busy (WEBHOOKS_MAX_IN_FLIGHT_PER_ENDPOINT requests already in flight to it from this worker), attempt_in_flight (another execution of the same attempt, a workflow task replayed by another worker, is making it).',
+    help: "Delivery attempts put off without being made (no retry spent; the workflow waits on a timer), by reason: rate_limit (the subscription's rateLimitPerSecond), endpoint_busy (WEBHOOKS_MAX_IN_FLIGHT_PER_ENDPOINT requests already in flight to it from this worker), attempt_in_flight (another execution of the same attempt, a workflow task replayed by another worker, is making it).",
     labelNames: ['reason'],
     registers: [registry],
   });

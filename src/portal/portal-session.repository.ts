@@ -43,7 +43,11 @@ export function createPortalSessionRepository(
             [accountId, at],
           );
           if (n >= max) {
-            throw new LimitReachedError('live portal sessions per account', max, 'revoke one (DELETE /webhooks/portal-sessions/{id}) or wait until one expires');
+            throw new LimitReachedError(
+              'live portal sessions per account',
+              max,
+              'revoke one (DELETE /webhooks/portal-sessions/{id}) or wait until one expires',
+            );
           }
         }
         const minted = mintPortalToken();

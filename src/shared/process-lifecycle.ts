@@ -58,7 +58,10 @@ export function superviseProcess(options: LifecycleOptions): Lifecycle {
   target.once('SIGINT', () => void stopAndExit('SIGINT', 0));
   target.once('SIGTERM', () => void stopAndExit('SIGTERM', 0));
   target.on('unhandledRejection', (reason: unknown) => {
-    logger.error({ err: errorSummary(reason), stack: reason instanceof Error ? reason.stack : undefined }, 'unhandled rejection; the process keeps serving');
+    logger.error(
+      { err: errorSummary(reason), stack: reason instanceof Error ? reason.stack : undefined },
+      'unhandled rejection; the process keeps serving',
+    );
   });
   target.on('uncaughtException', (error: Error) => {
     logger.fatal({ err: errorSummary(error), stack: error.stack }, 'uncaught exception; stopping the process');

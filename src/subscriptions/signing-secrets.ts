@@ -17,12 +17,7 @@ export function sealNewSecret(box: SecretBox, subscriptionId: string, secret: st
  * Rotation: the new secret becomes current; every previous one that is still live expires after the grace
  * period (or keeps an earlier expiry). Expired ones are dropped. Newest first.
  */
-export function rotateSecrets(
-  stored: readonly StoredSecret[],
-  fresh: StoredSecret,
-  now: Date,
-  graceSeconds: number,
-): StoredSecret[] {
+export function rotateSecrets(stored: readonly StoredSecret[], fresh: StoredSecret, now: Date, graceSeconds: number): StoredSecret[] {
   const graceEnd = new Date(now.getTime() + graceSeconds * 1000).toISOString();
   const previous = liveStoredSecrets(stored, now).map((s) => ({
     ...s,

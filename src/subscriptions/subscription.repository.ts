@@ -26,9 +26,7 @@ export interface NewSubscription {
   secrets: StoredSecret[];
 }
 
-export type SubscriptionPatch = Partial<
-  Pick<WebhookSubscription, 'url' | 'events' | 'description' | 'isActive' | 'rateLimitPerSecond'>
->;
+export type SubscriptionPatch = Partial<Pick<WebhookSubscription, 'url' | 'events' | 'description' | 'isActive' | 'rateLimitPerSecond'>>;
 
 /** Every method is scoped by account: another account's id behaves exactly like a missing one. */
 export interface SubscriptionRepository {
@@ -65,9 +63,10 @@ export function createSubscriptionRepository(dataSource: DataSource): Subscripti
     insertWithinLimit(subscription, max) {
       return dataSource.transaction(async (manager: EntityManager) => {
         await manager.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [SUBSCRIPTIONS_LOCK_CLASS, subscription.accountId]);
-        const [{ n }] = await manager.query<Array<{ n: number }>>('SELECT count(*)::int AS n FROM webhook_subscriptions WHERE account_id = $1', [
-          subscription.accountId,
-        ]);
+        const [{ n }] = await manager.query<Array<{ n: number }>>(
+          'SELECT count(*)::int AS n FROM webhook_subscriptions WHERE account_id = $1',
+          [subscription.accountId],
+        );
         if (n >= max) return null;
         await manager.insert(WebhookSubscription, subscription);
         return manager.findOneByOrFail(WebhookSubscription, { id: subscription.id, accountId: subscription.accountId });
@@ -79,9 +78,7 @@ export function createSubscriptionRepository(dataSource: DataSource): Subscripti
     },
 
     async list(accountId, options) {
-      const query = repo
-        .createQueryBuilder('s')
-        .where('s.account_id = :accountId', { accountId });
+      const query = repo.createQueryBuilder('s').where('s.account_id = :accountId', { accountId });
       if (options.isActive !== undefined) query.andWhere('s.is_active = :isActive', { isActive: options.isActive });
       if (options.event !== undefined) {
         const wanted = options.event === WILDCARD_EVENT ? [WILDCARD_EVENT] : [options.event, WILDCARD_EVENT];

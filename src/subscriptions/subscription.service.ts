@@ -110,7 +110,7 @@ export function createSubscriptionService(
           throw new LimitReachedError(
             'live signing secrets per subscription',
             max,
-            'wait until an earlier secret\'s grace period ends, or rotate with graceSeconds 0 (every previous secret stops signing at once)',
+            "wait until an earlier secret's grace period ends, or rotate with graceSeconds 0 (every previous secret stops signing at once)",
           );
         }
         return rotated;

@@ -143,7 +143,15 @@ export function createRedisRateLimiter(options: RedisRateLimiterOptions): RateLi
       const keys = keysOf(subscriptionId);
       const permit = `${caller}:${randomBytes(6).toString('hex')}`;
       const [allowed, waitMs, nowMs] = await commands.webhooksRateAcquire(
-        keys.flying, keys.sent, keys.queue, limitPerSecond, windowMs, caller, STALE_TURN_MS, options.maxInFlightMs, permit,
+        keys.flying,
+        keys.sent,
+        keys.queue,
+        limitPerSecond,
+        windowMs,
+        caller,
+        STALE_TURN_MS,
+        options.maxInFlightMs,
+        permit,
       );
       return Number(allowed) === 1
         ? { allowed: true, nowMs: Number(nowMs), permit }

@@ -72,7 +72,7 @@ export function startEmbeddedWorker(deps: EmbeddedWorkerDeps): EmbeddedWorker {
     });
 
   const loop = async () => {
-    for (let attempt = 1; !stopping; ) {
+    for (let attempt = 1; !stopping;) {
       let connection: NativeConnection | undefined;
       try {
         connection = await deps.temporal.connectWorker();
@@ -91,7 +91,10 @@ export function startEmbeddedWorker(deps: EmbeddedWorkerDeps): EmbeddedWorker {
         logger.info('embedded worker stopped');
       } catch (error) {
         const retryInMs = Math.min(maxMs, initialMs * 2 ** (attempt - 1));
-        logger.error({ err: error instanceof Error ? error.message : String(error), attempt, retryInMs }, 'embedded worker not running; retrying');
+        logger.error(
+          { err: error instanceof Error ? error.message : String(error), attempt, retryInMs },
+          'embedded worker not running; retrying',
+        );
         attempt += 1;
         current = undefined;
         await connection?.close().catch(() => undefined);

@@ -18,6 +18,7 @@ export function bindAddressOf(host: string, port: number): string {
  * is null, the SDK metrics on `host:port`.
  */
 export function installTemporalRuntime(options: { host: string; sdkMetricsPort: number | null; logger: Logger }): void {
-  const metrics = options.sdkMetricsPort === null ? undefined : { prometheus: { bindAddress: bindAddressOf(options.host, options.sdkMetricsPort) } };
+  const metrics =
+    options.sdkMetricsPort === null ? undefined : { prometheus: { bindAddress: bindAddressOf(options.host, options.sdkMetricsPort) } };
   Runtime.install({ logger: sdkLoggerFor(options.logger), telemetryOptions: metrics ? { metrics } : undefined });
 }

@@ -37,7 +37,11 @@ describe('portal delivery log and defences in a real browser', () => {
     engine = await startEngine(testConfig('portal-log'), { listener: false });
     browser = await launchChromium();
     owner = await engine.newAccount('portal-log');
-    const created = await engine.request('POST', '/webhooks/subscriptions', owner.key, { url: receiver.url, events: ['*'], description: 'busy endpoint' });
+    const created = await engine.request('POST', '/webhooks/subscriptions', owner.key, {
+      url: receiver.url,
+      events: ['*'],
+      description: 'busy endpoint',
+    });
     subscriptionId = created.body.id;
     // A thousand finished deliveries, one a minute, every third one a FAILURE.
     await engine.dataSource.query(
@@ -74,7 +78,8 @@ describe('portal delivery log and defences in a real browser', () => {
     opened.push(portal);
     return portal;
   };
-  const shownIds = (portal: PortalPage) => portal.page.locator('#deliveries tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-id')));
+  const shownIds = (portal: PortalPage) =>
+    portal.page.locator('#deliveries tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-id')));
   const deliveryRequests = (portal: PortalPage) => portal.apiRequests.filter((r) => new URL(r.url).pathname.endsWith('/deliveries'));
 
   it(`shows ${SEEDED} deliveries one page at a time through the API's cursor, newer and older, with status filters`, async () => {
@@ -119,7 +124,7 @@ describe('portal delivery log and defences in a real browser', () => {
     expect(portal.problems).toEqual([]);
   });
 
-  it('keeps writes CSRF-safe: another site cannot write with the browser\'s credentials, nor read or write across origins', async () => {
+  it("keeps writes CSRF-safe: another site cannot write with the browser's credentials, nor read or write across origins", async () => {
     const victim = await open();
     await victim.page.locator('#endpoints').waitFor();
     const token = await victim.page.evaluate(() => sessionStorage.getItem('portal-token'));
@@ -132,35 +137,45 @@ describe('portal delivery log and defences in a real browser', () => {
       await attacker.goto(`${receiver.origin}/attacker`);
       const target = `${engine.baseUrl}/portal/api/subscriptions`;
       const body = JSON.stringify({ url: `${receiver.origin}/stolen`, events: ['*'] });
-      const outcome = await attacker.evaluate(async ({ target, body, token }) => {
-        // A "simple" cross-site request the browser sends without asking: it carries cookies, never a header.
-        await fetch(target, { method: 'POST', mode: 'no-cors', credentials: 'include', headers: { 'Content-Type': 'text/plain' }, body });
-        // A request with the Authorization header needs CORS approval, which the portal API never gives.
-        let withHeader: string;
-        try {
-          await fetch(target, { method: 'POST', headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' }, body });
-          withHeader = 'sent';
-        } catch (error) {
-          withHeader = `blocked: ${(error as Error).name}`;
-        }
-        let read: string;
-        try {
-          read = String((await fetch(target, { headers: { Authorization: `Bearer ${token}` } })).status);
-        } catch (error) {
-          read = `blocked: ${(error as Error).name}`;
-        }
-        return { withHeader, read };
-      }, { target, body, token });
+      const outcome = await attacker.evaluate(
+        async ({ target, body, token }) => {
+          // A "simple" cross-site request the browser sends without asking: it carries cookies, never a header.
+          await fetch(target, { method: 'POST', mode: 'no-cors', credentials: 'include', headers: { 'Content-Type': 'text/plain' }, body });
+          // A request with the Authorization header needs CORS approval, which the portal API never gives.
+          let withHeader: string;
+          try {
+            await fetch(target, {
+              method: 'POST',
+              headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+              body,
+            });
+            withHeader = 'sent';
+          } catch (error) {
+            withHeader = `blocked: ${(error as Error).name}`;
+          }
+          let read: string;
+          try {
+            read = String((await fetch(target, { headers: { Authorization: `Bearer ${token}` } })).status);
+          } catch (error) {
+            read = `blocked: ${(error as Error).name}`;
+          }
+          return { withHeader, read };
+        },
+        { target, body, token },
+      );
       expect(outcome).toEqual({ withHeader: 'blocked: TypeError', read: 'blocked: TypeError' });
 
       // A plain cross-site form post navigates to the API, which refuses it for want of a token.
       const answered = attacker.waitForResponse((res) => res.url() === target);
-      await attacker.evaluate(({ target, body }) => {
-        const form = Object.assign(document.createElement('form'), { method: 'POST', action: target, enctype: 'text/plain' });
-        form.append(Object.assign(document.createElement('input'), { name: body, value: '' }));
-        document.body.append(form);
-        form.submit();
-      }, { target, body });
+      await attacker.evaluate(
+        ({ target, body }) => {
+          const form = Object.assign(document.createElement('form'), { method: 'POST', action: target, enctype: 'text/plain' });
+          form.append(Object.assign(document.createElement('input'), { name: body, value: '' }));
+          document.body.append(form);
+          form.submit();
+        },
+        { target, body },
+      );
       expect((await answered).status()).toBe(401);
     } finally {
       await attacker.close();
@@ -172,7 +187,11 @@ describe('portal delivery log and defences in a real browser', () => {
     // The API answers a preflight from elsewhere with no CORS grant.
     const preflight = await fetch(`${engine.baseUrl}/portal/api/subscriptions`, {
       method: 'OPTIONS',
-      headers: { Origin: receiver.origin, 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'authorization,content-type' },
+      headers: {
+        Origin: receiver.origin,
+        'Access-Control-Request-Method': 'POST',
+        'Access-Control-Request-Headers': 'authorization,content-type',
+      },
     });
     expect(preflight.headers.get('access-control-allow-origin')).toBeNull();
     expect(preflight.headers.get('access-control-allow-headers')).toBeNull();

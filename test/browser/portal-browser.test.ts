@@ -93,15 +93,19 @@ describe('portal in a real browser (Debian chromium)', () => {
     expect(portal.problems).toEqual([]);
   });
 
-  it('shows a failing endpoint\'s attempts with an <img onerror> answer as text, and retries one to SUCCESS', async () => {
+  it("shows a failing endpoint's attempts with an <img onerror> answer as text, and retries one to SUCCESS", async () => {
     const owner = await engine.newAccount('portal-failing');
     receiver.setDefault({ status: 500, headers: { 'content-type': 'text/html' }, body: XSS });
     const sub = await newSubscription(owner.key, { url: receiver.url, description: 'flaky receiver' });
     await engine.publish(newEvent(owner.accountId, 'CONVERSATION_CREATED'));
-    await waitFor(async () => {
-      const res = await engine.request('GET', `/webhooks/subscriptions/${sub.id}/deliveries?status=FAILURE`, owner.key);
-      return res.body.data.length === 1;
-    }, 30_000, 'a FAILURE delivery');
+    await waitFor(
+      async () => {
+        const res = await engine.request('GET', `/webhooks/subscriptions/${sub.id}/deliveries?status=FAILURE`, owner.key);
+        return res.body.data.length === 1;
+      },
+      30_000,
+      'a FAILURE delivery',
+    );
 
     const portal = await open(owner.key);
     const { page } = portal;
@@ -111,7 +115,10 @@ describe('portal in a real browser (Debian chromium)', () => {
     expect(await row.locator('.failures').textContent()).toMatch(/^3 failed attempts since \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$/);
     await row.locator('button', { hasText: 'Open' }).click();
     await page.locator('#deliveries tbody tr').first().waitFor();
-    await Promise.all([page.waitForResponse((r) => r.url().includes('/deliveries?') && r.url().includes('status=FAILURE')), page.selectOption('#status-filter', 'FAILURE')]);
+    await Promise.all([
+      page.waitForResponse((r) => r.url().includes('/deliveries?') && r.url().includes('status=FAILURE')),
+      page.selectOption('#status-filter', 'FAILURE'),
+    ]);
     await page.locator('#deliveries tbody tr .status', { hasText: 'FAILURE' }).waitFor();
     await page.click('#deliveries button.open-attempts');
 
@@ -138,21 +145,35 @@ describe('portal in a real browser (Debian chromium)', () => {
     expect(portal.problems).toEqual([]);
   });
 
-  it('shows each endpoint\'s health: a healthy one, a failing one, and one the engine switched off after a 410', async () => {
+  it("shows each endpoint's health: a healthy one, a failing one, and one the engine switched off after a 410", async () => {
     const owner = await engine.newAccount('portal-health');
-    receiver.setDefault((request) => ({ status: request.path.startsWith('/gone') ? 410 : request.path.startsWith('/failing') ? 500 : 200 }));
+    receiver.setDefault((request) => ({
+      status: request.path.startsWith('/gone') ? 410 : request.path.startsWith('/failing') ? 500 : 200,
+    }));
     // CONVERSATION_CREATED only: the SUBSCRIPTION_DISABLED event the 410 causes goes to none of them.
     const events = ['CONVERSATION_CREATED'];
     const healthy = await newSubscription(owner.key, { url: `${receiver.origin}/healthy`, events, description: 'CRM sync' });
-    const failing = await newSubscription(owner.key, { url: `${receiver.origin}/failing`, events, description: 'analytics (receiver broken)' });
+    const failing = await newSubscription(owner.key, {
+      url: `${receiver.origin}/failing`,
+      events,
+      description: 'analytics (receiver broken)',
+    });
     const gone = await newSubscription(owner.key, { url: `${receiver.origin}/gone`, events, description: 'old integration' });
     await engine.publish(newEvent(owner.accountId, 'CONVERSATION_CREATED'));
-    await waitFor(async () => {
-      const settled = await Promise.all([healthy, failing, gone].map(async (sub) =>
-        (await engine.request('GET', `/webhooks/subscriptions/${sub.id}/deliveries?status=PENDING`, owner.key)).body.data.length === 0 &&
-        (await engine.request('GET', `/webhooks/subscriptions/${sub.id}/deliveries`, owner.key)).body.data.length === 1));
-      return settled.every(Boolean);
-    }, 30_000, 'three settled deliveries');
+    await waitFor(
+      async () => {
+        const settled = await Promise.all(
+          [healthy, failing, gone].map(
+            async (sub) =>
+              (await engine.request('GET', `/webhooks/subscriptions/${sub.id}/deliveries?status=PENDING`, owner.key)).body.data.length ===
+                0 && (await engine.request('GET', `/webhooks/subscriptions/${sub.id}/deliveries`, owner.key)).body.data.length === 1,
+          ),
+        );
+        return settled.every(Boolean);
+      },
+      30_000,
+      'three settled deliveries',
+    );
 
     const portal = await open(owner.key);
     const { page } = portal;
@@ -236,16 +257,20 @@ describe('portal in a real browser (Debian chromium)', () => {
     expect(portal.problems.filter((p) => !p.includes('400'))).toEqual([]);
   });
 
-  it('recovers an endpoint\'s failed deliveries of a window from the page', async () => {
+  it("recovers an endpoint's failed deliveries of a window from the page", async () => {
     const owner = await engine.newAccount('portal-recover');
     receiver.setDefault({ status: 500 });
     const sub = await newSubscription(owner.key, { url: receiver.url });
     await engine.publish(newEvent(owner.accountId));
     await engine.publish(newEvent(owner.accountId));
-    await waitFor(async () => {
-      const res = await engine.request('GET', `/webhooks/subscriptions/${sub.id}/deliveries?status=FAILURE`, owner.key);
-      return res.body.data.length === 2;
-    }, 30_000, 'two FAILURE deliveries');
+    await waitFor(
+      async () => {
+        const res = await engine.request('GET', `/webhooks/subscriptions/${sub.id}/deliveries?status=FAILURE`, owner.key);
+        return res.body.data.length === 2;
+      },
+      30_000,
+      'two FAILURE deliveries',
+    );
     receiver.setDefault({ status: 200 });
 
     const portal = await open(owner.key);
@@ -255,7 +280,11 @@ describe('portal in a real browser (Debian chromium)', () => {
     await page.click('#recover button[type=submit]');
     await page.locator('#message', { hasText: '2 failed deliveries sent again.' }).waitFor();
     expect(await page.locator('#recover-next').count()).toBe(0); // the whole window fit in one call
-    await waitFor(async () => (await page.locator('#deliveries .status', { hasText: 'SUCCESS' }).count()) === 2, 30_000, 'both SUCCESS on the page');
+    await waitFor(
+      async () => (await page.locator('#deliveries .status', { hasText: 'SUCCESS' }).count()) === 2,
+      30_000,
+      'both SUCCESS on the page',
+    );
     expect(portal.problems).toEqual([]);
   });
 
@@ -269,7 +298,7 @@ describe('portal in a real browser (Debian chromium)', () => {
     expect(portal.dialogs).toEqual([]);
   });
 
-  it('refuses a revoked and a garbage token with a message, and a foreign account\'s ids answer 404 through the page', async () => {
+  it("refuses a revoked and a garbage token with a message, and a foreign account's ids answer 404 through the page", async () => {
     const owner = await engine.newAccount('portal-refused');
     const sub = await newSubscription(owner.key, { url: `${receiver.origin}/secret-place` });
     const hash = await mintPortalLink(engine.request.bind(engine), owner.key, { expiresInSeconds: 60 });

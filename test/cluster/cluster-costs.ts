@@ -74,7 +74,9 @@ async function postgresReading(databaseUrl: string, databases: string[]): Promis
   const admin = new PgClient({ connectionString: databaseUrl });
   await admin.connect();
   try {
-    const commits = await admin.query('SELECT coalesce(sum(xact_commit), 0)::bigint AS n FROM pg_stat_database WHERE datname = ANY($1)', [databases]);
+    const commits = await admin.query('SELECT coalesce(sum(xact_commit), 0)::bigint AS n FROM pg_stat_database WHERE datname = ANY($1)', [
+      databases,
+    ]);
     const backends = await admin.query('SELECT pid FROM pg_stat_activity WHERE datname = ANY($1)', [databases]);
     let cpuSeconds = 0;
     for (const { pid } of backends.rows as Array<{ pid: number }>) {
@@ -149,7 +151,8 @@ async function startCounting(
           frontendRpcs: (pick('frontend', 'frontendRpcs') - (minus ? minus.frontendRpcs * seconds : 0)) / divisor,
           postgresCommits: (postgresEnd.commits - postgresBase.commits - (minus ? minus.postgresCommits * seconds : 0)) / divisor,
           // Backends that lived through the run; one that ended between the reads is missed (an underestimate).
-          postgresCpuMs: (Math.max(0, postgresEnd.cpuSeconds - postgresBase.cpuSeconds) * 1000 - (minus ? minus.postgresCpuMs * seconds : 0)) / divisor,
+          postgresCpuMs:
+            (Math.max(0, postgresEnd.cpuSeconds - postgresBase.cpuSeconds) * 1000 - (minus ? minus.postgresCpuMs * seconds : 0)) / divisor,
         };
       };
       const gross = costs(deliveries);

@@ -101,11 +101,17 @@ describe('the engine on a Temporal cluster', () => {
 
     const accountId = fixtureAccountId('cluster');
     const subscriptions = await Promise.all(
-      ['a', 'b'].map((name) => insertSubscription(dataSource, box, { url: `${receiver.origin}/cluster/${name}`, accountId, events: ['*'] })),
+      ['a', 'b'].map((name) =>
+        insertSubscription(dataSource, box, { url: `${receiver.origin}/cluster/${name}`, accountId, events: ['*'] }),
+      ),
     );
     const events = Array.from({ length: EVENTS }, () => newEvent(accountId));
     const succeeded = async () =>
-      (await dataSource.query(`SELECT count(*)::int AS n FROM webhook_deliveries WHERE account_id = $1 AND status = 'SUCCESS'`, [accountId]))[0].n as number;
+      (
+        await dataSource.query(`SELECT count(*)::int AS n FROM webhook_deliveries WHERE account_id = $1 AND status = 'SUCCESS'`, [
+          accountId,
+        ])
+      )[0].n as number;
 
     // 20 s idle first: what the cluster and the polling engine spend with nothing to deliver, subtracted below.
     const meter = await startCostMeter(cluster, { url: cluster.postgresUrl, databases: [...cluster.databases] }, 20_000);
@@ -131,7 +137,9 @@ describe('the engine on a Temporal cluster', () => {
 
     await waitFor(async () => (await succeeded()) === TOTAL, 480_000, `all ${TOTAL} deliveries SUCCESS`);
     const seconds = (Date.now() - started) / 1000;
-    log(`${TOTAL} deliveries in ${seconds.toFixed(1)} s (${(TOTAL / seconds).toFixed(1)}/s), receiver saw ${receiver.requests.length} requests`);
+    log(
+      `${TOTAL} deliveries in ${seconds.toFixed(1)} s (${(TOTAL / seconds).toFixed(1)}/s), receiver saw ${receiver.requests.length} requests`,
+    );
     const costs = await meter.finish(TOTAL);
     const rounded = (value: unknown) => JSON.stringify(value, (_key, v: unknown) => (typeof v === 'number' ? Number(v.toFixed(2)) : v));
     log(`per delivery on the cluster, gross: ${rounded(costs.gross)}`);
@@ -199,7 +207,9 @@ describe('the engine on a Temporal cluster', () => {
     });
 
     it('sets the search attributes at start, ends an exhausted delivery as Failed, and a reset delivers again', async () => {
-      const { subscription } = await insertSubscription(dataSource, box, { url: `${receiver.origin}/failing/${randomBytes(3).toString('hex')}` });
+      const { subscription } = await insertSubscription(dataSource, box, {
+        url: `${receiver.origin}/failing/${randomBytes(3).toString('hex')}`,
+      });
       const event = await insertEvent(dataSource, { accountId: subscription.accountId, type: 'CONVERSATION_CREATED' });
       let fixed = false;
       receiver.setDefault((request) => (request.path.startsWith('/failing/') && !fixed ? { status: 500 } : { status: 200 }));
@@ -222,7 +232,9 @@ describe('the engine on a Temporal cluster', () => {
       const failed = await eventually(
         async () => {
           const found: string[] = [];
-          for await (const execution of client.workflow.list({ query: `WebhookSubscriptionId = "${subscription.id}" AND ExecutionStatus = "Failed"` })) {
+          for await (const execution of client.workflow.list({
+            query: `WebhookSubscriptionId = "${subscription.id}" AND ExecutionStatus = "Failed"`,
+          })) {
             found.push(execution.workflowId);
           }
           return found;
@@ -247,7 +259,9 @@ describe('the engine on a Temporal cluster', () => {
       expect(page.status).toBe(200);
       expect(await page.text()).toContain('<html');
 
-      const { subscription } = await insertSubscription(dataSource, box, { url: `${receiver.origin}/ui/${randomBytes(3).toString('hex')}` });
+      const { subscription } = await insertSubscription(dataSource, box, {
+        url: `${receiver.origin}/ui/${randomBytes(3).toString('hex')}`,
+      });
       const event = await insertEvent(dataSource, { accountId: subscription.accountId });
       receiver.setDefault({ status: 200 });
       const handle = await startDelivery(client, shortRetry, event, subscription);
@@ -257,7 +271,13 @@ describe('the engine on a Temporal cluster', () => {
       const listed = await eventually(
         async () => {
           const response = await fetch(`${cluster.uiUrl}/api/v1/namespaces/${cluster.namespace}/workflows?query=${query}`);
-          return (await response.json()) as { executions?: Array<{ execution: { workflowId: string }; status: string; searchAttributes?: { indexedFields?: Record<string, unknown> } }> };
+          return (await response.json()) as {
+            executions?: Array<{
+              execution: { workflowId: string };
+              status: string;
+              searchAttributes?: { indexedFields?: Record<string, unknown> };
+            }>;
+          };
         },
         (body) => (body.executions ?? []).length === 1,
         30_000,

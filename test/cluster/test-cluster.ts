@@ -61,7 +61,8 @@ export async function startTestCluster(options: { ui?: boolean } = {}): Promise<
       const admin = new PgClient({ connectionString: postgresUrl.toString() });
       await admin.connect();
       try {
-        for (const name of [postgres.database, postgres.visibilityDatabase]) await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+        for (const name of [postgres.database, postgres.visibilityDatabase])
+          await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
       } finally {
         await admin.end();
       }

@@ -15,7 +15,12 @@ export interface ActivityWorld {
 }
 
 export async function openActivityWorld(): Promise<ActivityWorld> {
-  const config = loadConfig({ ...process.env, SSRF_ALLOW_CIDRS: '127.0.0.1/32', WEBHOOKS_REQUEST_TIMEOUT_MS: '3000', WEBHOOKS_MAX_IN_FLIGHT_PER_ENDPOINT: '1' });
+  const config = loadConfig({
+    ...process.env,
+    SSRF_ALLOW_CIDRS: '127.0.0.1/32',
+    WEBHOOKS_REQUEST_TIMEOUT_MS: '3000',
+    WEBHOOKS_MAX_IN_FLIGHT_PER_ENDPOINT: '1',
+  });
   const dataSource = createDataSource(config.databaseUrl, { poolSize: 4 });
   await dataSource.initialize();
   return { config, dataSource, box: createSecretBox(requireEncryptionKey(config)) };

@@ -54,10 +54,14 @@ function spawnLogged(args: string[], entry: string, env: NodeJS.ProcessEnv): Eng
     lines,
     stderr,
     logLine: (predicate, after = 0, timeoutMs = 60_000) =>
-      waitFor(() => {
-        if (child.exitCode !== null) throw new Error(`${entry} exited with ${child.exitCode}: ${stderr.join('')}`);
-        return lines.slice(after).find(predicate);
-      }, timeoutMs, `${entry} log line`),
+      waitFor(
+        () => {
+          if (child.exitCode !== null) throw new Error(`${entry} exited with ${child.exitCode}: ${stderr.join('')}`);
+          return lines.slice(after).find(predicate);
+        },
+        timeoutMs,
+        `${entry} log line`,
+      ),
     stop: () => (child.exitCode === null && child.signalCode === null ? stopProcess(child, 15_000) : Promise.resolve()),
   };
 }

@@ -130,7 +130,10 @@ export async function startEngine(config: TestConfig, options: EngineOptions = {
   const baseUrl = `http://127.0.0.1:${api.address().port}`;
 
   // The tests run a worker of their own (startWorker), and read no listener /metrics.
-  const built = options.listener === false ? null : buildListener(infra, { service: options.listenerOptions, embeddedWorker: false, metricsServer: false });
+  const built =
+    options.listener === false
+      ? null
+      : buildListener(infra, { service: options.listenerOptions, embeddedWorker: false, metricsServer: false });
   await built?.start();
   const listener = built?.service() ?? null;
   const worker = options.startWorker ? await options.startWorker(config, dataSource) : null;

@@ -39,7 +39,9 @@ export function rawHead(statusLine: string, headerLines: readonly string[] = [])
   return Buffer.from([statusLine, ...headerLines].map((line) => `${line}\r\n`).join(''), 'latin1');
 }
 
-export async function startRawReceiver(defaultAnswer: RawAnswer = { head: rawHead('HTTP/1.1 200 OK', ['Content-Length: 0']) }): Promise<RawReceiver> {
+export async function startRawReceiver(
+  defaultAnswer: RawAnswer = { head: rawHead('HTTP/1.1 200 OK', ['Content-Length: 0']) },
+): Promise<RawReceiver> {
   const requests: RawRequest[] = [];
   const queue: RawAnswer[] = [];
   let fallback = defaultAnswer;

@@ -53,9 +53,7 @@ export interface ScriptedResponse {
   readonly destroy?: boolean;
 }
 
-export type Responder =
-  | ScriptedResponse
-  | ((request: RecordedRequest) => ScriptedResponse | Promise<ScriptedResponse>);
+export type Responder = ScriptedResponse | ((request: RecordedRequest) => ScriptedResponse | Promise<ScriptedResponse>);
 
 export interface Receiver {
   /** `http://127.0.0.1:<port>`. */

@@ -39,7 +39,12 @@ export function createPublisher(redisUrl: string): Publisher {
 }
 
 /** Publishes until at least one subscriber receives the message (a listener that is still subscribing gets it). */
-export async function publishWhenSubscribed(publisher: Publisher, channel: string, message: string | object, timeoutMs = 10_000): Promise<void> {
+export async function publishWhenSubscribed(
+  publisher: Publisher,
+  channel: string,
+  message: string | object,
+  timeoutMs = 10_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while ((await publisher.publish(channel, message).catch(() => 0)) === 0) {
     if (Date.now() > deadline) throw new Error(`no subscriber on ${channel} within ${timeoutMs} ms`);
@@ -83,8 +88,17 @@ export function createStreamPublisher(redisUrl: string): StreamPublisher {
 }
 
 /** XPENDING's summary of a group: how many entries are read and not acknowledged, per consumer. */
-export async function pendingOf(redis: Redis, stream: string, group: string): Promise<{ count: number; consumers: Record<string, number> }> {
-  const [count, , , consumers] = (await redis.call('XPENDING', stream, group)) as [number, string | null, string | null, Array<[string, string]> | null];
+export async function pendingOf(
+  redis: Redis,
+  stream: string,
+  group: string,
+): Promise<{ count: number; consumers: Record<string, number> }> {
+  const [count, , , consumers] = (await redis.call('XPENDING', stream, group)) as [
+    number,
+    string | null,
+    string | null,
+    Array<[string, string]> | null,
+  ];
   return { count: Number(count), consumers: Object.fromEntries((consumers ?? []).map(([name, n]) => [name, Number(n)])) };
 }
 
@@ -124,7 +138,8 @@ export async function startPrivateRedis(options: { appendOnly?: boolean } = {}):
           await probe.ping();
           return;
         } catch (error) {
-          if (Date.now() > deadline) throw new Error(`private redis-server on ${port} did not answer: ${(error as Error).message}`, { cause: error });
+          if (Date.now() > deadline)
+            throw new Error(`private redis-server on ${port} did not answer: ${(error as Error).message}`, { cause: error });
           probe.disconnect();
           await new Promise((resolve) => setTimeout(resolve, 100));
         }

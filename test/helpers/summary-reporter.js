@@ -5,7 +5,9 @@
 class SummaryReporter {
   onRunComplete(_contexts, results) {
     const skipped = results.numPendingTests + results.numTodoTests;
-    const line = `jest: ${results.numPassedTests} passed, ${results.numFailedTests + results.numRuntimeErrorTestSuites} failed` + (skipped ? `, ${skipped} skipped` : '');
+    const line =
+      `jest: ${results.numPassedTests} passed, ${results.numFailedTests + results.numRuntimeErrorTestSuites} failed` +
+      (skipped ? `, ${skipped} skipped` : '');
     process.stdout.write(`${line}\n`);
   }
 }

@@ -22,7 +22,16 @@ function quietRuntime(): void {
   runtimeQuieted = true;
   if ((process.env.LOG_LEVEL ?? 'silent') !== 'silent') return;
   try {
-    Runtime.install({ logger: { log: () => undefined, trace: () => undefined, debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined } });
+    Runtime.install({
+      logger: {
+        log: () => undefined,
+        trace: () => undefined,
+        debug: () => undefined,
+        info: () => undefined,
+        warn: () => undefined,
+        error: () => undefined,
+      },
+    });
   } catch {
     // Already installed by an earlier worker in this process: keep it.
   }
@@ -36,7 +45,17 @@ export async function bundleWorkflows(): Promise<WorkflowBundle> {
   quietRuntime();
   const file = process.env.TEST_WORKFLOW_BUNDLE;
   if (file && existsSync(file)) return { code: readFileSync(file, 'utf8') };
-  const bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: { log: () => undefined, trace: () => undefined, debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined } });
+  const bundle = await bundleWorkflowCode({
+    workflowsPath: WORKFLOWS_PATH,
+    logger: {
+      log: () => undefined,
+      trace: () => undefined,
+      debug: () => undefined,
+      info: () => undefined,
+      warn: () => undefined,
+      error: () => undefined,
+    },
+  });
   if (file) {
     const partial = `${file}.${process.pid}.partial`;
     writeFileSync(partial, bundle.code);

@@ -25,7 +25,10 @@ describe('hostile input to the API', () => {
   beforeAll(async () => {
     api = await startApiHarness({ deliveries: true });
     account = await api.newAccount('hostile');
-    const created = await api.request('POST', '/webhooks/subscriptions', { key: account.key, body: { url: validUrl, events: ['*'], description: 'kept' } });
+    const created = await api.request('POST', '/webhooks/subscriptions', {
+      key: account.key,
+      body: { url: validUrl, events: ['*'], description: 'kept' },
+    });
     subscriptionId = created.body.id;
   });
   afterAll(() => api.close());
@@ -41,7 +44,10 @@ describe('hostile input to the API', () => {
       ['a lone surrogate', 'a\ud800b'],
     ])('refuses a description with %s: 400 validation_failed naming description, nothing written', async (_case, description) => {
       const before = await countSubscriptions(api.dataSource, account.accountId);
-      const res = await api.request('POST', '/webhooks/subscriptions', { key: account.key, body: { url: validUrl, events: ['*'], description } });
+      const res = await api.request('POST', '/webhooks/subscriptions', {
+        key: account.key,
+        body: { url: validUrl, events: ['*'], description },
+      });
       expect(res.status).toBe(400);
       expect(res.body).toEqual(errorShape('validation_failed'));
       expect(fieldsOf(res.body)).toEqual(['description']);
@@ -54,17 +60,26 @@ describe('hostile input to the API', () => {
     });
 
     it('counts lengths in code points: 500 emoji (1000 UTF-16 units) fit a 500-character description, 501 do not', async () => {
-      const fits = await api.request('POST', '/webhooks/subscriptions', { key: account.key, body: { url: validUrl, events: ['*'], description: '😀'.repeat(500) } });
+      const fits = await api.request('POST', '/webhooks/subscriptions', {
+        key: account.key,
+        body: { url: validUrl, events: ['*'], description: '😀'.repeat(500) },
+      });
       expect(fits.status).toBe(201);
       expect(fits.body.description).toBe('😀'.repeat(500));
-      const over = await api.request('POST', '/webhooks/subscriptions', { key: account.key, body: { url: validUrl, events: ['*'], description: '😀'.repeat(501) } });
+      const over = await api.request('POST', '/webhooks/subscriptions', {
+        key: account.key,
+        body: { url: validUrl, events: ['*'], description: '😀'.repeat(501) },
+      });
       expect(over.status).toBe(400);
       expect(fieldsOf(over.body)).toEqual(['description']);
     });
 
     it('keeps other Unicode as sent (accents, CJK, right-to-left)', async () => {
       const description = 'Crème brûlée – 日本語 – עברית';
-      const res = await api.request('POST', '/webhooks/subscriptions', { key: account.key, body: { url: validUrl, events: ['*'], description } });
+      const res = await api.request('POST', '/webhooks/subscriptions', {
+        key: account.key,
+        body: { url: validUrl, events: ['*'], description },
+      });
       expect(res.status).toBe(201);
       expect((await api.request('GET', `/webhooks/subscriptions/${res.body.id}`, { key: account.key })).body.description).toBe(description);
     });
@@ -101,7 +116,10 @@ describe('hostile input to the API', () => {
     });
 
     it('names the category of a refused target, never the private address its host name resolved to', async () => {
-      const res = await api.request('POST', '/webhooks/subscriptions', { key: account.key, body: { url: 'https://internal.example.com/x', events: ['*'] } });
+      const res = await api.request('POST', '/webhooks/subscriptions', {
+        key: account.key,
+        body: { url: 'https://internal.example.com/x', events: ['*'] },
+      });
       expect(res.status).toBe(400);
       expect(res.body.error.code).toBe('target_not_allowed');
       expect(res.body.error.message).toContain('private');
@@ -113,20 +131,26 @@ describe('hostile input to the API', () => {
   describe('list cursors and query parameters', () => {
     const impossible = (createdAt: string) => encodeCursor({ createdAt, id: '3f1c2f9e-6a0b-4c1d-9e2f-0123456789ab' });
 
-    it.each(['2026-13-45T25:61:61Z', '2026-02-30T00:00:00Z', '2025-02-29T00:00:00Z', '2026-04-31T00:00:00Z', '2026-01-01T24:00:00Z', '0000-01-01T00:00:00Z'])(
-      'answers 400 naming cursor for a cursor holding the impossible date %s, on both lists',
-      async (createdAt) => {
-        for (const path of ['/webhooks/subscriptions', `/webhooks/subscriptions/${subscriptionId}/deliveries`]) {
-          const res = await api.request('GET', `${path}?cursor=${impossible(createdAt)}`, { key: account.key });
-          expect({ path, status: res.status }).toEqual({ path, status: 400 });
-          expect(res.body).toEqual(errorShape('validation_failed'));
-          expect(fieldsOf(res.body)).toContain('cursor');
-        }
-      },
-    );
+    it.each([
+      '2026-13-45T25:61:61Z',
+      '2026-02-30T00:00:00Z',
+      '2025-02-29T00:00:00Z',
+      '2026-04-31T00:00:00Z',
+      '2026-01-01T24:00:00Z',
+      '0000-01-01T00:00:00Z',
+    ])('answers 400 naming cursor for a cursor holding the impossible date %s, on both lists', async (createdAt) => {
+      for (const path of ['/webhooks/subscriptions', `/webhooks/subscriptions/${subscriptionId}/deliveries`]) {
+        const res = await api.request('GET', `${path}?cursor=${impossible(createdAt)}`, { key: account.key });
+        expect({ path, status: res.status }).toEqual({ path, status: 400 });
+        expect(res.body).toEqual(errorShape('validation_failed'));
+        expect(fieldsOf(res.body)).toContain('cursor');
+      }
+    });
 
     it('accepts a cursor on a real leap day', async () => {
-      const res = await api.request('GET', `/webhooks/subscriptions?cursor=${impossible('2028-02-29T23:59:59.999999Z')}`, { key: account.key });
+      const res = await api.request('GET', `/webhooks/subscriptions?cursor=${impossible('2028-02-29T23:59:59.999999Z')}`, {
+        key: account.key,
+      });
       expect(res.status).toBe(200);
     });
 
@@ -172,15 +196,17 @@ describe('hostile input to the API', () => {
       expect(fieldsOf(res.body)).toEqual(['path']);
     });
 
-    it.each(['/webhooks/subscriptions/%00', `/webhooks/subscriptions/${'a'.repeat(5000)}`, '/webhooks/deliveries/%F0%9F%98%80', '/webhooks/portal-sessions/%00'])(
-      'answers 404 for the well-encoded but impossible id %s',
-      async (path) => {
-        const method = path.startsWith('/webhooks/portal-sessions') ? 'DELETE' : 'GET';
-        const res = await api.request(method, path, { key: account.key });
-        expect(res.status).toBe(404);
-        expect(res.body).toEqual(errorShape('not_found'));
-      },
-    );
+    it.each([
+      '/webhooks/subscriptions/%00',
+      `/webhooks/subscriptions/${'a'.repeat(5000)}`,
+      '/webhooks/deliveries/%F0%9F%98%80',
+      '/webhooks/portal-sessions/%00',
+    ])('answers 404 for the well-encoded but impossible id %s', async (path) => {
+      const method = path.startsWith('/webhooks/portal-sessions') ? 'DELETE' : 'GET';
+      const res = await api.request(method, path, { key: account.key });
+      expect(res.status).toBe(404);
+      expect(res.body).toEqual(errorShape('not_found'));
+    });
   });
 
   describe('bodies', () => {
@@ -213,11 +239,16 @@ describe('hostile input to the API', () => {
       expect(res.body).toEqual(errorShape('payload_too_large'));
     });
 
-    it.each([['compress'], ['zstd-nope'], ['gzip, gzip'], ['x\u00e9']])('answers 415 unsupported_media_type for Content-Encoding %j', async (encoding) => {
-      const res = await post('/webhooks/subscriptions', createBody, { 'content-encoding': Buffer.from(encoding, 'utf8').toString('latin1') });
-      expect(res.status).toBe(415);
-      expect(res.body).toEqual(errorShape('unsupported_media_type'));
-    });
+    it.each([['compress'], ['zstd-nope'], ['gzip, gzip'], ['x\u00e9']])(
+      'answers 415 unsupported_media_type for Content-Encoding %j',
+      async (encoding) => {
+        const res = await post('/webhooks/subscriptions', createBody, {
+          'content-encoding': Buffer.from(encoding, 'utf8').toString('latin1'),
+        });
+        expect(res.status).toBe(415);
+        expect(res.body).toEqual(errorShape('unsupported_media_type'));
+      },
+    );
 
     it('answers 415 for a charset other than UTF-8', async () => {
       const res = await post('/webhooks/subscriptions', createBody, { 'content-type': 'application/json; charset=koi8-r' });

@@ -31,7 +31,9 @@ describe('account isolation', () => {
 
   it("answers 404 when updating another account's subscription, even with a blocked URL, and changes nothing", async () => {
     expectNotFound(await api.request('PATCH', `/webhooks/subscriptions/${ownedId}`, { key: intruder.key, body: { isActive: false } }));
-    expectNotFound(await api.request('PATCH', `/webhooks/subscriptions/${ownedId}`, { key: intruder.key, body: { url: 'http://10.0.0.1/' } }));
+    expectNotFound(
+      await api.request('PATCH', `/webhooks/subscriptions/${ownedId}`, { key: intruder.key, body: { url: 'http://10.0.0.1/' } }),
+    );
     const read = await api.request('GET', `/webhooks/subscriptions/${ownedId}`, { key: owner.key });
     expect(read.body).toMatchObject({ isActive: true, url: `https://${PUBLIC_HOST}/owned` });
   });
@@ -48,9 +50,14 @@ describe('account isolation', () => {
   });
 
   it("never lists another account's subscriptions, with or without filters", async () => {
-    await api.request('POST', '/webhooks/subscriptions', { key: intruder.key, body: { url: `https://${PUBLIC_HOST}/mine`, events: ['*'] } });
+    await api.request('POST', '/webhooks/subscriptions', {
+      key: intruder.key,
+      body: { url: `https://${PUBLIC_HOST}/mine`, events: ['*'] },
+    });
     for (const query of ['', '?isActive=true', '?event=*', '?event=CONVERSATION_CREATED&limit=100']) {
-      const ids = (await api.request('GET', `/webhooks/subscriptions${query}`, { key: intruder.key })).body.data.map((s: { id: string }) => s.id);
+      const ids = (await api.request('GET', `/webhooks/subscriptions${query}`, { key: intruder.key })).body.data.map(
+        (s: { id: string }) => s.id,
+      );
       expect(ids).toHaveLength(1);
       expect(ids).not.toContain(ownedId);
     }

@@ -52,15 +52,15 @@ describe('keys CLI', () => {
     }
   });
 
-  it.each([
-    [['keys', 'create', '--account', 'has spaces']],
-    [['users']],
-  ])('exits 2 with usage on stderr and nothing on stdout for %j', async (args) => {
-    const before = (await api.dataSource.query('SELECT count(*)::int AS n FROM api_keys'))[0].n;
-    const result = await runCli(args);
-    expect(result.code).toBe(2);
-    expect(result.stdout).toBe('');
-    expect(result.stderr).toContain('usage:');
-    expect((await api.dataSource.query('SELECT count(*)::int AS n FROM api_keys'))[0].n).toBe(before);
-  });
+  it.each([[['keys', 'create', '--account', 'has spaces']], [['users']]])(
+    'exits 2 with usage on stderr and nothing on stdout for %j',
+    async (args) => {
+      const before = (await api.dataSource.query('SELECT count(*)::int AS n FROM api_keys'))[0].n;
+      const result = await runCli(args);
+      expect(result.code).toBe(2);
+      expect(result.stdout).toBe('');
+      expect(result.stderr).toContain('usage:');
+      expect((await api.dataSource.query('SELECT count(*)::int AS n FROM api_keys'))[0].n).toBe(before);
+    },
+  );
 });

@@ -111,12 +111,14 @@ describe('bounds per account and per subscription', () => {
     expect((await mint()).status).toBe(201);
   });
 
-  it('counts portal-session minting and revocation against the API key\'s rate limit', async () => {
+  it("counts portal-session minting and revocation against the API key's rate limit", async () => {
     const { key } = await api.newAccount('bound-rate-mint');
     const minted = await api.request('POST', '/webhooks/portal-sessions', { key, body: {} });
     expect(minted.status).toBe(201);
     expect(minted.headers.get('ratelimit-remaining')).toBe('7');
-    expect((await api.request('DELETE', `/webhooks/portal-sessions/${minted.body.id}`, { key })).headers.get('ratelimit-remaining')).toBe('6');
+    expect((await api.request('DELETE', `/webhooks/portal-sessions/${minted.body.id}`, { key })).headers.get('ratelimit-remaining')).toBe(
+      '6',
+    );
     for (let i = 0; i < 6; i++) expect((await api.request('GET', '/webhooks/subscriptions', { key })).status).toBe(200);
     const refused = await api.request('POST', '/webhooks/portal-sessions', { key, body: {} });
     expect(refused.status).toBe(429);

@@ -17,7 +17,10 @@ describe('listing subscriptions', () => {
     api = await startApiHarness();
     account = await api.newAccount();
     for (const [i, spec] of specs.entries()) {
-      const res = await api.request('POST', '/webhooks/subscriptions', { key: account.key, body: { url: `https://${PUBLIC_HOST}/${i}`, ...spec } });
+      const res = await api.request('POST', '/webhooks/subscriptions', {
+        key: account.key,
+        body: { url: `https://${PUBLIC_HOST}/${i}`, ...spec },
+      });
       ids.push(res.body.id);
     }
   });
@@ -79,10 +82,15 @@ describe('listing subscriptions', () => {
     const other = await api.newAccount('same-time');
     const sameIds: string[] = [];
     for (let i = 0; i < 4; i++) {
-      const res = await api.request('POST', '/webhooks/subscriptions', { key: other.key, body: { url: `https://${PUBLIC_HOST}/t${i}`, events: ['*'] } });
+      const res = await api.request('POST', '/webhooks/subscriptions', {
+        key: other.key,
+        body: { url: `https://${PUBLIC_HOST}/t${i}`, events: ['*'] },
+      });
       sameIds.push(res.body.id);
     }
-    await api.dataSource.query(`UPDATE webhook_subscriptions SET created_at = '2030-01-01T00:00:00.123456Z' WHERE account_id = $1`, [other.accountId]);
+    await api.dataSource.query(`UPDATE webhook_subscriptions SET created_at = '2030-01-01T00:00:00.123456Z' WHERE account_id = $1`, [
+      other.accountId,
+    ]);
     const seen: string[] = [];
     let cursor: string | null = null;
     do {

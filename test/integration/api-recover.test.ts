@@ -27,17 +27,23 @@ describe('POST /webhooks/subscriptions/:id/recover', () => {
   const deliver = async (type: string, subscriptionId: string) => {
     const event = newEvent(owner.accountId, type);
     await engine.publish(event);
-    return waitFor(async () => {
-      const rows = await engine.dataSource.query(
-        `SELECT id FROM webhook_deliveries WHERE event_id = $1 AND subscription_id = $2 AND status <> 'PENDING'`,
-        [event.id, subscriptionId],
-      );
-      return rows[0]?.id as string | undefined;
-    }, 20_000, `delivery of ${event.id}`);
+    return waitFor(
+      async () => {
+        const rows = await engine.dataSource.query(
+          `SELECT id FROM webhook_deliveries WHERE event_id = $1 AND subscription_id = $2 AND status <> 'PENDING'`,
+          [event.id, subscriptionId],
+        );
+        return rows[0]?.id as string | undefined;
+      },
+      20_000,
+      `delivery of ${event.id}`,
+    );
   };
   const pause = () => new Promise((resolve) => setTimeout(resolve, 50));
   const snapshot = async () =>
-    engine.dataSource.query(`SELECT id, status, attempts, updated_at FROM webhook_deliveries WHERE account_id = $1 ORDER BY id`, [owner.accountId]);
+    engine.dataSource.query(`SELECT id, status, attempts, updated_at FROM webhook_deliveries WHERE account_id = $1 ORDER BY id`, [
+      owner.accountId,
+    ]);
 
   beforeAll(async () => {
     bundle = await bundleWorkflows();
@@ -47,8 +53,18 @@ describe('POST /webhooks/subscriptions/:id/recover', () => {
       startWorker: (config, dataSource) => startTestWorker({ config, dataSource, taskQueue: config.temporal.taskQueue, bundle }),
     });
     owner = await engine.newAccount('recover');
-    main = (await engine.request('POST', '/webhooks/subscriptions', owner.key, { url: `${receiver.origin}/main`, events: ['NEW_MESSAGE_FROM_VISITOR', 'CONVERSATION_CREATED'] })).body;
-    other = (await engine.request('POST', '/webhooks/subscriptions', owner.key, { url: `${receiver.origin}/other`, events: ['CONVERSATION_CLOSED'] })).body;
+    main = (
+      await engine.request('POST', '/webhooks/subscriptions', owner.key, {
+        url: `${receiver.origin}/main`,
+        events: ['NEW_MESSAGE_FROM_VISITOR', 'CONVERSATION_CREATED'],
+      })
+    ).body;
+    other = (
+      await engine.request('POST', '/webhooks/subscriptions', owner.key, {
+        url: `${receiver.origin}/other`,
+        events: ['CONVERSATION_CLOSED'],
+      })
+    ).body;
     answers.set('/main', 503).set('/other', 503);
 
     made.before = await deliver('NEW_MESSAGE_FROM_VISITOR', main.id); // FAILURE, before the window
@@ -104,9 +120,13 @@ describe('POST /webhooks/subscriptions/:id/recover', () => {
     const intruder = await engine.newAccount('intruder');
     const window = { since };
     expect((await engine.request('POST', `/webhooks/subscriptions/${main.id}/recover`, intruder.key, window)).status).toBe(404);
-    expect((await engine.request('POST', '/webhooks/subscriptions/00000000-0000-4000-8000-000000000000/recover', owner.key, window)).status).toBe(404);
+    expect(
+      (await engine.request('POST', '/webhooks/subscriptions/00000000-0000-4000-8000-000000000000/recover', owner.key, window)).status,
+    ).toBe(404);
     expect((await engine.request('POST', '/webhooks/subscriptions/not-a-uuid/recover', owner.key, window)).status).toBe(404);
-    const off = (await engine.request('POST', '/webhooks/subscriptions', owner.key, { url: `${receiver.origin}/off`, events: ['*'], isActive: false })).body;
+    const off = (
+      await engine.request('POST', '/webhooks/subscriptions', owner.key, { url: `${receiver.origin}/off`, events: ['*'], isActive: false })
+    ).body;
     const inactive = await engine.request('POST', `/webhooks/subscriptions/${off.id}/recover`, owner.key, window);
     expect(inactive.status).toBe(409);
     expect(inactive.body.error.code).toBe('subscription_inactive');
@@ -141,10 +161,14 @@ describe('POST /webhooks/subscriptions/:id/recover', () => {
     expect(request.json<{ id: string }>().id).toBe(failedBefore.body.eventId);
     // The webhook-id every attempt of this delivery carried (it derives from the delivery row's id).
     expect(request.headers['webhook-id']).toBe(webhookIdFor(made.failed));
-    const recovered = await waitFor(async () => {
-      const got = await engine.request('GET', `/webhooks/deliveries/${made.failed}`, owner.key);
-      return got.body.status === 'SUCCESS' ? got.body : null;
-    }, 15_000, 'recovered delivery SUCCESS');
+    const recovered = await waitFor(
+      async () => {
+        const got = await engine.request('GET', `/webhooks/deliveries/${made.failed}`, owner.key);
+        return got.body.status === 'SUCCESS' ? got.body : null;
+      },
+      15_000,
+      'recovered delivery SUCCESS',
+    );
     expect(recovered.attempts).toBe(4);
     expect(recovered.attemptLog.map((a: { statusCode: number }) => a.statusCode)).toEqual([503, 503, 503, 200]);
 
@@ -152,7 +176,10 @@ describe('POST /webhooks/subscriptions/:id/recover', () => {
     expect(receiver.requests).toHaveLength(1);
     const statuses = Object.fromEntries(
       await Promise.all(
-        Object.entries(made).map(async ([name, id]) => [name, (await engine.request('GET', `/webhooks/deliveries/${id}`, owner.key)).body.status]),
+        Object.entries(made).map(async ([name, id]) => [
+          name,
+          (await engine.request('GET', `/webhooks/deliveries/${id}`, owner.key)).body.status,
+        ]),
       ),
     );
     expect(statuses).toEqual({ before: 'FAILURE', failed: 'SUCCESS', succeeded: 'SUCCESS', otherFailed: 'FAILURE', after: 'FAILURE' });

@@ -18,7 +18,10 @@ describe('X-Request-Id', () => {
 
   it('keeps a safe id from the caller, returns it and logs the request with it', async () => {
     const { key } = await harness.newAccount('reqid');
-    const response = await harness.request('GET', '/webhooks/subscriptions?limit=2', { key, headers: { 'x-request-id': 'proxy-7f3a:01.b_c' } });
+    const response = await harness.request('GET', '/webhooks/subscriptions?limit=2', {
+      key,
+      headers: { 'x-request-id': 'proxy-7f3a:01.b_c' },
+    });
     expect(response.status).toBe(200);
     expect(response.headers.get('x-request-id')).toBe('proxy-7f3a:01.b_c');
     const line = await answered('proxy-7f3a:01.b_c');

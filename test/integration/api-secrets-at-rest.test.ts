@@ -14,7 +14,10 @@ describe('secrets at rest and rotation', () => {
   afterAll(() => api.close());
 
   async function createSubscription(): Promise<{ id: string; secret: string }> {
-    const res = await api.request('POST', '/webhooks/subscriptions', { key: account.key, body: { url: `https://${PUBLIC_HOST}/s`, events: ['*'] } });
+    const res = await api.request('POST', '/webhooks/subscriptions', {
+      key: account.key,
+      body: { url: `https://${PUBLIC_HOST}/s`, events: ['*'] },
+    });
     expect(res.status).toBe(201);
     return { id: res.body.id, secret: res.body.secret };
   }
@@ -79,10 +82,16 @@ describe('secrets at rest and rotation', () => {
 
   it('honours graceSeconds, and graceSeconds 0 retires the old secret at once', async () => {
     const { id } = await createSubscription();
-    const short = await api.request('POST', `/webhooks/subscriptions/${id}/secret/rotate`, { key: account.key, body: { graceSeconds: 60 } });
+    const short = await api.request('POST', `/webhooks/subscriptions/${id}/secret/rotate`, {
+      key: account.key,
+      body: { graceSeconds: 60 },
+    });
     const afterShort = await storedSecrets(id);
     expect(afterShort[1].expiresAt).toBe(new Date(clock.now().getTime() + 60_000).toISOString());
-    const immediate = await api.request('POST', `/webhooks/subscriptions/${id}/secret/rotate`, { key: account.key, body: { graceSeconds: 0 } });
+    const immediate = await api.request('POST', `/webhooks/subscriptions/${id}/secret/rotate`, {
+      key: account.key,
+      body: { graceSeconds: 0 },
+    });
     const afterImmediate = await storedSecrets(id);
     expect(afterImmediate).toHaveLength(1);
     expect(openLiveSecrets(api.secretBox, id, afterImmediate, clock.now())).toEqual([immediate.body.secret]);

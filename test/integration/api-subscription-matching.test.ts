@@ -1,4 +1,9 @@
-import { activeSubscriptionsForEventQuery, DISPATCH_TARGETS_SQL, findActiveSubscriptionsForEvent, findDispatchTargets } from '../../src/subscriptions/subscription.repository';
+import {
+  activeSubscriptionsForEventQuery,
+  DISPATCH_TARGETS_SQL,
+  findActiveSubscriptionsForEvent,
+  findDispatchTargets,
+} from '../../src/subscriptions/subscription.repository';
 import { ApiHarness, PUBLIC_HOST, startApiHarness } from '../helpers/api-harness';
 
 describe('finding the active subscriptions an event goes to', () => {
@@ -12,7 +17,10 @@ describe('finding the active subscriptions an event goes to', () => {
     accountA = await api.newAccount('a');
     accountB = await api.newAccount('b');
     const make = async (name: string, key: string, events: string[], isActive = true) => {
-      const res = await api.request('POST', '/webhooks/subscriptions', { key, body: { url: `https://${PUBLIC_HOST}/${name}`, events, isActive } });
+      const res = await api.request('POST', '/webhooks/subscriptions', {
+        key,
+        body: { url: `https://${PUBLIC_HOST}/${name}`, events, isActive },
+      });
       ids[name] = res.body.id;
     };
     await make('visitor', accountA.key, ['NEW_MESSAGE_FROM_VISITOR']);
@@ -32,7 +40,7 @@ describe('finding the active subscriptions an event goes to', () => {
     expect(await found(accountA.accountId, 'CONVERSATION_CLOSED')).toEqual([ids.all]);
   });
 
-  it("gives the dispatcher the same subscriptions in the same order, as id and URL", async () => {
+  it('gives the dispatcher the same subscriptions in the same order, as id and URL', async () => {
     for (const [accountId, type] of [
       [accountA.accountId, 'NEW_MESSAGE_FROM_VISITOR'],
       [accountA.accountId, 'CONVERSATION_CREATED'],

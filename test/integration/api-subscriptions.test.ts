@@ -141,7 +141,12 @@ describe('subscriptions API', () => {
 
   it('refuses a private or loopback target with 400 target_not_allowed and the reason, writing nothing', async () => {
     const before = await countSubscriptions(api.dataSource, account.accountId);
-    for (const url of ['http://10.1.2.3/hook', 'http://169.254.169.254/latest/meta-data', 'http://internal.example.com/x', 'http://localhost:8080/']) {
+    for (const url of [
+      'http://10.1.2.3/hook',
+      'http://169.254.169.254/latest/meta-data',
+      'http://internal.example.com/x',
+      'http://localhost:8080/',
+    ]) {
       const res = await create({ url, events: ['*'] });
       expect(res.status).toBe(400);
       expect(res.body.error.code).toBe('target_not_allowed');

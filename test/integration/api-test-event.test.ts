@@ -28,8 +28,14 @@ describe('POST /webhooks/subscriptions/:id/test', () => {
       listenerOptions: { sweepIntervalMs: 300, dispatcher: { sweepMinAgeMs: 300 } },
     });
     owner = await engine.newAccount('tester');
-    target = (await engine.request('POST', '/webhooks/subscriptions', owner.key, { url: `${receiver.origin}/target`, events: ['CONVERSATION_CLOSED'] })).body;
-    bystander = (await engine.request('POST', '/webhooks/subscriptions', owner.key, { url: `${receiver.origin}/bystander`, events: ['*'] })).body;
+    target = (
+      await engine.request('POST', '/webhooks/subscriptions', owner.key, {
+        url: `${receiver.origin}/target`,
+        events: ['CONVERSATION_CLOSED'],
+      })
+    ).body;
+    bystander = (await engine.request('POST', '/webhooks/subscriptions', owner.key, { url: `${receiver.origin}/bystander`, events: ['*'] }))
+      .body;
   });
   afterAll(async () => {
     await engine?.close();
@@ -45,8 +51,12 @@ describe('POST /webhooks/subscriptions/:id/test', () => {
     });
   /** Events and deliveries of the account: what a refused request must not change. */
   const footprint = async () => ({
-    events: (await engine.dataSource.query(`SELECT id FROM webhook_events WHERE account_id = $1 ORDER BY id`, [owner.accountId])).map((r: { id: string }) => r.id),
-    deliveries: await engine.dataSource.query(`SELECT id, status, attempts FROM webhook_deliveries WHERE account_id = $1 ORDER BY id`, [owner.accountId]),
+    events: (await engine.dataSource.query(`SELECT id FROM webhook_events WHERE account_id = $1 ORDER BY id`, [owner.accountId])).map(
+      (r: { id: string }) => r.id,
+    ),
+    deliveries: await engine.dataSource.query(`SELECT id, status, attempts FROM webhook_deliveries WHERE account_id = $1 ORDER BY id`, [
+      owner.accountId,
+    ]),
   });
 
   it('sends WEBHOOK_TEST to this subscription only, signed, as a delivery like any other', async () => {
@@ -66,11 +76,21 @@ describe('POST /webhooks/subscriptions/:id/test', () => {
     expect(request.headers['webhook-id']).toBe(webhookIdFor(deliveryId));
     expect(request.headers['x-webhook-event']).toBe('WEBHOOK_TEST');
 
-    const delivery = await waitFor(async () => {
-      const got = await engine.request('GET', `/webhooks/deliveries/${deliveryId}`, owner.key);
-      return got.body.status === 'SUCCESS' ? got.body : null;
-    }, 15_000, 'SUCCESS');
-    expect(delivery).toMatchObject({ subscriptionId: target.id, eventId, eventType: 'WEBHOOK_TEST', attempts: 1, workflowId: deliveryWorkflowId(eventId, target.id) });
+    const delivery = await waitFor(
+      async () => {
+        const got = await engine.request('GET', `/webhooks/deliveries/${deliveryId}`, owner.key);
+        return got.body.status === 'SUCCESS' ? got.body : null;
+      },
+      15_000,
+      'SUCCESS',
+    );
+    expect(delivery).toMatchObject({
+      subscriptionId: target.id,
+      eventId,
+      eventType: 'WEBHOOK_TEST',
+      attempts: 1,
+      workflowId: deliveryWorkflowId(eventId, target.id),
+    });
     const described = await engine.temporal.workflow.getHandle(deliveryWorkflowId(eventId, target.id)).describe();
     expect(described.status.name).toBe('COMPLETED');
 
@@ -86,7 +106,11 @@ describe('POST /webhooks/subscriptions/:id/test', () => {
     const res = await engine.request('POST', `/webhooks/subscriptions/${target.id}/test`, owner.key, { type: 'NEW_MESSAGE_FROM_VISITOR' });
     expect(res.status).toBe(202);
     const request = await waitFor(() => requestsTo('/target')[0], 20_000, 'sample at the target');
-    expect(verify(request)).toMatchObject({ id: res.body.eventId, type: 'NEW_MESSAGE_FROM_VISITOR', data: SAMPLE_EVENT_DATA.NEW_MESSAGE_FROM_VISITOR });
+    expect(verify(request)).toMatchObject({
+      id: res.body.eventId,
+      type: 'NEW_MESSAGE_FROM_VISITOR',
+      data: SAMPLE_EVENT_DATA.NEW_MESSAGE_FROM_VISITOR,
+    });
   });
 
   it('answers 400 validation_failed for an unknown type or field, and changes nothing', async () => {
@@ -104,7 +128,9 @@ describe('POST /webhooks/subscriptions/:id/test', () => {
 
   it("answers 404 for unknown, malformed and another account's ids, and 409 for an inactive subscription; nothing changes", async () => {
     const intruder = await engine.newAccount('intruder');
-    const off = (await engine.request('POST', '/webhooks/subscriptions', owner.key, { url: `${receiver.origin}/off`, events: ['*'], isActive: false })).body;
+    const off = (
+      await engine.request('POST', '/webhooks/subscriptions', owner.key, { url: `${receiver.origin}/off`, events: ['*'], isActive: false })
+    ).body;
     const before = await footprint();
     expect((await engine.request('POST', `/webhooks/subscriptions/${target.id}/test`, intruder.key)).status).toBe(404);
     expect((await engine.request('POST', '/webhooks/subscriptions/00000000-0000-4000-8000-000000000000/test', owner.key)).status).toBe(404);

@@ -35,21 +35,28 @@ describe('subscriptions API input validation', () => {
     ['a rateLimitPerSecond over 10000', { url: validUrl, events: ['*'], rateLimitPerSecond: 10001 }, ['rateLimitPerSecond']],
     ['a rateLimitPerSecond of the wrong type', { url: validUrl, events: ['*'], rateLimitPerSecond: '5' }, ['rateLimitPerSecond']],
     ['a client-set disabledReason', { url: validUrl, events: ['*'], disabledReason: null }, ['disabledReason']],
-    ['client-set health fields', { url: validUrl, events: ['*'], failingSince: null, consecutiveFailures: 0 }, ['failingSince', 'consecutiveFailures']],
+    [
+      'client-set health fields',
+      { url: validUrl, events: ['*'], failingSince: null, consecutiveFailures: 0 },
+      ['failingSince', 'consecutiveFailures'],
+    ],
     ['unknown fields', { url: validUrl, events: ['*'], secret: 'whsec_mine', accountId: 'other' }, ['secret', 'accountId']],
     ['a JSON array instead of an object', [{ url: validUrl, events: ['*'] }], []],
     ['several problems at once', { url: 'nope', events: ['BAD'], extra: 1 }, ['url', 'events.0', 'extra']],
   ];
 
-  it.each(invalidCreates)('refuses a create with %s: 400 validation_failed naming the fields, nothing written', async (_case, body, fields) => {
-    const before = await countSubscriptions(api.dataSource, account.accountId);
-    const res = await api.request('POST', '/webhooks/subscriptions', { key: account.key, body });
-    expect(res.status).toBe(400);
-    expect(res.body.error.code).toBe('validation_failed');
-    expect(res.body.error.details.length).toBeGreaterThan(0);
-    expect(res.body.error.details.map((d: { field?: string }) => d.field)).toEqual(expect.arrayContaining(fields));
-    expect(await countSubscriptions(api.dataSource, account.accountId)).toBe(before);
-  });
+  it.each(invalidCreates)(
+    'refuses a create with %s: 400 validation_failed naming the fields, nothing written',
+    async (_case, body, fields) => {
+      const before = await countSubscriptions(api.dataSource, account.accountId);
+      const res = await api.request('POST', '/webhooks/subscriptions', { key: account.key, body });
+      expect(res.status).toBe(400);
+      expect(res.body.error.code).toBe('validation_failed');
+      expect(res.body.error.details.length).toBeGreaterThan(0);
+      expect(res.body.error.details.map((d: { field?: string }) => d.field)).toEqual(expect.arrayContaining(fields));
+      expect(await countSubscriptions(api.dataSource, account.accountId)).toBe(before);
+    },
+  );
 
   it('names the catalog in the message for an unknown event type', async () => {
     const res = await api.request('POST', '/webhooks/subscriptions', { key: account.key, body: { url: validUrl, events: ['NOPE'] } });
@@ -60,7 +67,9 @@ describe('subscriptions API input validation', () => {
     const before = await countSubscriptions(api.dataSource, account.accountId);
     const res = await api.request('POST', '/webhooks/subscriptions', { key: account.key, rawBody: '{"url": "https://x", "events": [' });
     expect(res.status).toBe(400);
-    expect(res.body).toEqual({ error: { code: 'validation_failed', message: 'request body is not valid JSON', details: [{ message: 'malformed JSON' }] } });
+    expect(res.body).toEqual({
+      error: { code: 'validation_failed', message: 'request body is not valid JSON', details: [{ message: 'malformed JSON' }] },
+    });
     expect(await countSubscriptions(api.dataSource, account.accountId)).toBe(before);
   });
 
@@ -98,7 +107,12 @@ describe('subscriptions API input validation', () => {
     expect(res.body.error.code).toBe('validation_failed');
     if (field) expect(res.body.error.details.map((d: { field?: string }) => d.field)).toContain(field);
     const read = await api.request('GET', `/webhooks/subscriptions/${existingId}`, { key: account.key });
-    expect(read.body).toMatchObject({ url: `https://${PUBLIC_HOST}/v`, events: ['CONVERSATION_CREATED'], description: 'kept', isActive: true });
+    expect(read.body).toMatchObject({
+      url: `https://${PUBLIC_HOST}/v`,
+      events: ['CONVERSATION_CREATED'],
+      description: 'kept',
+      isActive: true,
+    });
   });
 
   it.each<[string, unknown]>([

@@ -45,13 +45,38 @@ const objectText = (entries: ReadonlyArray<readonly [string, unknown]>) =>
 /** Any string of any code points (NUL, controls, lone surrogates included). */
 const anyText = fc.string({ unit: 'binary', maxLength: 60 });
 const validUrl = `https://${PUBLIC_HOST}/fuzz`;
-const nastyPieces = ['\u0000', '\t', '\n', '\r', ' ', '\u00a0', '\u0085', '\u2028', '\u3000', '\ufeff', '\\', '\ud800', '\udc00', '%', '%E0%A4%A', '#', '?', '@', '..', '/'];
+const nastyPieces = [
+  '\u0000',
+  '\t',
+  '\n',
+  '\r',
+  ' ',
+  '\u00a0',
+  '\u0085',
+  '\u2028',
+  '\u3000',
+  '\ufeff',
+  '\\',
+  '\ud800',
+  '\udc00',
+  '%',
+  '%E0%A4%A',
+  '#',
+  '?',
+  '@',
+  '..',
+  '/',
+];
 const nastyChar = fc.oneof(fc.constantFrom(...nastyPieces), fc.string({ unit: 'binary', minLength: 1, maxLength: 2 }));
 /** A valid URL with something inserted somewhere (ends included). */
-const damagedUrl = fc.tuple(fc.constantFrom(validUrl, 'http://127.0.0.1:9/x', 'https://internal.example.com/x', 'http://[::1]/'), fc.nat(), nastyChar).map(
-  ([url, at, piece]) => url.slice(0, at % (url.length + 1)) + piece + url.slice(at % (url.length + 1)),
+const damagedUrl = fc
+  .tuple(fc.constantFrom(validUrl, 'http://127.0.0.1:9/x', 'https://internal.example.com/x', 'http://[::1]/'), fc.nat(), nastyChar)
+  .map(([url, at, piece]) => url.slice(0, at % (url.length + 1)) + piece + url.slice(at % (url.length + 1)));
+const textLike = fc.oneof(
+  anyText,
+  damagedUrl,
+  fc.constantFrom('*', 'CONVERSATION_CREATED', '__proto__', '2026-13-45T25:61:61Z', '2026-02-30T00:00:00Z'),
 );
-const textLike = fc.oneof(anyText, damagedUrl, fc.constantFrom('*', 'CONVERSATION_CREATED', '__proto__', '2026-13-45T25:61:61Z', '2026-02-30T00:00:00Z'));
 const jsonValue = fc.jsonValue({ maxDepth: 3 });
 const fieldValue = fc.oneof(
   { weight: 4, arbitrary: textLike },
@@ -60,7 +85,21 @@ const fieldValue = fc.oneof(
   fc.constantFrom(null, true, false, 0, -1, 1.5, 1e308, -0, Number.MAX_SAFE_INTEGER + 2, 10_000, 10_001),
 );
 const fieldName = fc.oneof(
-  { weight: 6, arbitrary: fc.constantFrom('url', 'events', 'description', 'isActive', 'rateLimitPerSecond', 'graceSeconds', 'expiresInSeconds', 'type', 'since', 'until') },
+  {
+    weight: 6,
+    arbitrary: fc.constantFrom(
+      'url',
+      'events',
+      'description',
+      'isActive',
+      'rateLimitPerSecond',
+      'graceSeconds',
+      'expiresInSeconds',
+      'type',
+      'since',
+      'until',
+    ),
+  },
   { weight: 1, arbitrary: fc.constantFrom('__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', '') },
   { weight: 1, arbitrary: anyText },
 );
@@ -80,7 +119,14 @@ const subscriptionFields = fc.record(
 );
 /** Date-time-shaped text with any digits in each field (month 13, day 45, hour 25, year 0...). */
 const isoShaped = fc
-  .tuple(fc.integer({ min: 0, max: 9999 }), fc.integer({ min: 0, max: 99 }), fc.integer({ min: 0, max: 99 }), fc.integer({ min: 0, max: 99 }), fc.integer({ min: 0, max: 99 }), fc.integer({ min: 0, max: 99 }))
+  .tuple(
+    fc.integer({ min: 0, max: 9999 }),
+    fc.integer({ min: 0, max: 99 }),
+    fc.integer({ min: 0, max: 99 }),
+    fc.integer({ min: 0, max: 99 }),
+    fc.integer({ min: 0, max: 99 }),
+    fc.integer({ min: 0, max: 99 }),
+  )
   .map(([y, mo, d, h, mi, se]) => {
     const two = (n: number) => String(n).padStart(2, '0');
     return `${String(y).padStart(4, '0')}-${two(mo)}-${two(d)}T${two(h)}:${two(mi)}:${two(se)}Z`;
@@ -93,12 +139,17 @@ describe('the API under arbitrary input (property-based)', () => {
   let portalToken: string;
   let subscriptionId: string;
 
-  const send = async (method: string, path: string, init: { body?: string | Buffer; headers?: Record<string, string>; auth?: string | null } = {}) => {
+  const send = async (
+    method: string,
+    path: string,
+    init: { body?: string | Buffer; headers?: Record<string, string>; auth?: string | null } = {},
+  ) => {
     const headers: Record<string, string> = { ...init.headers };
     const auth = init.auth === undefined ? key : init.auth;
     if (auth !== null) headers.authorization = `Bearer ${auth}`;
     if (init.body !== undefined) headers['content-type'] ??= 'application/json';
-    const body = init.body === undefined || method === 'GET' ? undefined : typeof init.body === 'string' ? init.body : new Uint8Array(init.body);
+    const body =
+      init.body === undefined || method === 'GET' ? undefined : typeof init.body === 'string' ? init.body : new Uint8Array(init.body);
     const response = await fetch(`${api.baseUrl}${path}`, { method, headers, body });
     return { status: response.status, headers: response.headers, text: await response.text() };
   };
@@ -107,13 +158,20 @@ describe('the API under arbitrary input (property-based)', () => {
     api = await startApiHarness({
       deliveries: true,
       // Bounds and rate limits stay out of the way: the properties are about input, not volume.
-      env: { API_RATE_LIMIT_PER_MINUTE: '1000000', WEBHOOKS_MAX_SUBSCRIPTIONS_PER_ACCOUNT: '1000000', WEBHOOKS_MAX_LIVE_SECRETS_PER_SUBSCRIPTION: '100' },
+      env: {
+        API_RATE_LIMIT_PER_MINUTE: '1000000',
+        WEBHOOKS_MAX_SUBSCRIPTIONS_PER_ACCOUNT: '1000000',
+        WEBHOOKS_MAX_LIVE_SECRETS_PER_SUBSCRIPTION: '100',
+      },
     });
     port = Number(new URL(api.baseUrl).port);
     key = (await api.newAccount('fuzz')).key;
     subscriptionId = (await api.request('POST', '/webhooks/subscriptions', { key, body: { url: validUrl, events: ['*'] } })).body.id;
     portalToken = decodeURIComponent(
-      new URL((await api.request('POST', '/webhooks/portal-sessions', { key, body: { expiresInSeconds: 86_400 } })).body.url).hash.replace(/^#token=/, ''),
+      new URL((await api.request('POST', '/webhooks/portal-sessions', { key, body: { expiresInSeconds: 86_400 } })).body.url).hash.replace(
+        /^#token=/,
+        '',
+      ),
     );
   });
   afterAll(() => api.close());
@@ -140,7 +198,9 @@ describe('the API under arbitrary input (property-based)', () => {
   it('patches only with clean fields (arbitrary values in every field of a PATCH)', async () => {
     await fc.assert(
       fc.asyncProperty(subscriptionFields, extraEntries, async (record, extra) => {
-        const res = await send('PATCH', `/webhooks/subscriptions/${subscriptionId}`, { body: objectText([...Object.entries(record), ...extra]) });
+        const res = await send('PATCH', `/webhooks/subscriptions/${subscriptionId}`, {
+          body: objectText([...Object.entries(record), ...extra]),
+        });
         expectSafe(res, 'PATCH /webhooks/subscriptions/:id');
         if (res.status === 200) {
           const updated = JSON.parse(res.text);
@@ -169,8 +229,32 @@ describe('the API under arbitrary input (property-based)', () => {
       fc.uint8Array({ maxLength: 200 }).map((bytes) => Buffer.from(bytes)),
       fc.nat({ max: 20_000 }).map((depth) => Buffer.from(`${'['.repeat(depth)}${']'.repeat(depth)}`)),
     );
-    const encoding = fc.constantFrom(undefined, 'identity', 'gzip', 'gzip (sent as is)', 'deflate', 'br', 'zstd', 'compress', 'GZIP', 'gzip, identity', '');
-    const contentType = fc.constantFrom('application/json', 'application/json; charset=utf-8', 'application/json; charset=latin1', 'application/json; charset=nope', 'text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/merge-patch+json', '*/*', ';;', '');
+    const encoding = fc.constantFrom(
+      undefined,
+      'identity',
+      'gzip',
+      'gzip (sent as is)',
+      'deflate',
+      'br',
+      'zstd',
+      'compress',
+      'GZIP',
+      'gzip, identity',
+      '',
+    );
+    const contentType = fc.constantFrom(
+      'application/json',
+      'application/json; charset=utf-8',
+      'application/json; charset=latin1',
+      'application/json; charset=nope',
+      'text/plain',
+      'application/x-www-form-urlencoded',
+      'multipart/form-data; boundary=x',
+      'application/merge-patch+json',
+      '*/*',
+      ';;',
+      '',
+    );
     await fc.assert(
       fc.asyncProperty(fc.constantFrom(...routes), body, encoding, contentType, async ([method, template], bytes, enc, type) => {
         const path = template.replace(':id', subscriptionId);
@@ -190,16 +274,19 @@ describe('the API under arbitrary input (property-based)', () => {
   });
 
   it('never answers 5xx to arbitrary query parameters on the lists (names, values, repeats, brackets, any bytes)', async () => {
-    const name = fc.oneof(fc.constantFrom('limit', 'cursor', 'isActive', 'event', 'status', '__proto__', 'constructor'), anyText.map(percentEncodeText));
+    const name = fc.oneof(
+      fc.constantFrom('limit', 'cursor', 'isActive', 'event', 'status', '__proto__', 'constructor'),
+      anyText.map(percentEncodeText),
+    );
     const shape = fc.constantFrom('', '[]', '[0]', '[a]', '[a][b]', '[__proto__]');
     const value = fc.oneof(
       anyText.map(percentEncodeText),
       fc.uint8Array({ maxLength: 30 }).map(percentEncodeBytes),
       fc.constantFrom('1', '100', '101', '0', '-1', '1e3', '99999999999999999999999', 'true', 'PENDING', '*', '%', '%E0%A4%A', '%00'),
       fc.tuple(fc.oneof(isoShaped, fc.string({ maxLength: 24 })), fc.uuid()).map(([date, id]) => encodeCursor({ createdAt: date, id })),
-      fc.date({ min: new Date(-1e15), max: new Date(1e15), noInvalidDate: true }).chain((date) =>
-        fc.uuid().map((id) => encodeCursor({ createdAt: date.toISOString(), id })),
-      ),
+      fc
+        .date({ min: new Date(-1e15), max: new Date(1e15), noInvalidDate: true })
+        .chain((date) => fc.uuid().map((id) => encodeCursor({ createdAt: date.toISOString(), id }))),
     );
     const params = fc.array(fc.tuple(name, shape, value), { maxLength: 5 });
     const lists = ['/webhooks/subscriptions', '/webhooks/subscriptions/:id/deliveries', '/portal/api/subscriptions'];
@@ -249,13 +336,18 @@ describe('the API under arbitrary input (property-based)', () => {
     const segment = fc.oneof(
       fc.uint8Array({ maxLength: 40 }).map(percentEncodeBytes),
       anyText.map(percentEncodeText),
-      fc.array(fc.constantFrom('%', 'E', '0', 'A', '4', 'f', 'F', 'z', '.', '..', '~', '-', '%2F', '%00', '%C0%AF'), { maxLength: 12 }).map((parts) => parts.join('')),
+      fc
+        .array(fc.constantFrom('%', 'E', '0', 'A', '4', 'f', 'F', 'z', '.', '..', '~', '-', '%2F', '%00', '%C0%AF'), { maxLength: 12 })
+        .map((parts) => parts.join('')),
       fc.uuid(),
     );
     await fc.assert(
       fc.asyncProperty(fc.constantFrom(...templates), segment, async ([method, template], x) => {
         const path = template.replace(':x', x);
-        const res = await send(method, path, { body: method === 'GET' || method === 'DELETE' ? undefined : '{}', auth: path.startsWith('/portal/') ? portalToken : key });
+        const res = await send(method, path, {
+          body: method === 'GET' || method === 'DELETE' ? undefined : '{}',
+          auth: path.startsWith('/portal/') ? portalToken : key,
+        });
         expectSafe(res, `${method} ${path}`);
       }),
       { seed: fuzzSeed(19), numRuns: fuzzRuns(200) },
@@ -263,16 +355,39 @@ describe('the API under arbitrary input (property-based)', () => {
   });
 
   it('never answers 5xx to arbitrary bytes in headers, the request target or the body, sent raw over TCP', async () => {
-    const headerNames = ['Authorization', 'Content-Type', 'Content-Encoding', 'X-Request-Id', 'Accept', 'Accept-Encoding', 'Cookie', 'Origin', 'Transfer-Encoding', 'Expect', 'Host'];
+    const headerNames = [
+      'Authorization',
+      'Content-Type',
+      'Content-Encoding',
+      'X-Request-Id',
+      'Accept',
+      'Accept-Encoding',
+      'Cookie',
+      'Origin',
+      'Transfer-Encoding',
+      'Expect',
+      'Host',
+    ];
     const byteString = fc.oneof(
       fc.uint8Array({ maxLength: 40 }).map((bytes) => Buffer.from(bytes)),
       anyText.map((text) => Buffer.from(text, 'utf8')),
     );
-    const header = fc.tuple(fc.constantFrom(...headerNames), fc.oneof(byteString, fc.constant(Buffer.from(`Bearer ${'K'}`)))).map(([name, value]) =>
-      Buffer.concat([Buffer.from(`${name}: `), value]),
-    );
+    const header = fc
+      .tuple(fc.constantFrom(...headerNames), fc.oneof(byteString, fc.constant(Buffer.from(`Bearer ${'K'}`))))
+      .map(([name, value]) => Buffer.concat([Buffer.from(`${name}: `), value]));
     const target = fc.oneof(
-      fc.constantFrom('/webhooks/subscriptions', `/webhooks/subscriptions/${subscriptionId}`, '/webhooks/portal-sessions', '/portal/api/subscriptions', '/healthz', '/openapi.json', '*', 'http://x/webhooks/subscriptions').map((t) => Buffer.from(t)),
+      fc
+        .constantFrom(
+          '/webhooks/subscriptions',
+          `/webhooks/subscriptions/${subscriptionId}`,
+          '/webhooks/portal-sessions',
+          '/portal/api/subscriptions',
+          '/healthz',
+          '/openapi.json',
+          '*',
+          'http://x/webhooks/subscriptions',
+        )
+        .map((t) => Buffer.from(t)),
       byteString.map((bytes) => Buffer.concat([Buffer.from('/webhooks/subscriptions/'), bytes])),
     );
     await fc.assert(
@@ -283,7 +398,10 @@ describe('the API under arbitrary input (property-based)', () => {
         fc.boolean(),
         byteString,
         async (method, requestTarget, headers, authorised, body) => {
-          const lines = [Buffer.concat([Buffer.from(`${method} `), requestTarget, Buffer.from(' HTTP/1.1')]), Buffer.from(`Host: 127.0.0.1:${port}`)];
+          const lines = [
+            Buffer.concat([Buffer.from(`${method} `), requestTarget, Buffer.from(' HTTP/1.1')]),
+            Buffer.from(`Host: 127.0.0.1:${port}`),
+          ];
           if (authorised) lines.push(Buffer.from(`Authorization: Bearer ${key}`), Buffer.from('Content-Type: application/json'));
           const head = Buffer.concat(lines.concat(headers).flatMap((line, i) => (i === 0 ? [line] : [Buffer.from('\r\n'), line])));
           const res = await rawRequest(port, head, body);

@@ -81,7 +81,10 @@ async function kill(listener: ListenerProcess): Promise<void> {
 /** A subscription of its own on the receiver (its own path), and what the receiver got for it. */
 async function subscribed() {
   const path = `/hooks/${randomBytes(4).toString('hex')}`;
-  const { subscription } = await insertSubscription(dataSource, box, { url: `${receiver.origin}${path}`, accountId: fixtureAccountId('attempt-kill') });
+  const { subscription } = await insertSubscription(dataSource, box, {
+    url: `${receiver.origin}${path}`,
+    accountId: fixtureAccountId('attempt-kill'),
+  });
   return { subscription, posts: () => receiver.requests.filter((r) => r.path === path) };
 }
 

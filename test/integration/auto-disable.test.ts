@@ -45,13 +45,17 @@ describe('auto-disable', () => {
   const read = async (key: string, id: string) => (await engine.request('GET', `/webhooks/subscriptions/${id}`, key)).body;
   const requestsTo = (path: string) => receiver.requests.filter((r) => r.path === path);
   const finished = (eventId: string, subscriptionId: string) =>
-    waitFor(async () => {
-      const rows = await engine.dataSource.query(
-        `SELECT id, status, last_error FROM webhook_deliveries WHERE event_id = $1 AND subscription_id = $2 AND status <> 'PENDING'`,
-        [eventId, subscriptionId],
-      );
-      return rows[0] as { id: string; status: string; last_error: string | null } | undefined;
-    }, 20_000, `delivery of ${eventId} finished`);
+    waitFor(
+      async () => {
+        const rows = await engine.dataSource.query(
+          `SELECT id, status, last_error FROM webhook_deliveries WHERE event_id = $1 AND subscription_id = $2 AND status <> 'PENDING'`,
+          [eventId, subscriptionId],
+        );
+        return rows[0] as { id: string; status: string; last_error: string | null } | undefined;
+      },
+      20_000,
+      `delivery of ${eventId} finished`,
+    );
   const verified = (request: RecordedRequest, secret: string) =>
     new Webhook(secret).verify(request.body.toString('utf8'), {
       'webhook-id': String(request.headers['webhook-id']),
@@ -72,7 +76,13 @@ describe('auto-disable', () => {
     await engine.publish(first);
     expect((await finished(first.id, endpoint.id)).status).toBe('FAILURE');
     const streak = await read(key, endpoint.id);
-    expect(streak).toMatchObject({ isActive: true, consecutiveFailures: 3, lastSuccessAt: null, failingSince: expect.any(String), disabledReason: null });
+    expect(streak).toMatchObject({
+      isActive: true,
+      consecutiveFailures: 3,
+      lastSuccessAt: null,
+      failingSince: expect.any(String),
+      disabledReason: null,
+    });
     const failingSince = Date.parse(streak.failingSince);
 
     // Past the window, the next failed attempt switches it off; the delivery's next attempt is refused before sending.
@@ -100,7 +110,11 @@ describe('auto-disable', () => {
       data: { subscriptionId: endpoint.id, url: endpoint.url, reason: 'failing', disabledAt: off.disabledAt },
     });
     expect(toWatcher.headers['x-webhook-event']).toBe('SUBSCRIPTION_DISABLED');
-    const toEverything = await waitFor(() => requestsTo('/failing/everything').find((r) => r.json<{ type: string }>().type === 'SUBSCRIPTION_DISABLED'), 20_000, 'event at *');
+    const toEverything = await waitFor(
+      () => requestsTo('/failing/everything').find((r) => r.json<{ type: string }>().type === 'SUBSCRIPTION_DISABLED'),
+      20_000,
+      'event at *',
+    );
     expect(verified(toEverything, everything.secret).id).toBe(announced.id);
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     expect(requestsTo('/failing/unrelated')).toHaveLength(0);
@@ -122,7 +136,12 @@ describe('auto-disable', () => {
     const fourth = newEvent(accountId);
     await engine.publish(fourth);
     expect((await finished(fourth.id, endpoint.id)).status).toBe('SUCCESS');
-    expect(await read(key, endpoint.id)).toMatchObject({ isActive: true, consecutiveFailures: 0, failingSince: null, lastSuccessAt: expect.any(String) });
+    expect(await read(key, endpoint.id)).toMatchObject({
+      isActive: true,
+      consecutiveFailures: 0,
+      failingSince: null,
+      lastSuccessAt: expect.any(String),
+    });
   }, 150_000);
 
   it('switches a subscription off as gone at a 410 and tells the others', async () => {

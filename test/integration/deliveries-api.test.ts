@@ -20,13 +20,17 @@ describe('deliveries API', () => {
   const made: { retried?: string; failed?: string; plain?: string } = {};
 
   const deliveryIdOf = async (eventId: string) =>
-    waitFor(async () => {
-      const rows = await engine.dataSource.query(
-        `SELECT id FROM webhook_deliveries WHERE event_id = $1 AND subscription_id = $2 AND status <> 'PENDING'`,
-        [eventId, subscriptionId],
-      );
-      return rows[0]?.id as string | undefined;
-    }, 20_000, `delivery of ${eventId} finished`);
+    waitFor(
+      async () => {
+        const rows = await engine.dataSource.query(
+          `SELECT id FROM webhook_deliveries WHERE event_id = $1 AND subscription_id = $2 AND status <> 'PENDING'`,
+          [eventId, subscriptionId],
+        );
+        return rows[0]?.id as string | undefined;
+      },
+      20_000,
+      `delivery of ${eventId} finished`,
+    );
 
   beforeAll(async () => {
     bundle = await bundleWorkflows();
@@ -66,7 +70,19 @@ describe('deliveries API', () => {
     expect(res.body.data.map((d: { id: string }) => d.id)).toEqual([made.plain, made.failed, made.retried]);
     const retried = res.body.data[2];
     expect(Object.keys(retried).sort()).toEqual(
-      ['attempts', 'createdAt', 'eventId', 'eventType', 'id', 'lastError', 'lastStatusCode', 'status', 'subscriptionId', 'updatedAt', 'workflowId'].sort(),
+      [
+        'attempts',
+        'createdAt',
+        'eventId',
+        'eventType',
+        'id',
+        'lastError',
+        'lastStatusCode',
+        'status',
+        'subscriptionId',
+        'updatedAt',
+        'workflowId',
+      ].sort(),
     );
     expect(retried).toMatchObject({
       subscriptionId,
@@ -114,7 +130,14 @@ describe('deliveries API', () => {
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ id: made.retried, status: 'SUCCESS', attempts: 2 });
     expect(res.body.attemptLog).toEqual([
-      { attempt: 1, startedAt: expect.any(String), durationMs: expect.any(Number), statusCode: 500, error: expect.any(String), responseBody: '{"error":"try later"}' },
+      {
+        attempt: 1,
+        startedAt: expect.any(String),
+        durationMs: expect.any(Number),
+        statusCode: 500,
+        error: expect.any(String),
+        responseBody: '{"error":"try later"}',
+      },
       { attempt: 2, startedAt: expect.any(String), durationMs: expect.any(Number), statusCode: 200, error: null, responseBody: 'ok' },
     ]);
     expect(Date.parse(res.body.attemptLog[1].startedAt)).toBeGreaterThanOrEqual(Date.parse(res.body.attemptLog[0].startedAt));
@@ -131,10 +154,14 @@ describe('deliveries API', () => {
 
     const [request] = await receiver.waitForRequests(1, 20_000);
     expect(request.headers['webhook-id']).toBe(previousWebhookId);
-    const after = await waitFor(async () => {
-      const got = await engine.request('GET', `/webhooks/deliveries/${made.failed}`, owner.key);
-      return got.body.status === 'SUCCESS' ? got.body : null;
-    }, 15_000, 'retried delivery SUCCESS');
+    const after = await waitFor(
+      async () => {
+        const got = await engine.request('GET', `/webhooks/deliveries/${made.failed}`, owner.key);
+        return got.body.status === 'SUCCESS' ? got.body : null;
+      },
+      15_000,
+      'retried delivery SUCCESS',
+    );
     expect(after.attempts).toBe(4);
     expect(after.attemptLog.map((a: { attempt: number; statusCode: number }) => [a.attempt, a.statusCode])).toEqual([
       [1, 503],
@@ -155,7 +182,11 @@ describe('deliveries API', () => {
     expect(again.status).toBe(409);
     expect(again.body.error.code).toBe('delivery_in_progress');
 
-    await waitFor(async () => (await engine.request('GET', `/webhooks/deliveries/${made.plain}`, owner.key)).body.status === 'SUCCESS', 15_000, 'SUCCESS');
+    await waitFor(
+      async () => (await engine.request('GET', `/webhooks/deliveries/${made.plain}`, owner.key)).body.status === 'SUCCESS',
+      15_000,
+      'SUCCESS',
+    );
     const { body } = await engine.request('GET', `/webhooks/deliveries/${made.plain}`, owner.key);
     expect(body.attempts).toBe(2);
     expect(receiver.requests).toHaveLength(1);
@@ -165,13 +196,17 @@ describe('deliveries API', () => {
     const other = await engine.request('POST', '/webhooks/subscriptions', owner.key, { url: receiver.url, events: ['VISITOR_IDENTIFIED'] });
     const event = newEvent(owner.accountId, 'VISITOR_IDENTIFIED');
     await engine.publish(event);
-    const deliveryId = await waitFor(async () => {
-      const rows = await engine.dataSource.query(`SELECT id FROM webhook_deliveries WHERE event_id = $1 AND subscription_id = $2 AND status = 'SUCCESS'`, [
-        event.id,
-        other.body.id,
-      ]);
-      return rows[0]?.id as string | undefined;
-    }, 20_000, 'delivered');
+    const deliveryId = await waitFor(
+      async () => {
+        const rows = await engine.dataSource.query(
+          `SELECT id FROM webhook_deliveries WHERE event_id = $1 AND subscription_id = $2 AND status = 'SUCCESS'`,
+          [event.id, other.body.id],
+        );
+        return rows[0]?.id as string | undefined;
+      },
+      20_000,
+      'delivered',
+    );
     await engine.request('PATCH', `/webhooks/subscriptions/${other.body.id}`, owner.key, { isActive: false });
     const res = await engine.request('POST', `/webhooks/deliveries/${deliveryId}/retry`, owner.key);
     expect(res.status).toBe(409);

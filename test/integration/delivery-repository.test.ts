@@ -10,7 +10,12 @@ import { createDataSource } from '../../src/db/data-source';
 import { createSecretBox } from '../../src/crypto/secret-box';
 import { requireEncryptionKey } from '../../src/config';
 import { IN_FLIGHT_ATTEMPT_ERROR, INTERRUPTED_ATTEMPT_ERROR } from '../../src/deliveries/attempt-log';
-import { createDeliveryRepository, type AttemptClaim, type AttemptRecord, type DeliveryRepository } from '../../src/deliveries/delivery.repository';
+import {
+  createDeliveryRepository,
+  type AttemptClaim,
+  type AttemptRecord,
+  type DeliveryRepository,
+} from '../../src/deliveries/delivery.repository';
 import { insertEvent, insertSubscription } from '../helpers/subscription-fixtures';
 
 let dataSource: DataSource;
@@ -30,7 +35,13 @@ afterAll(async () => {
 function start() {
   const eventId = `evt_${randomUUID()}`;
   const subscriptionId = randomUUID();
-  return { eventId, subscriptionId, accountId: 'acct_repo', eventType: 'CONVERSATION_CREATED', workflowId: `delivery:${eventId}:${subscriptionId}` };
+  return {
+    eventId,
+    subscriptionId,
+    accountId: 'acct_repo',
+    eventType: 'CONVERSATION_CREATED',
+    workflowId: `delivery:${eventId}:${subscriptionId}`,
+  };
 }
 
 function claimOf(runId: string, activityAttempt = 1, forMs = 7_000): AttemptClaim {
@@ -38,7 +49,15 @@ function claimOf(runId: string, activityAttempt = 1, forMs = 7_000): AttemptClai
 }
 
 function attempt(runId: string, activityAttempt: number, statusCode: number | null): AttemptRecord {
-  return { runId, activityAttempt, startedAt: new Date(), durationMs: 12, statusCode, error: statusCode === 200 ? null : `HTTP ${statusCode}`, responseBody: null };
+  return {
+    runId,
+    activityAttempt,
+    startedAt: new Date(),
+    durationMs: 12,
+    statusCode,
+    error: statusCode === 200 ? null : `HTTP ${statusCode}`,
+    responseBody: null,
+  };
 }
 
 describe('delivery repository', () => {
@@ -46,12 +65,28 @@ describe('delivery repository', () => {
     const box = createSecretBox(requireEncryptionKey(loadConfig({ ...process.env })));
     const { subscription } = await insertSubscription(dataSource, box, { url: 'https://hooks.example.com/in' });
     const event = await insertEvent(dataSource, { accountId: subscription.accountId });
-    const begun = await deliveries.beginAttempt({ ...start(), eventId: event.id, subscriptionId: subscription.id, accountId: subscription.accountId }, claimOf(randomUUID()));
+    const begun = await deliveries.beginAttempt(
+      { ...start(), eventId: event.id, subscriptionId: subscription.id, accountId: subscription.accountId },
+      claimOf(randomUUID()),
+    );
 
-    expect(begun.subscription).toEqual({ id: subscription.id, url: 'https://hooks.example.com/in', isActive: true, rateLimitPerSecond: null, secrets: subscription.secrets });
+    expect(begun.subscription).toEqual({
+      id: subscription.id,
+      url: 'https://hooks.example.com/in',
+      isActive: true,
+      rateLimitPerSecond: null,
+      secrets: subscription.secrets,
+    });
     expect(begun.event).toEqual({ type: event.type, body: event.body });
-    expect(await deliveries.findById(begun.deliveryId)).toMatchObject({ status: 'PENDING', eventId: event.id, subscriptionId: subscription.id });
-    const again = await deliveries.beginAttempt({ ...start(), eventId: event.id, subscriptionId: subscription.id, accountId: subscription.accountId }, claimOf(randomUUID()));
+    expect(await deliveries.findById(begun.deliveryId)).toMatchObject({
+      status: 'PENDING',
+      eventId: event.id,
+      subscriptionId: subscription.id,
+    });
+    const again = await deliveries.beginAttempt(
+      { ...start(), eventId: event.id, subscriptionId: subscription.id, accountId: subscription.accountId },
+      claimOf(randomUUID()),
+    );
     expect(again.deliveryId).toBe(begun.deliveryId);
   });
 
@@ -93,7 +128,11 @@ describe('delivery repository', () => {
     const never = start();
     const createdId = await deliveries.recordFailure(never, 'subscription was deleted');
     expect(await deliveries.findByEventAndSubscription(never.eventId, never.subscriptionId)).toMatchObject({
-      id: createdId, status: 'FAILURE', attempts: 0, lastError: 'subscription was deleted', workflowId: never.workflowId,
+      id: createdId,
+      status: 'FAILURE',
+      attempts: 0,
+      lastError: 'subscription was deleted',
+      workflowId: never.workflowId,
     });
 
     const tried = start();
@@ -184,7 +223,10 @@ describe('delivery repository', () => {
       const box = createSecretBox(requireEncryptionKey(loadConfig({ ...process.env })));
       const { subscription } = await insertSubscription(dataSource, box, { url: 'https://hooks.example.com/in' });
       if (options.rateLimitPerSecond !== undefined) {
-        await dataSource.query(`UPDATE webhook_subscriptions SET rate_limit_per_second = $2 WHERE id = $1`, [subscription.id, options.rateLimitPerSecond]);
+        await dataSource.query(`UPDATE webhook_subscriptions SET rate_limit_per_second = $2 WHERE id = $1`, [
+          subscription.id,
+          options.rateLimitPerSecond,
+        ]);
       }
       const event = await insertEvent(dataSource, { accountId: subscription.accountId });
       return { ...start(), eventId: event.id, subscriptionId: subscription.id, accountId: subscription.accountId };
@@ -198,14 +240,26 @@ describe('delivery repository', () => {
       expect(begun.openedAttempt).toBe(1);
       // `attempts` counts attempts whose outcome is recorded.
       expect(await deliveries.findById(begun.deliveryId)).toMatchObject({ attempts: 0, status: 'PENDING' });
-      expect((await deliveries.listAttempts(begun.deliveryId)).map((a) => [a.attempt, a.inFlight, a.error])).toEqual([[1, true, IN_FLIGHT_ATTEMPT_ERROR]]);
+      expect((await deliveries.listAttempts(begun.deliveryId)).map((a) => [a.attempt, a.inFlight, a.error])).toEqual([
+        [1, true, IN_FLIGHT_ATTEMPT_ERROR],
+      ]);
 
-      const recorded = await deliveries.recordAttempt(begun.deliveryId, { ...attempt(runId, 1, 200), claimToken: claim.token }, { succeeded: true });
+      const recorded = await deliveries.recordAttempt(
+        begun.deliveryId,
+        { ...attempt(runId, 1, 200), claimToken: claim.token },
+        { succeeded: true },
+      );
       expect(recorded).toEqual({ attempt: 1, inserted: true, switchedOff: false });
-      const again = await deliveries.recordAttempt(begun.deliveryId, { ...attempt(runId, 1, 200), claimToken: claim.token }, { succeeded: true });
+      const again = await deliveries.recordAttempt(
+        begun.deliveryId,
+        { ...attempt(runId, 1, 200), claimToken: claim.token },
+        { succeeded: true },
+      );
       expect(again).toMatchObject({ attempt: 1, inserted: false });
       expect(await deliveries.findById(begun.deliveryId)).toMatchObject({ attempts: 1, status: 'SUCCESS', lastStatusCode: 200 });
-      expect((await deliveries.listAttempts(begun.deliveryId)).map((a) => [a.attempt, a.inFlight, a.statusCode, a.error])).toEqual([[1, false, 200, null]]);
+      expect((await deliveries.listAttempts(begun.deliveryId)).map((a) => [a.attempt, a.inFlight, a.statusCode, a.error])).toEqual([
+        [1, false, 200, null],
+      ]);
     });
 
     it('reads an attempt whose execution lost its claim as interrupted; the attempt made again is an entry of its own', async () => {
@@ -228,7 +282,9 @@ describe('delivery repository', () => {
       const runId = randomUUID();
       const first = await deliveries.beginAttempt(delivery, claimOf(runId, 1, 1));
       await waitUntil(async () => {
-        const [row] = await dataSource.query(`SELECT claim_until < now() AS expired FROM webhook_deliveries WHERE id = $1`, [first.deliveryId]);
+        const [row] = await dataSource.query(`SELECT claim_until < now() AS expired FROM webhook_deliveries WHERE id = $1`, [
+          first.deliveryId,
+        ]);
         return row.expired === true;
       });
       const remade = claimOf(runId, 1);
@@ -239,7 +295,10 @@ describe('delivery repository', () => {
         state: 'recorded',
         recorded: { attempt: 2, statusCode: 503, error: 'HTTP 503' },
       });
-      expect((await deliveries.listAttempts(first.deliveryId)).map((a) => [a.attempt, a.statusCode])).toEqual([[1, null], [2, 503]]);
+      expect((await deliveries.listAttempts(first.deliveryId)).map((a) => [a.attempt, a.statusCode])).toEqual([
+        [1, null],
+        [2, 503],
+      ]);
     });
 
     it('writes nothing before the request when it may not go out at once; openAttempt writes it just before', async () => {

@@ -74,14 +74,18 @@ async function worker(config: Config, tag: string): Promise<void> {
       taskQueue: config.temporal.taskQueue,
       bundle,
       rateLimitKeyPrefix: keyPrefix,
-      decorate: (deps) => ({ ...deps, http: { post: (request) => deps.http.post({ ...request, headers: { ...request.headers, 'x-test-worker': tag } }) } }),
+      decorate: (deps) => ({
+        ...deps,
+        http: { post: (request) => deps.http.post({ ...request, headers: { ...request.headers, 'x-test-worker': tag } }) },
+      }),
     }),
   );
 }
 
 async function subscriptionTo(target: Receiver, rateLimitPerSecond: number | null = null): Promise<WebhookSubscription> {
   const { subscription } = await insertSubscription(dataSource, box, { url: target.url });
-  if (rateLimitPerSecond !== null) await dataSource.getRepository(WebhookSubscription).update({ id: subscription.id }, { rateLimitPerSecond });
+  if (rateLimitPerSecond !== null)
+    await dataSource.getRepository(WebhookSubscription).update({ id: subscription.id }, { rateLimitPerSecond });
   return subscription;
 }
 
@@ -102,9 +106,15 @@ async function timersOf(handle: WorkflowHandle): Promise<number> {
 }
 
 async function attemptLogOf(subscriptionId: string): Promise<Array<{ status: string; attempts: Array<[number, number | null]> }>> {
-  const rows: Array<{ id: string; status: string }> = await dataSource.query('SELECT id, status FROM webhook_deliveries WHERE subscription_id = $1', [subscriptionId]);
+  const rows: Array<{ id: string; status: string }> = await dataSource.query(
+    'SELECT id, status FROM webhook_deliveries WHERE subscription_id = $1',
+    [subscriptionId],
+  );
   return Promise.all(
-    rows.map(async (row) => ({ status: row.status, attempts: (await deliveries.listAttempts(row.id)).map((a): [number, number | null] => [a.attempt, a.statusCode]) })),
+    rows.map(async (row) => ({
+      status: row.status,
+      attempts: (await deliveries.listAttempts(row.id)).map((a): [number, number | null] => [a.attempt, a.statusCode]),
+    })),
   );
 }
 
@@ -126,14 +136,22 @@ describe('delivery throttling', () => {
     const limited = await subscriptionTo(limitedReceiver, 5);
     const unlimited = await subscriptionTo(unlimitedReceiver);
 
-    const [limitedHandles, unlimitedHandles] = await Promise.all([startDeliveries(config, limited, 30), startDeliveries(config, unlimited, 30)]);
+    const [limitedHandles, unlimitedHandles] = await Promise.all([
+      startDeliveries(config, limited, 30),
+      startDeliveries(config, unlimited, 30),
+    ]);
     await Promise.all([...limitedHandles, ...unlimitedHandles].map((handle) => handle.result()));
 
     // The receiver's own arrival times: never more than 5 within a second (a repeated request, delivery being at
     // least once on a loaded machine, counts like any other), and every delivery arrived.
     const arrivals = limitedReceiver.requests;
     expect(new Set(arrivals.map((r) => r.headers['webhook-id'])).size).toBe(30);
-    expect(mostInAnyWindow(arrivals.map((r) => r.receivedAt), 1_000)).toBeLessThanOrEqual(5);
+    expect(
+      mostInAnyWindow(
+        arrivals.map((r) => r.receivedAt),
+        1_000,
+      ),
+    ).toBeLessThanOrEqual(5);
     // Both workers sent to the limited subscription: the limit held across them.
     expect(new Set(arrivals.map((r) => r.headers['x-test-worker']))).toEqual(new Set(['w1', 'w2']));
 
@@ -152,7 +170,7 @@ describe('delivery throttling', () => {
     expect(await Promise.all(unlimitedHandles.map(timersOf))).toEqual(Array(30).fill(0));
   }, 120_000);
 
-  it('bounds a hanging endpoint to its in-flight share while another endpoint\'s 200 deliveries complete without waiting', async () => {
+  it("bounds a hanging endpoint to its in-flight share while another endpoint's 200 deliveries complete without waiting", async () => {
     const bound = 4;
     const config = loadConfig({
       ...process.env,

@@ -132,21 +132,33 @@ describe('deliverWebhookWorkflow', () => {
     ]);
   });
 
-  it('keeps one webhook-id and gap-free attempt numbers across the local attempt and the regular activity\'s attempts', async () => {
+  it("keeps one webhook-id and gap-free attempt numbers across the local attempt and the regular activity's attempts", async () => {
     const { subscription, event } = await fixture();
     receiver.enqueue({ status: 500 }, { status: 503 }, { status: 502 }, { status: 200 });
-    const handle = await startDelivery(client, loadConfig({ ...process.env, ...testEnv, WEBHOOKS_RETRY_MAX_ATTEMPTS: '5', TEMPORAL_TASK_QUEUE: config.temporal.taskQueue }), event, subscription);
+    const handle = await startDelivery(
+      client,
+      loadConfig({ ...process.env, ...testEnv, WEBHOOKS_RETRY_MAX_ATTEMPTS: '5', TEMPORAL_TASK_QUEUE: config.temporal.taskQueue }),
+      event,
+      subscription,
+    );
     expect((await ending(handle)).status).toBe('COMPLETED');
 
     const requests = await receiver.waitForRequests(4);
     const { delivery, attempts } = await deliveryOf(event.id, subscription.id);
     expect(new Set(requests.map((r) => r.headers['webhook-id']))).toEqual(new Set([webhookIdFor(delivery.id)]));
     // Attempt 1 is the local activity; 2-4 are the regular activity's attempts 1-3, keyed after it.
-    expect(attempts.map((a) => [a.attempt, a.activityAttempt, a.statusCode])).toEqual([[1, 1, 500], [2, 2, 503], [3, 3, 502], [4, 4, 200]]);
+    expect(attempts.map((a) => [a.attempt, a.activityAttempt, a.statusCode])).toEqual([
+      [1, 1, 500],
+      [2, 2, 503],
+      [3, 3, 502],
+      [4, 4, 200],
+    ]);
     expect(new Set(attempts.map((a) => a.runId)).size).toBe(1);
     const events = (await handle.fetchHistory()).events ?? [];
     expect(events.filter((e) => e.markerRecordedEventAttributes)).toHaveLength(1);
-    expect(events.filter((e) => e.activityTaskScheduledEventAttributes).map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name)).toEqual(['sendWebhook']);
+    expect(
+      events.filter((e) => e.activityTaskScheduledEventAttributes).map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name),
+    ).toEqual(['sendWebhook']);
     expect(delivery).toMatchObject({ status: 'SUCCESS', attempts: 4 });
   });
 
@@ -243,7 +255,7 @@ describe('deliverWebhookWorkflow', () => {
     expect(delivery).toMatchObject({ status: 'SUCCESS', attempts: 3 });
   });
 
-  it('waits for a Retry-After on the local first attempt before the regular activity\'s first attempt', async () => {
+  it("waits for a Retry-After on the local first attempt before the regular activity's first attempt", async () => {
     const { subscription, event } = await fixture();
     receiver.enqueue({ status: 503, headers: { 'retry-after': '2' } }, { status: 200 });
     const handle = await startDelivery(client, config, event, subscription);
@@ -252,7 +264,10 @@ describe('deliverWebhookWorkflow', () => {
     const [first, second] = await receiver.waitForRequests(2);
     expect(second!.receivedAt - first!.receivedAt).toBeGreaterThanOrEqual(1950);
     const { attempts } = await deliveryOf(event.id, subscription.id);
-    expect(attempts.map((a) => [a.attempt, a.statusCode])).toEqual([[1, 503], [2, 200]]);
+    expect(attempts.map((a) => [a.attempt, a.statusCode])).toEqual([
+      [1, 503],
+      [2, 200],
+    ]);
   });
 
   it('during a secret rotation signs with both live secrets and each verifies', async () => {
@@ -276,7 +291,9 @@ describe('deliverWebhookWorkflow', () => {
     expect(receiver.requests).toHaveLength(0);
     const { delivery, attempts } = await deliveryOf(event.id, subscription.id);
     expect(delivery).toMatchObject({ status: 'FAILURE', attempts: 1, lastStatusCode: null });
-    expect(attempts).toEqual([expect.objectContaining({ attempt: 1, statusCode: null, error: expect.stringContaining('target_not_allowed') })]);
+    expect(attempts).toEqual([
+      expect.objectContaining({ attempt: 1, statusCode: null, error: expect.stringContaining('target_not_allowed') }),
+    ]);
   });
 
   it('stops non-retryably without sending when the subscription is inactive', async () => {
@@ -315,9 +332,19 @@ describe('deliverWebhookWorkflow', () => {
 
     const { delivery, attempts } = await deliveryOf(event.id, subscription.id);
     expect(delivery).toMatchObject({ status: 'SUCCESS', attempts: 4, lastStatusCode: 200 });
-    expect(attempts.map((a) => [a.attempt, a.statusCode])).toEqual([[1, 500], [2, 500], [3, 500], [4, 200]]);
+    expect(attempts.map((a) => [a.attempt, a.statusCode])).toEqual([
+      [1, 500],
+      [2, 500],
+      [3, 500],
+      [4, 200],
+    ]);
     expect(new Set(attempts.slice(3).map((a) => a.runId))).toEqual(new Set([newRunId]));
     expect(new Set(receiver.requests.map((r) => r.headers['webhook-id']))).toEqual(new Set([webhookIdFor(delivery.id)]));
-    expect(await eventually(() => executionStatus(handle.workflowId), (s) => s === 'COMPLETED')).toBe('COMPLETED');
+    expect(
+      await eventually(
+        () => executionStatus(handle.workflowId),
+        (s) => s === 'COMPLETED',
+      ),
+    ).toBe('COMPLETED');
   });
 });

@@ -119,10 +119,9 @@ describe('dispatch of published events to Temporal', () => {
     const { runId } = await engine.temporal.workflow.getHandle(deliveryWorkflowId(event.id, subscription.id)).describe();
 
     // As if the process had died between starting the workflow and recording it: the sweep dispatches it again.
-    await engine.dataSource.query(
-      `UPDATE webhook_events SET dispatched_at = NULL, received_at = now() - interval '1 hour' WHERE id = $1`,
-      [event.id],
-    );
+    await engine.dataSource.query(`UPDATE webhook_events SET dispatched_at = NULL, received_at = now() - interval '1 hour' WHERE id = $1`, [
+      event.id,
+    ]);
     await engine.listener!.dispatcher.sweep();
     expect(await dispatchedAt(event.id)).toBeInstanceOf(Date);
     expect((await engine.temporal.workflow.getHandle(deliveryWorkflowId(event.id, subscription.id)).describe()).runId).toBe(runId);

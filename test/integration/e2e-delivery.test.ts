@@ -51,7 +51,11 @@ describe('end to end: Redis event to signed delivery', () => {
   const requestsTo = (url: string) => receiver.requests.filter((r) => `${receiver.origin}${r.path}` === url);
 
   const dispatched = (eventId: string) =>
-    waitFor(async () => (await engine.dataSource.query('SELECT dispatched_at FROM webhook_events WHERE id = $1', [eventId]))[0]?.dispatched_at, 15_000, 'dispatch');
+    waitFor(
+      async () => (await engine.dataSource.query('SELECT dispatched_at FROM webhook_events WHERE id = $1', [eventId]))[0]?.dispatched_at,
+      15_000,
+      'dispatch',
+    );
 
   it('creates a subscription through the API and returns its whsec_ secret once (201)', async () => {
     const { key } = await engine.newAccount('create');
@@ -211,7 +215,9 @@ describe('end to end: Redis event to signed delivery', () => {
     for (const secret of [subscription.secret, rotated.body.secret]) {
       expect(new Webhook(secret).verify(request.body.toString('utf8'), headers)).toEqual(event);
     }
-    expect(request.headers['x-hub-signature-256']).toBe(`sha256=${createHmac('sha256', rotated.body.secret).update(request.body).digest('hex')}`);
+    expect(request.headers['x-hub-signature-256']).toBe(
+      `sha256=${createHmac('sha256', rotated.body.secret).update(request.body).digest('hex')}`,
+    );
   });
 
   it('delivers once when the same event is published twice', async () => {
@@ -238,7 +244,9 @@ describe('end to end: Redis event to signed delivery', () => {
 
     await receiver.waitForRequests(1, 20_000);
     expect(requestsTo(subscription.url)[0].json()).toEqual(event);
-    const rejected = await engine.dataSource.query('SELECT raw, reason FROM rejected_messages WHERE channel = $1', [engine.config.redisChannel]);
+    const rejected = await engine.dataSource.query('SELECT raw, reason FROM rejected_messages WHERE channel = $1', [
+      engine.config.redisChannel,
+    ]);
     expect(rejected).toEqual([{ raw: '{"id": "half a message"', reason: expect.stringMatching(/^not valid JSON/) }]);
   });
 });

@@ -39,7 +39,10 @@ describe('Redis stopped under the listener process', () => {
 
   it('logs the outage, stays up, re-subscribes when Redis is back, delivers again, and shuts down cleanly', async () => {
     const { accountId, key } = await engine.newAccount('redis-outage');
-    const created = await engine.request('POST', '/webhooks/subscriptions', key, { url: receiver.url, events: ['NEW_MESSAGE_FROM_VISITOR'] });
+    const created = await engine.request('POST', '/webhooks/subscriptions', key, {
+      url: receiver.url,
+      events: ['NEW_MESSAGE_FROM_VISITOR'],
+    });
     expect(created.status).toBe(201);
 
     listener = spawnListener({
@@ -81,10 +84,14 @@ describe('Redis stopped under the listener process', () => {
     await publishWhenSubscribed(engine.publisher, engine.config.redisChannel, after);
     const requests = await receiver.waitForRequests(2, 20_000);
     expect(requests[1].json()).toEqual(after);
-    await waitFor(async () => {
-      const rows = await engine.dataSource.query(`SELECT status FROM webhook_deliveries WHERE event_id = $1`, [after.id]);
-      return rows[0]?.status === 'SUCCESS';
-    }, 15_000, 'SUCCESS after the outage');
+    await waitFor(
+      async () => {
+        const rows = await engine.dataSource.query(`SELECT status FROM webhook_deliveries WHERE event_id = $1`, [after.id]);
+        return rows[0]?.status === 'SUCCESS';
+      },
+      15_000,
+      'SUCCESS after the outage',
+    );
     const streams = createStreamPublisher(redis.url);
     const viaStream = newEvent(accountId);
     await streams.add(engine.config.redisStream.key, viaStream);

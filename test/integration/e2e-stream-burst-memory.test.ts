@@ -66,10 +66,14 @@ describe('a 20,000-entry burst on the stream', () => {
     const events = Array.from({ length: ENTRIES }, (_, i) => newEvent(accountId, 'NEW_MESSAGE_FROM_VISITOR', { text, n: i }));
     await streams.addMany(stream, events, 2_000);
 
-    await waitFor(async () => {
-      const [{ n }] = await dataSource.query('SELECT count(*)::int AS n FROM webhook_events WHERE account_id = $1', [accountId]);
-      return n === ENTRIES && (await pendingOf(streams.redis, stream, group)).count === 0;
-    }, 240_000, `${ENTRIES} events stored and acknowledged`);
+    await waitFor(
+      async () => {
+        const [{ n }] = await dataSource.query('SELECT count(*)::int AS n FROM webhook_events WHERE account_id = $1', [accountId]);
+        return n === ENTRIES && (await pendingOf(streams.redis, stream, group)).count === 0;
+      },
+      240_000,
+      `${ENTRIES} events stored and acknowledged`,
+    );
     const after = residentKiB(pid);
 
     const mib = (kib: number) => Math.round((kib / 1024) * 10) / 10;

@@ -80,7 +80,11 @@ describe('a listener process killed with entries in hand', () => {
     await postgresProxy.cut();
     const events = Array.from({ length: 30 }, () => newEvent(accountId));
     await streams.addMany(stream, events);
-    await waitFor(async () => (await pendingOf(streams.redis, stream, group)).consumers[doomedConsumer] === 30, 20_000, 'all 30 entries read by the doomed listener');
+    await waitFor(
+      async () => (await pendingOf(streams.redis, stream, group)).consumers[doomedConsumer] === 30,
+      20_000,
+      'all 30 entries read by the doomed listener',
+    );
     await doomed.logLine((l) => l.msg === 'storing the event failed; retrying');
     // Kept alive past the claim idle time: its touches keep its entries from being claimed while it lives.
     await new Promise((resolve) => setTimeout(resolve, 1_500));
@@ -116,8 +120,11 @@ describe('a listener process killed with entries in hand', () => {
 
     await waitFor(
       async () =>
-        (await engine.dataSource.query(`SELECT count(*)::int AS n FROM webhook_deliveries WHERE account_id = $1 AND status = 'SUCCESS'`, [accountId]))[0].n ===
-        30,
+        (
+          await engine.dataSource.query(`SELECT count(*)::int AS n FROM webhook_deliveries WHERE account_id = $1 AND status = 'SUCCESS'`, [
+            accountId,
+          ])
+        )[0].n === 30,
       60_000,
       '30 deliveries recorded as SUCCESS',
     );
@@ -130,7 +137,9 @@ describe('a listener process killed with entries in hand', () => {
     }
     expect(new Set(webhookIds.keys())).toEqual(new Set(events.map((e) => e.id)));
     expect([...webhookIds.values()].every((ids) => ids.size === 1)).toBe(true);
-    const [{ rows }] = await engine.dataSource.query('SELECT count(*)::int AS rows FROM webhook_deliveries WHERE account_id = $1', [accountId]);
+    const [{ rows }] = await engine.dataSource.query('SELECT count(*)::int AS rows FROM webhook_deliveries WHERE account_id = $1', [
+      accountId,
+    ]);
     expect(rows).toBe(30);
     const mine = starts.of(created.body.id);
     expect(mine.started.size).toBe(30);

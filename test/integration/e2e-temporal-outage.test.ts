@@ -81,11 +81,15 @@ describe('Temporal unreachable at dispatch', () => {
     return entry;
   };
   const dispatchedAt = async (eventId: string) =>
-    (await dataSource.query('SELECT dispatched_at FROM webhook_events WHERE id = $1', [eventId]))[0]?.dispatched_at as Date | null | undefined;
+    (await dataSource.query('SELECT dispatched_at FROM webhook_events WHERE id = $1', [eventId]))[0]?.dispatched_at as
+      Date | null | undefined;
 
   it('keeps events received while Temporal is down, across a listener restart, and delivers each once Temporal is back', async () => {
     const accountId = `outage-${process.env.TEST_RUN_ID}`;
-    const subscriptions = createSubscriptionService(createSubscriptionRepository(dataSource), createSecretBox(requireEncryptionKey(config)));
+    const subscriptions = createSubscriptionService(
+      createSubscriptionRepository(dataSource),
+      createSecretBox(requireEncryptionKey(config)),
+    );
     const { subscription } = await subscriptions.create({ accountId, url: receiver.url, events: ['*'], description: null, isActive: true });
 
     // Temporal is down: the first event is stored, its start fails and is retried in the background.
@@ -93,7 +97,10 @@ describe('Temporal unreachable at dispatch', () => {
     const first = await startListener(firstLogs);
     const eventA = newEvent(accountId);
     await publishWhenSubscribed(publisher, config.redisChannel, eventA);
-    await firstLogs.waitFor((l) => l.eventId === eventA.id && l.msg === 'dispatch failed; the event is kept and retried in the background', 30_000);
+    await firstLogs.waitFor(
+      (l) => l.eventId === eventA.id && l.msg === 'dispatch failed; the event is kept and retried in the background',
+      30_000,
+    );
     expect(await dispatchedAt(eventA.id)).toBeNull();
     expect(first.service.dispatcher.pending()).toBe(1);
 
@@ -106,7 +113,10 @@ describe('Temporal unreachable at dispatch', () => {
     const second = await startListener(secondLogs);
     const eventB = newEvent(accountId);
     await publishWhenSubscribed(publisher, config.redisChannel, eventB);
-    await secondLogs.waitFor((l) => l.eventId === eventB.id && l.msg === 'dispatch failed; the event is kept and retried in the background', 30_000);
+    await secondLogs.waitFor(
+      (l) => l.eventId === eventB.id && l.msg === 'dispatch failed; the event is kept and retried in the background',
+      30_000,
+    );
     // The start-up sweep found A and handed it to the background retry as well.
     await waitFor(() => second.service.dispatcher.pending() === 2, 30_000, 'both events retrying');
     expect(receiver.requests).toHaveLength(0);
@@ -122,10 +132,14 @@ describe('Temporal unreachable at dispatch', () => {
     const requests = await receiver.waitForRequests(2, 60_000);
     expect(requests.map((r) => r.json<{ id: string }>().id).sort()).toEqual([eventA.id, eventB.id].sort());
     await waitFor(async () => (await dispatchedAt(eventA.id)) && (await dispatchedAt(eventB.id)), 15_000, 'both dispatched');
-    await waitFor(async () => {
-      const rows = await dataSource.query(`SELECT status FROM webhook_deliveries WHERE subscription_id = $1`, [subscription.id]);
-      return rows.length === 2 && rows.every((r: { status: string }) => r.status === 'SUCCESS');
-    }, 15_000, 'both deliveries SUCCESS');
+    await waitFor(
+      async () => {
+        const rows = await dataSource.query(`SELECT status FROM webhook_deliveries WHERE subscription_id = $1`, [subscription.id]);
+        return rows.length === 2 && rows.every((r: { status: string }) => r.status === 'SUCCESS');
+      },
+      15_000,
+      'both deliveries SUCCESS',
+    );
     expect(second.service.dispatcher.pending()).toBe(0);
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     expect(receiver.requests).toHaveLength(2);

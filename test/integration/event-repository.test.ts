@@ -24,7 +24,13 @@ afterAll(async () => {
 });
 
 function envelope(): EventEnvelope {
-  return { id: `evt_${randomUUID()}`, type: 'CONVERSATION_CREATED', accountId: 'acct_events_repo', occurredAt: new Date().toISOString(), data: {} };
+  return {
+    id: `evt_${randomUUID()}`,
+    type: 'CONVERSATION_CREATED',
+    accountId: 'acct_events_repo',
+    occurredAt: new Date().toISOString(),
+    data: {},
+  };
 }
 
 async function dispatchedAt(ids: string[]): Promise<Map<string, Date | null>> {
@@ -57,7 +63,9 @@ describe('event repository', () => {
     );
     const marks = await dispatchedAt(stored);
     expect([...marks.values()].every((at) => at instanceof Date)).toBe(true);
-    expect(await events.findUndispatched(new Date(Date.now() + 60_000), 10_000).then((left) => left.filter((e) => stored.includes(e.id)))).toEqual([]);
+    expect(
+      await events.findUndispatched(new Date(Date.now() + 60_000), 10_000).then((left) => left.filter((e) => stored.includes(e.id))),
+    ).toEqual([]);
   });
 
   it('keeps the first mark of an event marked again', async () => {

@@ -23,9 +23,12 @@ describe('events CLI', () => {
 
   it('adds one event to the stream and prints its id alone', async () => {
     const before = Date.now();
-    const result = await runCli(['events', 'publish', '--account', 'acme-cli', '--type', 'NEW_MESSAGE_FROM_VISITOR', '--data', '{"text":"hi"}'], {
-      WEBHOOKS_REDIS_STREAM: stream,
-    });
+    const result = await runCli(
+      ['events', 'publish', '--account', 'acme-cli', '--type', 'NEW_MESSAGE_FROM_VISITOR', '--data', '{"text":"hi"}'],
+      {
+        WEBHOOKS_REDIS_STREAM: stream,
+      },
+    );
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/^evt_[0-9a-f-]{36}\n$/);
     const eventId = result.stdout.trim();
@@ -35,7 +38,10 @@ describe('events CLI', () => {
     const [fields] = entries.map(([, f]) => f);
     expect(fields[0]).toBe('event');
     const parsed = parseEnvelope(fields[1], { isKnownType: isKnownEventType });
-    expect(parsed).toMatchObject({ ok: true, envelope: { id: eventId, type: 'NEW_MESSAGE_FROM_VISITOR', accountId: 'acme-cli', data: { text: 'hi' } } });
+    expect(parsed).toMatchObject({
+      ok: true,
+      envelope: { id: eventId, type: 'NEW_MESSAGE_FROM_VISITOR', accountId: 'acme-cli', data: { text: 'hi' } },
+    });
     const occurredAt = Date.parse((parsed as { envelope: { occurredAt: string } }).envelope.occurredAt);
     expect(occurredAt).toBeGreaterThanOrEqual(before - 1000);
     expect(result.stderr).toContain(entries[0][0]);
@@ -55,7 +61,9 @@ describe('events CLI', () => {
   });
 
   it('exits 1 with the reason when Redis cannot be reached', async () => {
-    const result = await runCli(['events', 'publish', '--account', 'acme-cli', '--type', 'CONVERSATION_CREATED'], { REDIS_URL: 'redis://127.0.0.1:1' });
+    const result = await runCli(['events', 'publish', '--account', 'acme-cli', '--type', 'CONVERSATION_CREATED'], {
+      REDIS_URL: 'redis://127.0.0.1:1',
+    });
     expect(result.code).toBe(1);
     expect(result.stdout).toBe('');
     expect(result.stderr).toMatch(/could not add the event to the stream at 127\.0\.0\.1:1: .*ECONNREFUSED/);

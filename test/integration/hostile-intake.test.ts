@@ -68,18 +68,29 @@ describe('hostile messages on the ways in', () => {
     };
     const nulType = (i: number) => JSON.stringify({ ...newEvent(accountId), type: `UNKNOWN_\u0000_${i}` });
     const nulJson = (i: number) => `{"id":"x${i}"\u0000`;
-    const hostile = [deep(20_000), deep(100_000), ...Array.from({ length: 150 }, (_, i) => nulType(i)), ...Array.from({ length: 150 }, (_, i) => nulJson(i))];
+    const hostile = [
+      deep(20_000),
+      deep(100_000),
+      ...Array.from({ length: 150 }, (_, i) => nulType(i)),
+      ...Array.from({ length: 150 }, (_, i) => nulJson(i)),
+    ];
 
     await streams.addMany(stream, hostile);
     await streams.redis.call('XADD', stream, '*', 'event', Buffer.from([0xff, 0xfe, 0x00, 0xc3, 0x28]));
     for (const message of [deep(20_000), nulType(-1), nulJson(-1)]) await publishWhenSubscribed(engine.publisher, channel, message);
     await streams.redis.publish(channel, Buffer.from([0x00, 0xe0, 0xa4]));
 
-    await waitFor(async () => (await rejectedCount(engine, stream)) === hostile.length + 1, 90_000, 'every stream message kept as a rejection');
+    await waitFor(
+      async () => (await rejectedCount(engine, stream)) === hostile.length + 1,
+      90_000,
+      'every stream message kept as a rejection',
+    );
     await waitFor(async () => (await rejectedCount(engine, channel)) === 4, 30_000, 'every channel message kept as a rejection');
     await waitFor(async () => (await pendingOf(streams.redis, stream, group)).count === 0, 30_000, 'nothing left pending on the stream');
 
-    const reasons: Array<{ reason: string }> = await engine.dataSource.query(`SELECT reason FROM rejected_messages WHERE channel = $1`, [stream]);
+    const reasons: Array<{ reason: string }> = await engine.dataSource.query(`SELECT reason FROM rejected_messages WHERE channel = $1`, [
+      stream,
+    ]);
     expect(reasons.filter((r) => /more than 64 levels deep/.test(r.reason))).toHaveLength(2);
     expect(reasons.filter((r) => /unknown event type "UNKNOWN_\\u0000_/.test(r.reason))).toHaveLength(150);
     expect(reasons.filter((r) => /not valid JSON/.test(r.reason))).toHaveLength(151);

@@ -26,10 +26,18 @@ describe('intake, any message', () => {
   let closeService: () => Promise<void>;
 
   beforeAll(async () => {
-    engine = await startEngine(testConfig('intake-property', { WEBHOOKS_LISTENER_MAX_IN_HAND: '8', WEBHOOKS_STREAM_BLOCK_MS: '200' }), { listener: false });
+    engine = await startEngine(testConfig('intake-property', { WEBHOOKS_LISTENER_MAX_IN_HAND: '8', WEBHOOKS_STREAM_BLOCK_MS: '200' }), {
+      listener: false,
+    });
     streams = createStreamPublisher(engine.config.redisUrl);
     const temporal = temporalConnections(engine.config).lazyClient();
-    service = startEventListenerService({ config: engine.config, dataSource: engine.dataSource, findSubscriptions: dispatchTargetsIn(engine.dataSource), temporal: temporal.client, logger: captureLogs('intake-property').logger });
+    service = startEventListenerService({
+      config: engine.config,
+      dataSource: engine.dataSource,
+      findSubscriptions: dispatchTargetsIn(engine.dataSource),
+      temporal: temporal.client,
+      logger: captureLogs('intake-property').logger,
+    });
     closeService = async () => {
       await service.stop();
       await temporal.connection.close();
@@ -47,10 +55,16 @@ describe('intake, any message', () => {
     (await engine.dataSource.query(`SELECT count(*)::int AS n FROM rejected_messages WHERE channel = $1`, [channel]))[0].n;
 
   const batch = (accountId: string) =>
-    fc.array(fc.oneof(anyMessageFor(accountId).map((text): string | Buffer => text), fc.uint8Array({ maxLength: 2_000 }).map((bytes) => Buffer.from(bytes))), {
-      minLength: 1,
-      maxLength: 12,
-    });
+    fc.array(
+      fc.oneof(
+        anyMessageFor(accountId).map((text): string | Buffer => text),
+        fc.uint8Array({ maxLength: 2_000 }).map((bytes) => Buffer.from(bytes)),
+      ),
+      {
+        minLength: 1,
+        maxLength: 12,
+      },
+    );
 
   it.each(['stream', 'channel'] as const)('ends every message on the %s exactly once, stored or rejected with a reason', async (way) => {
     const { accountId } = await engine.newAccount(`intake-${way}`);
@@ -62,24 +76,39 @@ describe('intake, any message', () => {
         if (way === 'stream') {
           for (const message of messages) await streams.redis.call('XADD', target, '*', 'event', message);
         } else {
-          for (const message of messages) await publishWhenSubscribed({ publish: (channel, m) => streams.redis.publish(channel, m as string), close: async () => undefined }, target, message);
+          for (const message of messages)
+            await publishWhenSubscribed(
+              { publish: (channel, m) => streams.redis.publish(channel, m as string), close: async () => undefined },
+              target,
+              message,
+            );
         }
-        const after = await waitFor(() => {
-          const now = outcomes(service);
-          return now.ended + now.lost - before.ended - before.lost >= messages.length ? now : undefined;
-        }, 60_000, `${messages.length} messages ended`);
+        const after = await waitFor(
+          () => {
+            const now = outcomes(service);
+            return now.ended + now.lost - before.ended - before.lost >= messages.length ? now : undefined;
+          },
+          60_000,
+          `${messages.length} messages ended`,
+        );
         expect(after.ended - before.ended).toBe(messages.length);
         expect(after.lost).toBe(before.lost);
         expect((await rejectedRows(target)) - rowsBefore).toBe(after.rejected - before.rejected);
         await waitFor(() => service.stats().inHand.current === 0 || undefined, 10_000, 'nothing in hand');
         if (way === 'stream') {
           const { group } = engine.config.redisStream;
-          await waitFor(async () => (await pendingOf(streams.redis, target, group)).count === 0 || undefined, 10_000, 'nothing pending on the stream');
+          await waitFor(
+            async () => (await pendingOf(streams.redis, target, group)).count === 0 || undefined,
+            10_000,
+            'nothing pending on the stream',
+          );
         }
       }),
       { seed: fuzzSeed(19), numRuns: fuzzRuns(25), endOnFailure: true },
     );
-    const reasons: Array<{ reason: string }> = await engine.dataSource.query(`SELECT reason FROM rejected_messages WHERE channel = $1`, [target]);
+    const reasons: Array<{ reason: string }> = await engine.dataSource.query(`SELECT reason FROM rejected_messages WHERE channel = $1`, [
+      target,
+    ]);
     expect(reasons.every((r) => r.reason.length > 0)).toBe(true);
   });
 });

@@ -129,10 +129,14 @@ describe('process layouts', () => {
     await listener.logLine((l) => l.msg === 'embedded worker not running; retrying');
 
     const { eventId } = await publishOne(config);
-    await waitFor(async () => {
-      const rows: unknown[] = await dataSource.query('SELECT 1 FROM webhook_events WHERE id = $1', [eventId]);
-      return rows.length === 1;
-    }, 15_000, 'event stored');
+    await waitFor(
+      async () => {
+        const rows: unknown[] = await dataSource.query('SELECT 1 FROM webhook_events WHERE id = $1', [eventId]);
+        return rows.length === 1;
+      },
+      15_000,
+      'event stored',
+    );
     expect(receiver.requests).toHaveLength(0);
 
     let server: RunningDevServer | undefined;

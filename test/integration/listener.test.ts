@@ -34,7 +34,14 @@ describe('redis listener', () => {
 
     beforeAll(async () => {
       temporal = temporalConnections(config).lazyClient();
-      service = startEventListenerService({ config, dataSource, findSubscriptions: dispatchTargetsIn(dataSource), temporal: temporal.client, logger: logs.logger, maxMessageBytes: 4096 });
+      service = startEventListenerService({
+        config,
+        dataSource,
+        findSubscriptions: dispatchTargetsIn(dataSource),
+        temporal: temporal.client,
+        logger: logs.logger,
+        maxMessageBytes: 4096,
+      });
       publisher = createPublisher(config.redisUrl);
       await service.whenReady();
     });
@@ -45,8 +52,19 @@ describe('redis listener', () => {
     });
 
     it('reports itself subscribed to the configured channel', () => {
-      expect(service.status().pubsub).toMatchObject({ connection: 'ready', subscribed: true, channel: config.redisChannel, lastError: null, paused: false });
-      expect(service.status().stream).toMatchObject({ connection: 'ready', ready: true, stream: config.redisStream.key, group: config.redisStream.group });
+      expect(service.status().pubsub).toMatchObject({
+        connection: 'ready',
+        subscribed: true,
+        channel: config.redisChannel,
+        lastError: null,
+        paused: false,
+      });
+      expect(service.status().stream).toMatchObject({
+        connection: 'ready',
+        ready: true,
+        stream: config.redisStream.key,
+        group: config.redisStream.group,
+      });
     });
 
     it('stores malformed messages with their reason, logs the reason, and goes on to accept the next good event', async () => {
@@ -56,10 +74,14 @@ describe('redis listener', () => {
       await publisher.publish(config.redisChannel, JSON.stringify({ ...newEvent('acct-listener'), occurredAt: 'soon' }));
       await publisher.publish(config.redisChannel, good);
 
-      const rejected = await waitFor(async () => {
-        const rows = await rejectedOn(config.redisChannel);
-        return rows.length >= 3 ? rows : null;
-      }, 10_000, 'three rejected messages');
+      const rejected = await waitFor(
+        async () => {
+          const rows = await rejectedOn(config.redisChannel);
+          return rows.length >= 3 ? rows : null;
+        },
+        10_000,
+        'three rejected messages',
+      );
       // Messages are handled concurrently: the order of the rows is not the order of publication.
       const byReason = [...rejected].sort((a, b) => a.reason.localeCompare(b.reason));
       expect(byReason.map((r) => r.reason)).toEqual([
@@ -71,7 +93,10 @@ describe('redis listener', () => {
 
       const stored = await waitFor(() => storedEvent(good.id), 10_000, 'the good event stored');
       expect(JSON.parse(stored.body)).toEqual(good);
-      const loggedReasons = logs.lines().filter((l) => l.msg === 'rejected a malformed event message').map((l) => String(l.reason));
+      const loggedReasons = logs
+        .lines()
+        .filter((l) => l.msg === 'rejected a malformed event message')
+        .map((l) => String(l.reason));
       expect(loggedReasons.sort()).toEqual(byReason.map((r) => r.reason).sort());
       expect(service.status().pubsub?.subscribed).toBe(true);
     });
@@ -79,7 +104,11 @@ describe('redis listener', () => {
     it('keeps only a capped excerpt of an oversized message and never logs its content', async () => {
       const huge = JSON.stringify({ ...newEvent('acct-listener'), data: { blob: 'Q'.repeat(100_000) } });
       await publisher.publish(config.redisChannel, huge);
-      const row = await waitFor(async () => (await rejectedOn(config.redisChannel)).find((r) => /byte limit/.test(r.reason)), 10_000, 'oversized rejected');
+      const row = await waitFor(
+        async () => (await rejectedOn(config.redisChannel)).find((r) => /byte limit/.test(r.reason)),
+        10_000,
+        'oversized rejected',
+      );
       expect(row.reason).toBe(`message is ${Buffer.byteLength(huge)} bytes, larger than the 4096-byte limit`);
       expect(row.raw.length).toBe(64 * 1024);
       expect(huge.startsWith(row.raw)).toBe(true);
@@ -101,7 +130,13 @@ describe('redis listener', () => {
       redis = await startPrivateRedis();
       config = testConfig('listener-outage', { REDIS_URL: redis.url });
       temporal = temporalConnections(config).lazyClient();
-      service = startEventListenerService({ config, dataSource, findSubscriptions: dispatchTargetsIn(dataSource), temporal: temporal.client, logger: logs.logger });
+      service = startEventListenerService({
+        config,
+        dataSource,
+        findSubscriptions: dispatchTargetsIn(dataSource),
+        temporal: temporal.client,
+        logger: logs.logger,
+      });
       publisher = createPublisher(redis.url);
       await service.whenReady();
     });

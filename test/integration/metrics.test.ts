@@ -12,7 +12,15 @@ import { spawnEngineProcess, type EngineProcess } from '../helpers/engine-proces
 import { freePort } from '../helpers/free-port';
 import { scrape, valueOf } from '../helpers/prometheus';
 import { startReceiver, type Receiver } from '../helpers/receiver';
-import { createPublisher, createStreamPublisher, publishWhenSubscribed, uniqueChannel, uniqueStream, type Publisher, type StreamPublisher } from '../helpers/redis';
+import {
+  createPublisher,
+  createStreamPublisher,
+  publishWhenSubscribed,
+  uniqueChannel,
+  uniqueStream,
+  type Publisher,
+  type StreamPublisher,
+} from '../helpers/redis';
 
 jest.setTimeout(240_000);
 
@@ -92,7 +100,11 @@ describe('Prometheus metrics of every process', () => {
 
     const subscriptionIds: string[] = [];
     for (const url of [ok.url, failing.url]) {
-      const response = await fetch(apiUrl('/webhooks/subscriptions'), { method: 'POST', headers, body: JSON.stringify({ url, events: [EVENT_TYPE] }) });
+      const response = await fetch(apiUrl('/webhooks/subscriptions'), {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ url, events: [EVENT_TYPE] }),
+      });
       expect(response.status).toBe(201);
       subscriptionIds.push(((await response.json()) as { id: string }).id);
     }
@@ -105,17 +117,33 @@ describe('Prometheus metrics of every process', () => {
     await streamPublisher.add(stream, event); // the same id again by the stream, once dispatched: a duplicate
     await publisher.publish(channel, 'not json at all');
 
-    await waitFor(async () => {
-      const rows: Array<{ status: string }> = await dataSource.query(`SELECT status FROM webhook_deliveries WHERE event_id = $1`, [event.id]);
-      return rows.length === 2 && rows.map((r) => r.status).sort().join() === 'FAILURE,SUCCESS';
-    }, 60_000, 'one SUCCESS and one FAILURE delivery');
+    await waitFor(
+      async () => {
+        const rows: Array<{ status: string }> = await dataSource.query(`SELECT status FROM webhook_deliveries WHERE event_id = $1`, [
+          event.id,
+        ]);
+        return (
+          rows.length === 2 &&
+          rows
+            .map((r) => r.status)
+            .sort()
+            .join() === 'FAILURE,SUCCESS'
+        );
+      },
+      60_000,
+      'one SUCCESS and one FAILURE delivery',
+    );
     expect(ok.requests).toHaveLength(1);
     expect(failing.requests).toHaveLength(3);
 
-    const listenerText = await waitFor(async () => {
-      const text = await scrape(`http://127.0.0.1:${ports.listener}/metrics`);
-      return valueOf(text, 'webhooks_intake_messages_total', { outcome: 'rejected' }) === 1 ? text : null;
-    }, 15_000, 'the listener counting the rejected message');
+    const listenerText = await waitFor(
+      async () => {
+        const text = await scrape(`http://127.0.0.1:${ports.listener}/metrics`);
+        return valueOf(text, 'webhooks_intake_messages_total', { outcome: 'rejected' }) === 1 ? text : null;
+      },
+      15_000,
+      'the listener counting the rejected message',
+    );
     expect(valueOf(listenerText, 'webhooks_intake_messages_total', { outcome: 'stored' })).toBe(1);
     expect(valueOf(listenerText, 'webhooks_intake_messages_total', { outcome: 'duplicate' })).toBe(1);
     expect(valueOf(listenerText, 'webhooks_deliveries_started_total', { event_type: EVENT_TYPE })).toBe(2);
@@ -123,21 +151,31 @@ describe('Prometheus metrics of every process', () => {
     expect(valueOf(listenerText, 'webhooks_events_undispatched')).toBe(0);
     expect(valueOf(listenerText, 'process_cpu_seconds_total')).toBeGreaterThan(0);
     // The stream reader's gauges, once its maintenance has measured the group: nothing unread, nothing unacknowledged.
-    const streamText = await waitFor(async () => {
-      const text = await scrape(`http://127.0.0.1:${ports.listener}/metrics`);
-      return /^webhooks_stream_pending_entries\{role="listener"\} 0$/m.test(text) ? text : null;
-    }, 20_000, 'the stream gauges at 0');
+    const streamText = await waitFor(
+      async () => {
+        const text = await scrape(`http://127.0.0.1:${ports.listener}/metrics`);
+        return /^webhooks_stream_pending_entries\{role="listener"\} 0$/m.test(text) ? text : null;
+      },
+      20_000,
+      'the stream gauges at 0',
+    );
     expect(streamText).toMatch(/^webhooks_stream_lag_entries\{role="listener"\} 0$/m);
 
     // Deliveries run on the worker process and on the listener's embedded worker (eager start): each counts its own.
-    const workerSum = (name: string, labels: Record<string, string> = {}) => async () => {
-      const [fromWorker, fromListener] = await Promise.all([
-        scrape(`http://127.0.0.1:${ports.worker}/metrics`),
-        scrape(`http://127.0.0.1:${ports.listener}/metrics`),
-      ]);
-      return valueOf(fromWorker, name, labels) + valueOf(fromListener, name, labels);
-    };
-    await waitFor(async () => (await workerSum('webhooks_deliveries_failed_total', { event_type: EVENT_TYPE })()) === 1, 15_000, 'the failed delivery counted');
+    const workerSum =
+      (name: string, labels: Record<string, string> = {}) =>
+      async () => {
+        const [fromWorker, fromListener] = await Promise.all([
+          scrape(`http://127.0.0.1:${ports.worker}/metrics`),
+          scrape(`http://127.0.0.1:${ports.listener}/metrics`),
+        ]);
+        return valueOf(fromWorker, name, labels) + valueOf(fromListener, name, labels);
+      };
+    await waitFor(
+      async () => (await workerSum('webhooks_deliveries_failed_total', { event_type: EVENT_TYPE })()) === 1,
+      15_000,
+      'the failed delivery counted',
+    );
     expect(await workerSum('webhooks_deliveries_succeeded_total', { event_type: EVENT_TYPE })()).toBe(1);
     expect(await workerSum('webhooks_delivery_attempts_total', { outcome: '2xx' })()).toBe(1);
     expect(await workerSum('webhooks_delivery_attempts_total', { outcome: '5xx' })()).toBe(3);
@@ -148,8 +186,12 @@ describe('Prometheus metrics of every process', () => {
     expect(listenerText).toMatch(/^# TYPE webhooks_deliveries_succeeded_total counter$/m);
 
     const apiText = await scrape(apiUrl('/metrics'));
-    expect(valueOf(apiText, 'webhooks_api_requests_total', { method: 'POST', route: '/webhooks/subscriptions', status_class: '2xx' })).toBe(2);
-    expect(valueOf(apiText, 'webhooks_api_requests_total', { method: 'GET', route: '/webhooks/subscriptions/:id', status_class: '4xx' })).toBe(1);
+    expect(valueOf(apiText, 'webhooks_api_requests_total', { method: 'POST', route: '/webhooks/subscriptions', status_class: '2xx' })).toBe(
+      2,
+    );
+    expect(
+      valueOf(apiText, 'webhooks_api_requests_total', { method: 'GET', route: '/webhooks/subscriptions/:id', status_class: '4xx' }),
+    ).toBe(1);
     expect(valueOf(apiText, 'webhooks_api_requests_total', { route: 'unmatched', status_class: '4xx' })).toBe(1);
     expect(valueOf(apiText, 'webhooks_api_request_duration_seconds_count', { method: 'POST', route: '/webhooks/subscriptions' })).toBe(2);
 

@@ -125,7 +125,7 @@ describe('GET /openapi.json', () => {
     expect(apiRoutes.length).toBeGreaterThanOrEqual(16);
   });
 
-  it('has examples that validate against the document\'s schemas and the zod schemas they came from', () => {
+  it("has examples that validate against the document's schemas and the zod schemas they came from", () => {
     let checked = 0;
     for (const route of documentedRoutes()) {
       const op = doc.paths[openApiPath(route.path)][route.method] as Json;
@@ -181,11 +181,15 @@ describe('GET /openapi.json', () => {
     expect((await answer('GET', '/webhooks/subscriptions', '/webhooks/subscriptions?limit=5')).status).toBe(200);
     expect((await answer('GET', '/webhooks/subscriptions/:id', `/webhooks/subscriptions/${id}`)).status).toBe(200);
     expect((await answer('PATCH', '/webhooks/subscriptions/:id', `/webhooks/subscriptions/${id}`, { description: null })).status).toBe(200);
-    expect((await answer('POST', '/webhooks/subscriptions/:id/secret/rotate', `/webhooks/subscriptions/${id}/secret/rotate`, {})).status).toBe(200);
+    expect(
+      (await answer('POST', '/webhooks/subscriptions/:id/secret/rotate', `/webhooks/subscriptions/${id}/secret/rotate`, {})).status,
+    ).toBe(200);
     expect((await answer('GET', '/webhooks/event-types', '/webhooks/event-types')).status).toBe(200);
     expect((await answer('POST', '/webhooks/portal-sessions', '/webhooks/portal-sessions', {})).status).toBe(201);
     expect((await answer('POST', '/webhooks/subscriptions', '/webhooks/subscriptions', { url: 'ftp://x', events: [] })).status).toBe(400);
-    expect((await answer('GET', '/webhooks/subscriptions/:id', '/webhooks/subscriptions/3a1c6a3e-8d4f-4c3b-9a55-6c1d2e3f4a5b')).status).toBe(404);
+    expect(
+      (await answer('GET', '/webhooks/subscriptions/:id', '/webhooks/subscriptions/3a1c6a3e-8d4f-4c3b-9a55-6c1d2e3f4a5b')).status,
+    ).toBe(404);
     expect((await answer('DELETE', '/webhooks/subscriptions/:id', `/webhooks/subscriptions/${id}`)).status).toBe(204);
     const health = await harness.request('GET', '/healthz');
     expect(findRouteDoc('GET', '/healthz')!.responses[200].schema!.safeParse(health.body).success).toBe(true);

@@ -25,7 +25,10 @@ describe('portal sessions', () => {
     expect(new Date(created.body.expiresAt).getTime() - clock.now().getTime()).toBe(3600 * 1000);
     const token = tokenOf(created.body.url);
 
-    const sub = await api.request('POST', '/portal/api/subscriptions', { key: token, body: { url: `https://${PUBLIC_HOST}/p`, events: ['*'] } });
+    const sub = await api.request('POST', '/portal/api/subscriptions', {
+      key: token,
+      body: { url: `https://${PUBLIC_HOST}/p`, events: ['*'] },
+    });
     expect(sub.status).toBe(201);
     const listed = await api.request('GET', '/webhooks/subscriptions', { key: owner.key });
     expect(listed.body.data.map((s: { id: string }) => s.id)).toContain(sub.body.id);
@@ -67,7 +70,9 @@ describe('portal sessions', () => {
       expect(res.status).toBe(400);
       expect(res.body.error.code).toBe('validation_failed');
     }
-    expect((await api.request('POST', '/webhooks/portal-sessions', { key: owner.key, body: { expiresInSeconds: 86_400 } })).status).toBe(201);
+    expect((await api.request('POST', '/webhooks/portal-sessions', { key: owner.key, body: { expiresInSeconds: 86_400 } })).status).toBe(
+      201,
+    );
   });
 
   it('serves the page and its assets with a strict CSP, no-referrer and nosniff, and no inline script', async () => {
@@ -91,7 +96,16 @@ describe('portal sessions', () => {
       expect({ file, status: script.status }).toEqual({ file, status: 200 });
       expect(script.headers.get('content-type')).toMatch(/javascript/);
       expect(script.headers.get('content-security-policy')).toContain("script-src 'self'");
-      for (const sink of ['innerHTML', 'outerHTML', 'insertAdjacentHTML', 'document.write', 'DOMParser', 'createContextualFragment', 'eval(', 'new Function']) {
+      for (const sink of [
+        'innerHTML',
+        'outerHTML',
+        'insertAdjacentHTML',
+        'document.write',
+        'DOMParser',
+        'createContextualFragment',
+        'eval(',
+        'new Function',
+      ]) {
         expect({ file, sink, found: script.text.includes(sink) }).toEqual({ file, sink, found: false });
       }
     }
@@ -102,7 +116,11 @@ describe('portal sessions', () => {
     const token = tokenOf((await api.request('POST', '/webhooks/portal-sessions', { key: owner.key, body: {} })).body.url);
     const preflight = await fetch(`${api.baseUrl}/portal/api/subscriptions`, {
       method: 'OPTIONS',
-      headers: { Origin: 'https://evil.example', 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'authorization' },
+      headers: {
+        Origin: 'https://evil.example',
+        'Access-Control-Request-Method': 'POST',
+        'Access-Control-Request-Headers': 'authorization',
+      },
     });
     expect(preflight.headers.get('access-control-allow-origin')).toBeNull();
     // The token in a cookie (or a query string) opens nothing: only the Authorization header does.

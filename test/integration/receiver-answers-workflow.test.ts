@@ -103,14 +103,19 @@ describe('receiver answers through the delivery workflow', () => {
 
   it('leaves one attempt-log entry per POST for any answer followed by a 200', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.integer({ min: 200, max: 999 }).filter((s) => s !== 410), BODY, ENDING, async (status, body, how) => {
-        const outcome = await delivered(answer(status, body, how));
-        expect(outcome.end.status).toBe('COMPLETED');
-        expect(outcome.attempts).toHaveLength(outcome.posts);
-        expect(outcome.posts).toBe(status >= 200 && status < 300 ? 1 : 2);
-        expect(outcome.attempts.map((a) => a.attempt)).toEqual(outcome.attempts.map((_, i) => i + 1));
-        expect(outcome.attempts.every((a) => !a.inFlight)).toBe(true);
-      }),
+      fc.asyncProperty(
+        fc.integer({ min: 200, max: 999 }).filter((s) => s !== 410),
+        BODY,
+        ENDING,
+        async (status, body, how) => {
+          const outcome = await delivered(answer(status, body, how));
+          expect(outcome.end.status).toBe('COMPLETED');
+          expect(outcome.attempts).toHaveLength(outcome.posts);
+          expect(outcome.posts).toBe(status >= 200 && status < 300 ? 1 : 2);
+          expect(outcome.attempts.map((a) => a.attempt)).toEqual(outcome.attempts.map((_, i) => i + 1));
+          expect(outcome.attempts.every((a) => !a.inFlight)).toBe(true);
+        },
+      ),
       { numRuns: fuzzRuns(6), seed: fuzzSeed(1919), endOnFailure: true },
     );
   }, 120_000);

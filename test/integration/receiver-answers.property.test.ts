@@ -109,8 +109,19 @@ function expectOneRecordedAttempt(outcome: Awaited<ReturnType<typeof attemptAnsw
 
 const TOKEN = fc.stringMatching(/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,20}$/);
 /** Field values Node's parser takes: visible ASCII, spaces, tabs and obs-text (bytes 0x80-0xFF), as latin1. */
-const FIELD_VALUE = fc.string({ unit: fc.integer({ min: 0x20, max: 0xff }).filter((c) => c !== 0x7f).map((c) => String.fromCharCode(c)), maxLength: 60 }).map((v) => v.trim());
-const HEADER = fc.tuple(fc.oneof(TOKEN, fc.constantFrom('Set-Cookie', 'Content-Type', 'Retry-After', 'X-Dup', 'Content-Encoding', 'Connection')), FIELD_VALUE);
+const FIELD_VALUE = fc
+  .string({
+    unit: fc
+      .integer({ min: 0x20, max: 0xff })
+      .filter((c) => c !== 0x7f)
+      .map((c) => String.fromCharCode(c)),
+    maxLength: 60,
+  })
+  .map((v) => v.trim());
+const HEADER = fc.tuple(
+  fc.oneof(TOKEN, fc.constantFrom('Set-Cookie', 'Content-Type', 'Retry-After', 'X-Dup', 'Content-Encoding', 'Connection')),
+  FIELD_VALUE,
+);
 const BODY = fc.oneof(
   fc.uint8Array({ maxLength: 3_000 }).map((bytes) => Buffer.from(bytes)),
   fc.string({ unit: 'binary', maxLength: 1_500 }).map((text) => Buffer.from(text, 'utf8')),
@@ -119,7 +130,13 @@ const BODY = fc.oneof(
 /** How the body is framed and what happens to the connection after it. */
 const FRAMING = fc.constantFrom('content-length', 'close-delimited', 'trickle', 'reset', 'gzip-garbage');
 
-function answerOf(status: number, reason: string, headers: ReadonlyArray<readonly [string, string]>, body: Buffer, framing: string): RawAnswer {
+function answerOf(
+  status: number,
+  reason: string,
+  headers: ReadonlyArray<readonly [string, string]>,
+  body: Buffer,
+  framing: string,
+): RawAnswer {
   const lines = headers
     .filter(([name]) => !/^(content-length|transfer-encoding|content-encoding|connection)$/i.test(name))
     .map(([name, value]) => `${name}: ${value}`);
@@ -169,12 +186,24 @@ describe('receiver answers: properties', () => {
 
   it('records any head at all (odd header bytes, any status line) as exactly one attempt, a 2xx as a success', async () => {
     // Any bytes but CR and LF in a header line; a status line of any code 100-999 and any reason bytes.
-    const oddLine = fc.string({ unit: fc.integer({ min: 0, max: 0xff }).filter((c) => c !== 0x0a && c !== 0x0d).map((c) => String.fromCharCode(c)), maxLength: 40 });
+    const oddLine = fc.string({
+      unit: fc
+        .integer({ min: 0, max: 0xff })
+        .filter((c) => c !== 0x0a && c !== 0x0d)
+        .map((c) => String.fromCharCode(c)),
+      maxLength: 40,
+    });
     await fc.assert(
       fc.asyncProperty(
         fc.integer({ min: 100, max: 999 }),
         oddLine,
-        fc.array(fc.oneof(oddLine, HEADER.map(([name, value]) => `${name}: ${value}`)), { maxLength: 6 }),
+        fc.array(
+          fc.oneof(
+            oddLine,
+            HEADER.map(([name, value]) => `${name}: ${value}`),
+          ),
+          { maxLength: 6 },
+        ),
         fc.uint8Array({ maxLength: 2_000 }),
         async (status, reason, headerLines, bytes) => {
           const body = Buffer.from(bytes);
@@ -226,7 +255,7 @@ describe('receiver answers: regressions', () => {
     expect(outcome.attempts[0]!.responseBody).toBe(`x${'é'.repeat(511)}`);
   });
 
-  it('records a failed answer with invalid UTF-8 and a lone surrogate\'s bytes storably', async () => {
+  it("records a failed answer with invalid UTF-8 and a lone surrogate's bytes storably", async () => {
     const body = Buffer.from([0xff, 0xfe, 0xed, 0xa0, 0x80, 0x41, 0x00, 0xc3]);
     const outcome = await attemptAnswered(answerOf(503, 'Busy', [['Retry-After', 'soon']], body, 'content-length'));
     expectOneRecordedAttempt(outcome);
@@ -269,13 +298,21 @@ describe('receiver answers: regressions', () => {
     it('records a 2xx whose excerpt is refused (a data error) once, as a success, without its text: no second POST', async () => {
       const outcome = await attemptAnswered(answerOf(200, 'OK', [], Buffer.from(`${marker}-data`), 'content-length'));
       expectOneRecordedAttempt(outcome);
-      expect(outcome.attempts[0]).toMatchObject({ statusCode: 200, responseBody: null, error: 'the answer could not be stored (SQLSTATE 22023)' });
+      expect(outcome.attempts[0]).toMatchObject({
+        statusCode: 200,
+        responseBody: null,
+        error: 'the answer could not be stored (SQLSTATE 22023)',
+      });
     });
 
     it('records a failure whose excerpt is refused with its status and the reason, retryable as the status says', async () => {
       const outcome = await attemptAnswered(answerOf(500, 'Oops', [], Buffer.from(`${marker}-data`), 'content-length'));
       expectOneRecordedAttempt(outcome);
-      expect(outcome.attempts[0]).toMatchObject({ statusCode: 500, responseBody: null, error: 'HTTP 500: the answer could not be stored (SQLSTATE 22023)' });
+      expect(outcome.attempts[0]).toMatchObject({
+        statusCode: 500,
+        responseBody: null,
+        error: 'HTTP 500: the answer could not be stored (SQLSTATE 22023)',
+      });
       expect(outcome.settled).toMatchObject({ ok: false, error: { nonRetryable: false, details: [{ attempt: 1, statusCode: 500 }] } });
     });
 

@@ -9,11 +9,7 @@ import type { WorkflowBundle } from '@temporalio/worker';
 import type { DataSource } from 'typeorm';
 import { createDataSource } from '../../src/db/data-source';
 import { createLogger } from '../../src/logger';
-import {
-  registerRetentionSchedule,
-  retentionScheduleId,
-  RETENTION_WORKFLOW_TYPE,
-} from '../../src/retention/retention-schedule';
+import { registerRetentionSchedule, retentionScheduleId, RETENTION_WORKFLOW_TYPE } from '../../src/retention/retention-schedule';
 import type { RetentionResult } from '../../workflows/retention.types';
 import { testConfig, waitFor } from '../helpers/engine';
 import { bundleWorkflows, startTestWorker, type TestWorker } from '../helpers/worker';
@@ -87,7 +83,10 @@ async function exists(dataSource: DataSource, table: string, id: string): Promis
 }
 
 async function attemptsOf(dataSource: DataSource, deliveryId: string): Promise<number> {
-  const rows: Array<{ n: number }> = await dataSource.query(`SELECT count(*)::int AS n FROM webhook_delivery_attempts WHERE delivery_id = $1`, [deliveryId]);
+  const rows: Array<{ n: number }> = await dataSource.query(
+    `SELECT count(*)::int AS n FROM webhook_delivery_attempts WHERE delivery_id = $1`,
+    [deliveryId],
+  );
   return rows[0].n;
 }
 
@@ -132,7 +131,10 @@ describe('retention', () => {
     worker = await startTestWorker({ config, dataSource, taskQueue: config.temporal.taskQueue, bundle });
   });
   afterAll(async () => {
-    await client?.schedule.getHandle(retentionScheduleId(config.temporal.taskQueue)).delete().catch(() => undefined);
+    await client?.schedule
+      .getHandle(retentionScheduleId(config.temporal.taskQueue))
+      .delete()
+      .catch(() => undefined);
     await worker?.stop();
     await connection?.close();
     await dataSource?.destroy();
@@ -156,21 +158,34 @@ describe('retention', () => {
 
   it('has exactly one Schedule after two worker starts, following the latest config, whose runs delete', async () => {
     const logger = createLogger('retention-test', 'silent');
-    const first = registerRetentionSchedule({ client, config: testConfig('unused', { WEBHOOKS_RETENTION_DAYS: '7', TEMPORAL_TASK_QUEUE: config.temporal.taskQueue }), logger });
+    const first = registerRetentionSchedule({
+      client,
+      config: testConfig('unused', { WEBHOOKS_RETENTION_DAYS: '7', TEMPORAL_TASK_QUEUE: config.temporal.taskQueue }),
+      logger,
+    });
     await first.done;
     const second = registerRetentionSchedule({ client, config, logger });
     await second.done;
 
     const scheduleId = retentionScheduleId(config.temporal.taskQueue);
-    const listed = await waitFor(async () => {
-      const ids: string[] = [];
-      for await (const schedule of client.schedule.list()) if (schedule.scheduleId.startsWith('webhooks-retention:')) ids.push(schedule.scheduleId);
-      return ids.includes(scheduleId) ? ids : null;
-    }, 20_000, 'the schedule in the list');
+    const listed = await waitFor(
+      async () => {
+        const ids: string[] = [];
+        for await (const schedule of client.schedule.list())
+          if (schedule.scheduleId.startsWith('webhooks-retention:')) ids.push(schedule.scheduleId);
+        return ids.includes(scheduleId) ? ids : null;
+      },
+      20_000,
+      'the schedule in the list',
+    );
     expect(listed.filter((id) => id === scheduleId)).toHaveLength(1);
 
     const description = await client.schedule.getHandle(scheduleId).describe();
-    expect(description.action).toMatchObject({ type: 'startWorkflow', workflowType: RETENTION_WORKFLOW_TYPE, taskQueue: config.temporal.taskQueue });
+    expect(description.action).toMatchObject({
+      type: 'startWorkflow',
+      workflowType: RETENTION_WORKFLOW_TYPE,
+      taskQueue: config.temporal.taskQueue,
+    });
     expect(description.action.type === 'startWorkflow' && description.action.args).toEqual([{ retentionDays: 1, batchSize: 2 }]);
     expect(description.spec.intervals).toMatchObject([{ every: 60 * 60 * 1000 }]);
 
@@ -178,13 +193,18 @@ describe('retention', () => {
     const rows = await seed(dataSource, 'schedule');
     const runsBefore = description.info.numActionsTaken;
     await client.schedule.getHandle(scheduleId).trigger();
-    await waitFor(async () => {
-      const now = await client.schedule.getHandle(scheduleId).describe();
-      const run = now.info.recentActions.at(-1);
-      if (now.info.numActionsTaken <= runsBefore || !run) return false;
-      const status = (await client.workflow.getHandle(run.action.workflow.workflowId, run.action.workflow.firstExecutionRunId).describe()).status.name;
-      return status === 'COMPLETED';
-    }, 60_000, 'the triggered retention run to complete');
+    await waitFor(
+      async () => {
+        const now = await client.schedule.getHandle(scheduleId).describe();
+        const run = now.info.recentActions.at(-1);
+        if (now.info.numActionsTaken <= runsBefore || !run) return false;
+        const status = (await client.workflow.getHandle(run.action.workflow.workflowId, run.action.workflow.firstExecutionRunId).describe())
+          .status.name;
+        return status === 'COMPLETED';
+      },
+      60_000,
+      'the triggered retention run to complete',
+    );
     await expectOnlyExpiredGone(dataSource, rows);
   });
 });

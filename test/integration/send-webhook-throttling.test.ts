@@ -62,7 +62,8 @@ async function unreachableRedisUrl(): Promise<string> {
 
 async function delivery(target: Receiver, rateLimitPerSecond: number | null = null): Promise<SendWebhookInput> {
   const { subscription } = await insertSubscription(dataSource, box, { url: target.url });
-  if (rateLimitPerSecond !== null) await dataSource.getRepository(WebhookSubscription).update({ id: subscription.id }, { rateLimitPerSecond });
+  if (rateLimitPerSecond !== null)
+    await dataSource.getRepository(WebhookSubscription).update({ id: subscription.id }, { rateLimitPerSecond });
   const event = await insertEvent(dataSource, { accountId: subscription.accountId });
   return { eventId: event.id, subscriptionId: subscription.id, accountId: subscription.accountId, eventType: event.type };
 }
@@ -127,4 +128,3 @@ describe('sendWebhook throttling', () => {
     expect(await attemptsOf(hangingOne)).toBe(1);
   });
 });
-

@@ -111,7 +111,10 @@ describe('a request through the guarded lookup', () => {
     const dns = fixedResolver([PUBLIC_ADDRESS, '127.0.0.1']);
     const failure = await deliveryClient(dns.resolver, notAllowListed)
       .post(hookUrl(), { json: {} })
-      .then(() => undefined, (error: unknown) => error);
+      .then(
+        () => undefined,
+        (error: unknown) => error,
+      );
 
     expect(findTargetNotAllowed(failure)?.reason).toBe('resolves to 127.0.0.1 (loopback)');
     expect(failure).toMatchObject({ code: 'target_not_allowed' });
@@ -134,17 +137,20 @@ describe('a request through the guarded lookup', () => {
     ]);
   });
 
-  it.each([302, 307])('does not follow a %i to 127.0.0.1: the client sees the redirect and the second receiver gets nothing', async (status) => {
-    receiver.enqueue({ status, headers: { location: `http://127.0.0.1:${other.port}/stolen` } });
-    const dns = fixedResolver(['127.0.0.1']);
+  it.each([302, 307])(
+    'does not follow a %i to 127.0.0.1: the client sees the redirect and the second receiver gets nothing',
+    async (status) => {
+      receiver.enqueue({ status, headers: { location: `http://127.0.0.1:${other.port}/stolen` } });
+      const dns = fixedResolver(['127.0.0.1']);
 
-    const response = await deliveryClient(dns.resolver, loopbackAllowed).post(hookUrl(), { json: { id: 'evt_3' } });
+      const response = await deliveryClient(dns.resolver, loopbackAllowed).post(hookUrl(), { json: { id: 'evt_3' } });
 
-    expect(response.statusCode).toBe(status);
-    expect(response.headers.location).toBe(`http://127.0.0.1:${other.port}/stolen`);
-    expect(receiver.requests).toHaveLength(1);
-    expect(other.requests).toHaveLength(0);
-  });
+      expect(response.statusCode).toBe(status);
+      expect(response.headers.location).toBe(`http://127.0.0.1:${other.port}/stolen`);
+      expect(receiver.requests).toHaveLength(1);
+      expect(other.requests).toHaveLength(0);
+    },
+  );
 });
 
 describe('IP-literal targets', () => {

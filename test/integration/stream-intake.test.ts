@@ -65,7 +65,10 @@ describe('stream intake', () => {
   beforeEach(() => receiver.reset());
 
   /** The engine's config with a stream and group of the test's own (and no Pub/Sub unless asked). */
-  const streamConfig = (label: string, overrides: Partial<StreamConfig['redisStream']> & { channel?: boolean; maxInHand?: number; taskQueue?: string } = {}): StreamConfig => {
+  const streamConfig = (
+    label: string,
+    overrides: Partial<StreamConfig['redisStream']> & { channel?: boolean; maxInHand?: number; taskQueue?: string } = {},
+  ): StreamConfig => {
     const { channel, maxInHand, taskQueue, ...stream } = overrides;
     const key = uniqueStream(label);
     createdKeys.push(key);
@@ -118,13 +121,17 @@ describe('stream intake', () => {
     Number((await engine.dataSource.query('SELECT count(*)::int AS n FROM webhook_events WHERE account_id = $1', [accountId]))[0].n);
   const successCount = async (accountId: string) =>
     Number(
-      (await engine.dataSource.query(`SELECT count(*)::int AS n FROM webhook_deliveries WHERE account_id = $1 AND status = 'SUCCESS'`, [accountId]))[0]
-        .n,
+      (
+        await engine.dataSource.query(`SELECT count(*)::int AS n FROM webhook_deliveries WHERE account_id = $1 AND status = 'SUCCESS'`, [
+          accountId,
+        ])
+      )[0].n,
     );
   const rejectedOn = (stream: string): Promise<Array<{ raw: string; reason: string }>> =>
     engine.dataSource.query('SELECT raw, reason FROM rejected_messages WHERE channel = $1 ORDER BY received_at, id', [stream]);
   const redis = (): Redis => streams.redis;
-  const allAcknowledged = async (config: StreamConfig) => (await pendingOf(redis(), config.redisStream.key, config.redisStream.group)).count === 0;
+  const allAcknowledged = async (config: StreamConfig) =>
+    (await pendingOf(redis(), config.redisStream.key, config.redisStream.group)).count === 0;
 
   it('delivers once every event added while no listener ran, once one starts', async () => {
     const { accountId, key } = await engine.newAccount('backlog');
@@ -146,7 +153,9 @@ describe('stream intake', () => {
     }
     expect(new Set(webhookIds.keys())).toEqual(new Set(events.map((e) => e.id)));
     expect([...webhookIds.values()].every((ids) => ids.size === 1)).toBe(true);
-    const [{ rows }] = await engine.dataSource.query('SELECT count(*)::int AS rows FROM webhook_deliveries WHERE account_id = $1', [accountId]);
+    const [{ rows }] = await engine.dataSource.query('SELECT count(*)::int AS rows FROM webhook_deliveries WHERE account_id = $1', [
+      accountId,
+    ]);
     expect(rows).toBe(200);
     const mine = starts.of(subscription.id);
     expect(mine.started.size).toBe(200);
@@ -154,7 +163,10 @@ describe('stream intake', () => {
     // A start may be tried again when the dispatcher retries (e.g. Postgres' pool timed out marking the event
     // dispatched on a loaded machine); Temporal refuses it (already-started), so it starts nothing.
     await waitFor(() => allAcknowledged(config), 10_000, 'every entry acknowledged');
-    expect(service.stats()).toMatchObject({ intake: { stored: 200, duplicate: 0, rejected: 0, lost: 0 }, stream: { read: 200, acked: 200 } });
+    expect(service.stats()).toMatchObject({
+      intake: { stored: 200, duplicate: 0, rejected: 0, lost: 0 },
+      stream: { read: 200, acked: 200 },
+    });
   });
 
   it('shares 1,000 entries between two listeners of one group: each event stored once, each workflow started once', async () => {
@@ -168,7 +180,11 @@ describe('stream intake', () => {
     const events = Array.from({ length: 1000 }, () => newEvent(accountId));
     await streams.addMany(config.redisStream.key, events, 250);
     const storedBoth = () => a.service.stats().intake.stored + b.service.stats().intake.stored;
-    await waitFor(() => storedBoth() === 1000 && a.service.dispatcher.pending() + b.service.dispatcher.pending() === 0, 120_000, '1,000 events stored and dispatched');
+    await waitFor(
+      () => storedBoth() === 1000 && a.service.dispatcher.pending() + b.service.dispatcher.pending() === 0,
+      120_000,
+      '1,000 events stored and dispatched',
+    );
     await waitFor(() => allAcknowledged(config), 10_000, 'every entry acknowledged');
 
     expect(await storedCount(accountId)).toBe(1000);
@@ -214,10 +230,14 @@ describe('stream intake', () => {
     await streams.add(config.redisStream.key, { ...newEvent(accountId), type: 'NOT_A_TYPE' });
     await streams.add(config.redisStream.key, good);
 
-    const rejected = await waitFor(async () => {
-      const rows = await rejectedOn(config.redisStream.key);
-      return rows.length === 3 ? rows : null;
-    }, 15_000, 'three rejected entries');
+    const rejected = await waitFor(
+      async () => {
+        const rows = await rejectedOn(config.redisStream.key);
+        return rows.length === 3 ? rows : null;
+      },
+      15_000,
+      'three rejected entries',
+    );
     const byReason = [...rejected].sort((x, y) => x.reason.localeCompare(y.reason));
     expect(byReason).toEqual([
       { raw: 'this is not json', reason: expect.stringMatching(/^not valid JSON/) },
@@ -244,14 +264,22 @@ describe('stream intake', () => {
     expect((await pendingOf(redis(), stream, group)).consumers).toEqual({ 'dead-consumer': 2 });
 
     const { service } = await startListener(config);
-    await waitFor(() => service.stats().stream!.claimed === 2 && service.stats().stream!.acked === 2, 20_000, 'both entries claimed and acknowledged');
+    await waitFor(
+      () => service.stats().stream!.claimed === 2 && service.stats().stream!.acked === 2,
+      20_000,
+      'both entries claimed and acknowledged',
+    );
 
     expect(await storedCount(accountId)).toBe(1);
     const [stored] = await engine.dataSource.query('SELECT id FROM webhook_events WHERE account_id = $1', [accountId]);
     expect(stored.id).toBe(once.id);
     const [rejected] = await rejectedOn(stream);
     expect(JSON.parse(rejected.raw)).toEqual(poison);
-    expect(rejected.reason).toMatch(new RegExp(`^stream entry ${poisonId} was delivered 3 times without being acknowledged \\(more than WEBHOOKS_STREAM_MAX_DELIVERIES=2\\)`));
+    expect(rejected.reason).toMatch(
+      new RegExp(
+        `^stream entry ${poisonId} was delivered 3 times without being acknowledged \\(more than WEBHOOKS_STREAM_MAX_DELIVERIES=2\\)`,
+      ),
+    );
     expect(service.stats().stream).toMatchObject({ rejectedAfterMaxDeliveries: 1, read: 0 });
     expect(await allAcknowledged(config)).toBe(true);
     expect(onceId).not.toBe(poisonId);
@@ -260,7 +288,10 @@ describe('stream intake', () => {
   describe('trimming acknowledged history', () => {
     const fill = async (config: StreamConfig, count: number) => {
       const { accountId } = await engine.newAccount('trim'); // no subscriptions: stored and dispatched to none
-      await streams.addMany(config.redisStream.key, Array.from({ length: count }, () => newEvent(accountId)));
+      await streams.addMany(
+        config.redisStream.key,
+        Array.from({ length: count }, () => newEvent(accountId)),
+      );
       return accountId;
     };
     const length = (config: StreamConfig) => redis().xlen(config.redisStream.key);
@@ -272,7 +303,11 @@ describe('stream intake', () => {
       await redis().call('XGROUP', 'CREATE', config.redisStream.key, 'another-reader', '0', 'MKSTREAM');
       const { service } = await startListener(config);
       const accountId = await fill(config, 300);
-      await waitFor(async () => (await storedCount(accountId)) === 300 && (await allAcknowledged(config)), 60_000, 'all stored and acknowledged');
+      await waitFor(
+        async () => (await storedCount(accountId)) === 300 && (await allAcknowledged(config)),
+        60_000,
+        'all stored and acknowledged',
+      );
       const ticks = service.stats().stream!.refreshedAt;
       await waitFor(() => service.stats().stream!.refreshedAt !== ticks, 5_000, 'a maintenance tick after the acks');
       expect(await length(config)).toBe(300);
@@ -290,7 +325,10 @@ describe('stream intake', () => {
       // MAXLEN ~ drops the oldest entries read or not: the backlog here stays below maxLen (documented in the README).
       const { accountId: ca } = await engine.newAccount('trim');
       for (let wave = 1; wave <= 6; wave += 1) {
-        await streams.addMany(capped.redisStream.key, Array.from({ length: 50 }, () => newEvent(ca)));
+        await streams.addMany(
+          capped.redisStream.key,
+          Array.from({ length: 50 }, () => newEvent(ca)),
+        );
         await waitFor(async () => (await storedCount(ca)) === wave * 50, 30_000, `wave ${wave} stored`);
       }
       const ua = await fill(untouched, 300);
@@ -319,14 +357,23 @@ describe('stream intake', () => {
     })();
     await Promise.all([publishing, streams.addMany(config.redisStream.key, viaStream, 100)]);
     await waitFor(async () => (await storedCount(accountId)) === 800, 90_000, '800 events stored');
-    await waitFor(() => service.stats().intake.stored === 800 && service.stats().inHand.current === 0, 10_000, 'the intake done with all 800');
+    await waitFor(
+      () => service.stats().intake.stored === 800 && service.stats().inHand.current === 0,
+      10_000,
+      'the intake done with all 800',
+    );
 
     const stats = service.stats();
     expect(stats.inHand).toMatchObject({ current: 0, limit: 5, peak: 5 });
     expect(stats.intake).toMatchObject({ stored: 800, rejected: 0, lost: 0 });
     expect(stats.pubsub).toMatchObject({ received: 400, dropped: 0, waiting: 0, paused: false });
     expect(stats.pubsub!.pauses).toBeGreaterThan(0);
-    expect(logs.lines().slice(mark).some((l) => String(l.msg).startsWith('messages in hand at the limit: Pub/Sub reads paused'))).toBe(true);
+    expect(
+      logs
+        .lines()
+        .slice(mark)
+        .some((l) => String(l.msg).startsWith('messages in hand at the limit: Pub/Sub reads paused')),
+    ).toBe(true);
     await waitFor(() => allAcknowledged(config), 10_000, 'every entry acknowledged');
   });
 });

@@ -40,11 +40,23 @@ describe('Redis restarted mid-stream', () => {
 
   const setUp = async (label: string, redisOptions: { appendOnly?: boolean }, env: Record<string, string> = {}): Promise<Setup> => {
     const redis = await startPrivateRedis(redisOptions);
-    const config = testConfig(label, { REDIS_URL: redis.url, WEBHOOKS_STREAM_CLAIM_IDLE_MS: '1000', WEBHOOKS_LISTENER_MAX_IN_HAND: '20', ...env });
+    const config = testConfig(label, {
+      REDIS_URL: redis.url,
+      WEBHOOKS_STREAM_CLAIM_IDLE_MS: '1000',
+      WEBHOOKS_LISTENER_MAX_IN_HAND: '20',
+      ...env,
+    });
     const temporal = temporalConnections(config).lazyClient();
     const logs = captureLogs(label);
     // No subscriptions for these accounts: the intake (store, ack, claim) is what is under test.
-    const service = startEventListenerService({ config, dataSource, findSubscriptions: dispatchTargetsIn(dataSource), temporal: temporal.client, logger: logs.logger, sweepIntervalMs: 60_000 });
+    const service = startEventListenerService({
+      config,
+      dataSource,
+      findSubscriptions: dispatchTargetsIn(dataSource),
+      temporal: temporal.client,
+      logger: logs.logger,
+      sweepIntervalMs: 60_000,
+    });
     await service.whenReady();
     const streams = createStreamPublisher(redis.url);
     return {
@@ -67,7 +79,15 @@ describe('Redis restarted mid-stream', () => {
     await setup.redis.kill();
     await setup.logs.waitFor((l) => l.msg === 'stream reader lost its redis connection; reconnecting', 10_000);
     await setup.redis.start();
-    await waitFor(() => setup.logs.lines().slice(mark).find((l) => l.msg === 'stream reader ready'), 20_000, 'stream reader ready again');
+    await waitFor(
+      () =>
+        setup.logs
+          .lines()
+          .slice(mark)
+          .find((l) => l.msg === 'stream reader ready'),
+      20_000,
+      'stream reader ready again',
+    );
     return mark;
   };
 
@@ -78,11 +98,20 @@ describe('Redis restarted mid-stream', () => {
       await setup.streams.addMany(setup.config.redisStream!.key, before, 50);
       await waitFor(async () => (await storedOf('acct-restart-volatile')).length > 0, 15_000, 'the burst under way');
       const mark = await restarted(setup);
-      expect(setup.logs.lines().slice(mark).some((l) => l.msg === 'created the stream consumer group')).toBe(true);
+      expect(
+        setup.logs
+          .lines()
+          .slice(mark)
+          .some((l) => l.msg === 'created the stream consumer group'),
+      ).toBe(true);
 
       const after = Array.from({ length: 50 }, () => newEvent('acct-restart-volatile-after'));
       await setup.streams.addMany(setup.config.redisStream!.key, after);
-      await waitFor(async () => (await storedOf('acct-restart-volatile-after')).length === 50, 30_000, 'the entries added after the restart stored');
+      await waitFor(
+        async () => (await storedOf('acct-restart-volatile-after')).length === 50,
+        30_000,
+        'the entries added after the restart stored',
+      );
       expect(new Set(await storedOf('acct-restart-volatile-after'))).toEqual(new Set(after.map((e) => e.id)));
       // What was added before and not yet read went with the volatile Redis (the README says so); nothing else is off.
       const beforeStored = await storedOf('acct-restart-volatile');
@@ -103,10 +132,16 @@ describe('Redis restarted mid-stream', () => {
       await restarted(setup);
       await waitFor(async () => (await storedOf('acct-restart-aof')).length === 300, 60_000, 'all 300 stored');
       expect(new Set(await storedOf('acct-restart-aof'))).toEqual(new Set(events.map((e) => e.id)));
-      await waitFor(async () => {
-        const [count] = (await setup.streams.redis.call('XPENDING', setup.config.redisStream!.key, setup.config.redisStream!.group)) as [number];
-        return Number(count) === 0;
-      }, 20_000, 'nothing left pending');
+      await waitFor(
+        async () => {
+          const [count] = (await setup.streams.redis.call('XPENDING', setup.config.redisStream!.key, setup.config.redisStream!.group)) as [
+            number,
+          ];
+          return Number(count) === 0;
+        },
+        20_000,
+        'nothing left pending',
+      );
     } finally {
       await setup.close();
     }
@@ -128,12 +163,21 @@ describe('Redis restarted mid-stream', () => {
         await pipeline.exec();
       }
       const lossLine = await waitFor(
-        () => setup.logs.lines().slice(mark).find((l) => String(l.msg).startsWith('the Pub/Sub connection closed after its reads were paused')),
+        () =>
+          setup.logs
+            .lines()
+            .slice(mark)
+            .find((l) => String(l.msg).startsWith('the Pub/Sub connection closed after its reads were paused')),
         90_000,
         'the loss logged',
       );
       expect(lossLine).toMatchObject({ level: 50, channel, limit: 1 });
-      expect(setup.logs.lines().slice(mark).some((l) => String(l.msg).startsWith('messages in hand at the limit: Pub/Sub reads paused'))).toBe(true);
+      expect(
+        setup.logs
+          .lines()
+          .slice(mark)
+          .some((l) => String(l.msg).startsWith('messages in hand at the limit: Pub/Sub reads paused')),
+      ).toBe(true);
 
       await setup.service.whenReady(20_000);
       const next = newEvent('acct-overload-after');

@@ -89,7 +89,12 @@ describe('subscription health kept by the attempt statement', () => {
     await deliveries.recordAttempt(deliveryId, attemptAt(10, 500));
     // The same attempt recorded again (a replayed activity) counts once.
     await deliveries.recordAttempt(deliveryId, first);
-    expect(await health(subscription.id)).toMatchObject({ failing_since: at(0), consecutive_failures: 2, last_success_at: null, is_active: true });
+    expect(await health(subscription.id)).toMatchObject({
+      failing_since: at(0),
+      consecutive_failures: 2,
+      last_success_at: null,
+      is_active: true,
+    });
 
     await deliveries.recordAttempt(deliveryId, attemptAt(20, 200), { succeeded: true });
     expect(await health(subscription.id)).toMatchObject({ failing_since: null, consecutive_failures: 0, last_success_at: at(20) });
@@ -113,7 +118,12 @@ describe('subscription health kept by the attempt statement', () => {
     const { subscription, deliveryId } = await subscriptionWithDelivery();
     const failAt = async (seconds: number) => {
       const switchOff = switchOffFor({
-        subscriptionId: subscription.id, url: subscription.url, accountId: subscription.accountId, at: at(seconds), gone: false, disableAfterMs: HOUR,
+        subscriptionId: subscription.id,
+        url: subscription.url,
+        accountId: subscription.accountId,
+        at: at(seconds),
+        gone: false,
+        disableAfterMs: HOUR,
       });
       return { switchOff, recorded: await deliveries.recordAttempt(deliveryId, attemptAt(seconds, 500), { switchOff }) };
     };
@@ -125,12 +135,21 @@ describe('subscription health kept by the attempt statement', () => {
     const { switchOff, recorded } = await failAt(3601);
     expect(recorded.switchedOff).toBe(true);
     expect(await health(subscription.id)).toMatchObject({
-      is_active: false, disabled_reason: 'failing', disabled_at: at(3601), failing_since: at(0), consecutive_failures: 3,
+      is_active: false,
+      disabled_reason: 'failing',
+      disabled_at: at(3601),
+      failing_since: at(0),
+      consecutive_failures: 3,
     });
-    const events = await dataSource.query(`SELECT id, type, body, dispatched_at FROM webhook_events WHERE account_id = $1`, [subscription.accountId]);
+    const events = await dataSource.query(`SELECT id, type, body, dispatched_at FROM webhook_events WHERE account_id = $1`, [
+      subscription.accountId,
+    ]);
     expect(events).toEqual([{ id: switchOff!.event.id, type: 'SUBSCRIPTION_DISABLED', body: switchOff!.event.body, dispatched_at: null }]);
     expect(JSON.parse(events[0].body).data).toEqual({
-      subscriptionId: subscription.id, url: subscription.url, reason: 'failing', disabledAt: at(3601).toISOString(),
+      subscriptionId: subscription.id,
+      url: subscription.url,
+      reason: 'failing',
+      disabledAt: at(3601).toISOString(),
     });
 
     // Already off: a later failure (an attempt that was in flight) switches nothing and stores nothing.
@@ -145,7 +164,12 @@ describe('subscription health kept by the attempt statement', () => {
     const results = await Promise.all(
       Array.from({ length: 8 }, (_, i) => {
         const switchOff = switchOffFor({
-          subscriptionId: subscription.id, url: subscription.url, accountId: subscription.accountId, at: at(i), gone: true, disableAfterMs: null,
+          subscriptionId: subscription.id,
+          url: subscription.url,
+          accountId: subscription.accountId,
+          at: at(i),
+          gone: true,
+          disableAfterMs: null,
         });
         return deliveries.recordAttempt(deliveryId, attemptAt(i, 410), { switchOff });
       }),
@@ -161,7 +185,12 @@ describe('subscription health kept by the attempt statement', () => {
     const { subscription, deliveryId } = await subscriptionWithDelivery();
     await dataSource.query(`UPDATE webhook_subscriptions SET is_active = false WHERE id = $1`, [subscription.id]);
     const switchOff = switchOffFor({
-      subscriptionId: subscription.id, url: subscription.url, accountId: subscription.accountId, at: at(0), gone: true, disableAfterMs: null,
+      subscriptionId: subscription.id,
+      url: subscription.url,
+      accountId: subscription.accountId,
+      at: at(0),
+      gone: true,
+      disableAfterMs: null,
     });
     expect((await deliveries.recordAttempt(deliveryId, attemptAt(0, 410), { switchOff })).switchedOff).toBe(false);
     expect(await health(subscription.id)).toMatchObject({ is_active: false, disabled_reason: null, disabled_at: null });
@@ -171,7 +200,14 @@ describe('subscription health kept by the attempt statement', () => {
     const repository = createSubscriptionRepository(dataSource);
     const off = await subscriptionWithDelivery();
     await deliveries.recordAttempt(off.deliveryId, attemptAt(0, 410), {
-      switchOff: switchOffFor({ subscriptionId: off.subscription.id, url: off.subscription.url, accountId: off.subscription.accountId, at: at(0), gone: true, disableAfterMs: null }),
+      switchOff: switchOffFor({
+        subscriptionId: off.subscription.id,
+        url: off.subscription.url,
+        accountId: off.subscription.accountId,
+        at: at(0),
+        gone: true,
+        disableAfterMs: null,
+      }),
     });
     const on = await repository.update(off.subscription.accountId, off.subscription.id, { isActive: true });
     expect(on).toMatchObject({ isActive: true, disabledReason: null, disabledAt: null, failingSince: null, consecutiveFailures: 0 });

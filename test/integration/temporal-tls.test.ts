@@ -128,12 +128,15 @@ describe('Temporal connections with TLS and an API key from the environment', ()
 
   it('sends TEMPORAL_API_KEY as a bearer token and TEMPORAL_GRPC_META_* as headers, over TLS, on both connections', async () => {
     const seen: http2.IncomingHttpHeaders[] = [];
-    const recorder = http2.createSecureServer({ key: pki.read(pki.serverKeyPath), cert: pki.read(pki.serverCertPath) }, (request, response) => {
-      seen.push(request.headers);
-      // Answer every call UNAUTHENTICATED, as a server that rejects the key would.
-      response.writeHead(200, { 'content-type': 'application/grpc', 'grpc-status': '16', 'grpc-message': 'recorded' });
-      response.end();
-    });
+    const recorder = http2.createSecureServer(
+      { key: pki.read(pki.serverKeyPath), cert: pki.read(pki.serverCertPath) },
+      (request, response) => {
+        seen.push(request.headers);
+        // Answer every call UNAUTHENTICATED, as a server that rejects the key would.
+        response.writeHead(200, { 'content-type': 'application/grpc', 'grpc-status': '16', 'grpc-message': 'recorded' });
+        response.end();
+      },
+    );
     const sessions = new Set<http2.ServerHttp2Session>();
     recorder.on('session', (session) => {
       sessions.add(session);
@@ -163,6 +166,8 @@ describe('Temporal connections with TLS and an API key from the environment', ()
     }
     // Both kinds of connection got there: grpc-js (the client) and the SDK core (the worker's NativeConnection).
     expect([...agents].some((agent) => agent.includes('grpc-node'))).toBe(true);
-    expect(seen.some((headers) => headers['client-name'] === 'temporal-typescript' && !String(headers['user-agent']).includes('grpc-node'))).toBe(true);
+    expect(
+      seen.some((headers) => headers['client-name'] === 'temporal-typescript' && !String(headers['user-agent']).includes('grpc-node')),
+    ).toBe(true);
   });
 });

@@ -97,7 +97,7 @@ describe('a delivery in the Temporal UI', () => {
     await dataSource?.destroy();
   });
 
-  it('has a one-line summary, activity summaries, the receiver\'s answer in its failures and correlated log lines', async () => {
+  it("has a one-line summary, activity summaries, the receiver's answer in its failures and correlated log lines", async () => {
     receiver.setDefault({ status: 500, body: 'upstream   database\nis down' });
     const box = createSecretBox(requireEncryptionKey(config));
     const { subscription } = await insertSubscription(dataSource, box, { url: receiver.url });
@@ -127,7 +127,9 @@ describe('a delivery in the Temporal UI', () => {
     // Failures: the short reason as the message, the receiver's answer where the UI shows a stack trace.
     const activityFailure = events.find((e) => typeOf(e) === EventType.ACTIVITY_FAILED)?.activityTaskFailedEventAttributes?.failure;
     expect(activityFailure?.message).toBe('HTTP 500');
-    expect(activityFailure?.stackTrace).toMatch(new RegExp(`^${host.replace(/\./g, '\\.')} answered HTTP 500 in \\d+ ms:\\nupstream database is down$`));
+    expect(activityFailure?.stackTrace).toMatch(
+      new RegExp(`^${host.replace(/\./g, '\\.')} answered HTTP 500 in \\d+ ms:\\nupstream database is down$`),
+    );
     const workflowFailure = events.find((e) => typeOf(e) === EventType.WORKFLOW_FAILED)?.workflowExecutionFailedEventAttributes?.failure;
     expect(workflowFailure?.message).toBe('delivery failed: HTTP 500');
     const traces = tracesOf(workflowFailure);
@@ -156,10 +158,13 @@ describe('a delivery in the Temporal UI', () => {
     const workflow = await startDelivery(client, config, event, subscription);
     expect((await ending(workflow)).status).toBe('FAILED');
     const events = (await workflow.fetchHistory()).events ?? [];
-    const failed = events.find((e) => String(temporalEventType(e.eventType)) === EventType.WORKFLOW_FAILED)?.workflowExecutionFailedEventAttributes?.failure;
+    const failed = events.find((e) => String(temporalEventType(e.eventType)) === EventType.WORKFLOW_FAILED)
+      ?.workflowExecutionFailedEventAttributes?.failure;
     expect(failed?.message).toBe(`delivery failed: subscription ${subscription.id} is inactive`);
     for (const trace of tracesOf(failed)) expect(trace).toBe('');
-    const line = await logs.waitFor((l) => l.msg === 'delivery refused before sending, not retrying' && l.workflowId === workflow.workflowId);
+    const line = await logs.waitFor(
+      (l) => l.msg === 'delivery refused before sending, not retrying' && l.workflowId === workflow.workflowId,
+    );
     expect(line.webhookId).toMatch(/^msg_/);
   });
 });

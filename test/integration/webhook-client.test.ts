@@ -86,7 +86,11 @@ describe('webhook client', () => {
 
   it('refuses a host name that resolves to a forbidden address, without sending', async () => {
     const attempt = await client(nothingAllowed).post({ url: `http://hooks.example.com:${receiver.port}/hook`, body, headers: {} });
-    expect(attempt.result).toMatchObject({ kind: 'error', error: 'target_not_allowed', message: 'target_not_allowed: resolves to a non-public address (loopback)' });
+    expect(attempt.result).toMatchObject({
+      kind: 'error',
+      error: 'target_not_allowed',
+      message: 'target_not_allowed: resolves to a non-public address (loopback)',
+    });
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(receiver.requests).toHaveLength(0);
   });

@@ -9,7 +9,12 @@ import { NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worke
 import type { DeliveryActivities } from '../../activities';
 import { WORKFLOW_TYPE } from '../../src/temporal/contract';
 import { Context } from '@temporalio/activity';
-import type { DeliverWebhookInput, RecordDeliveryFailureInput, SendWebhookInput, SendWebhookThrottled } from '../../workflows/deliver-webhook.types';
+import type {
+  DeliverWebhookInput,
+  RecordDeliveryFailureInput,
+  SendWebhookInput,
+  SendWebhookThrottled,
+} from '../../workflows/deliver-webhook.types';
 import { bundleWorkflows } from '../helpers/worker';
 import { uniqueTaskQueue } from '../helpers/temporal';
 
@@ -74,7 +79,9 @@ function stubActivities(send: (call: number) => Promise<void | SendWebhookThrott
   return { activities, calls };
 }
 
-function activityTypesOf(history: { events?: Array<{ activityTaskScheduledEventAttributes?: { activityType?: { name?: string | null } | null } | null }> | null }) {
+function activityTypesOf(history: {
+  events?: Array<{ activityTaskScheduledEventAttributes?: { activityType?: { name?: string | null } | null } | null }> | null;
+}) {
   return (history.events ?? []).flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
 }
 
@@ -86,7 +93,8 @@ function countOf(history: HistoryEvents, attributes: string): number {
 
 function timerDelaysMs(history: HistoryEvents): number[] {
   return (history.events ?? []).flatMap((e) => {
-    const timer = (e as Record<string, unknown>).timerStartedEventAttributes as { startToFireTimeout?: { seconds?: unknown; nanos?: number | null } } | undefined;
+    const timer = (e as Record<string, unknown>).timerStartedEventAttributes as
+      { startToFireTimeout?: { seconds?: unknown; nanos?: number | null } } | undefined;
     if (!timer?.startToFireTimeout) return [];
     return [Number(timer.startToFireTimeout.seconds ?? 0) * 1000 + Math.round((timer.startToFireTimeout.nanos ?? 0) / 1e6)];
   });
@@ -98,7 +106,13 @@ function searchAttributeUpserts(history: { events?: Array<{ upsertWorkflowSearch
 
 async function run(activities: DeliveryActivities, policy = retry) {
   const taskQueue = uniqueTaskQueue('workflow-unit');
-  const worker = await Worker.create({ connection: nativeConnection, namespace: client.options.namespace, taskQueue, workflowBundle: bundle, activities });
+  const worker = await Worker.create({
+    connection: nativeConnection,
+    namespace: client.options.namespace,
+    taskQueue,
+    workflowBundle: bundle,
+    activities,
+  });
   const input: DeliverWebhookInput = {
     eventId: `evt_${randomUUID()}`,
     subscriptionId: randomUUID(),
@@ -187,10 +201,14 @@ describe('deliverWebhookWorkflow (stub activities)', () => {
     expect(result.status).toBe('COMPLETED');
   });
 
-  it('waits for the Retry-After in the failed local attempt\'s details instead of the initial interval', async () => {
+  it("waits for the Retry-After in the failed local attempt's details instead of the initial interval", async () => {
     const { activities } = stubActivities(async (call) => {
       if (call === 1) {
-        throw ApplicationFailure.create({ message: 'HTTP 429', type: 'DeliveryAttemptFailed', details: [{ attempt: 1, statusCode: 429, nextRetryDelayMs: 1_500 }] });
+        throw ApplicationFailure.create({
+          message: 'HTTP 429',
+          type: 'DeliveryAttemptFailed',
+          details: [{ attempt: 1, statusCode: 429, nextRetryDelayMs: 1_500 }],
+        });
       }
     });
     const result = await run(activities);
@@ -210,9 +228,12 @@ describe('deliverWebhookWorkflow (stub activities)', () => {
   });
 
   it('keeps retrying the failure write until it is recorded', async () => {
-    const { activities, calls } = stubActivities(async () => {
-      throw ApplicationFailure.nonRetryable('subscription s was deleted', 'SubscriptionGone');
-    }, { failFailureWriteOnce: true });
+    const { activities, calls } = stubActivities(
+      async () => {
+        throw ApplicationFailure.nonRetryable('subscription s was deleted', 'SubscriptionGone');
+      },
+      { failFailureWriteOnce: true },
+    );
     const result = await run(activities);
     expect(calls.failures.map((f) => f.error)).toEqual(['subscription s was deleted']);
     expect(result.status).toBe('FAILED');
@@ -231,7 +252,13 @@ describe('deliverWebhookWorkflow (stub activities)', () => {
   });
 
   it('ends a regular activity at a throttled attempt and continues the budget, backoff and attempt numbers in the next', async () => {
-    const policy = { initialIntervalMs: 100, backoffCoefficient: 2, maximumIntervalMs: 1_000, maximumAttempts: 5, startToCloseTimeoutMs: 5_000 };
+    const policy = {
+      initialIntervalMs: 100,
+      backoffCoefficient: 2,
+      maximumIntervalMs: 1_000,
+      maximumAttempts: 5,
+      startToCloseTimeoutMs: 5_000,
+    };
     // Attempt 1 (local) and 2 (regular, its attempt 1) fail; the regular activity's attempt 2 is throttled; the next
     // activity makes attempts 3, 4 and 5, all failing: five attempts made, as the policy allows, then FAILURE.
     const { activities, calls } = stubActivities(async (call) => {
@@ -247,7 +274,12 @@ describe('deliverWebhookWorkflow (stub activities)', () => {
       const scheduled = e.activityTaskScheduledEventAttributes;
       return scheduled?.activityType?.name === 'sendWebhook' ? [scheduled.retryPolicy] : [];
     });
-    expect(policies.map((p) => [p?.maximumAttempts, Number(p?.initialInterval?.seconds ?? 0) * 1000 + Math.round((p?.initialInterval?.nanos ?? 0) / 1e6)])).toEqual([
+    expect(
+      policies.map((p) => [
+        p?.maximumAttempts,
+        Number(p?.initialInterval?.seconds ?? 0) * 1000 + Math.round((p?.initialInterval?.nanos ?? 0) / 1e6),
+      ]),
+    ).toEqual([
       [4, 200],
       [3, 400],
     ]);
@@ -255,7 +287,7 @@ describe('deliverWebhookWorkflow (stub activities)', () => {
     expect(calls.failures.map((f) => f.error)).toEqual(['HTTP 500']);
   });
 
-  it('replays a throttled delivery\'s history deterministically', async () => {
+  it("replays a throttled delivery's history deterministically", async () => {
     const { activities } = stubActivities(async (call) => {
       if (call === 1) return throttled(20);
       if (call === 2) throw ApplicationFailure.retryable('HTTP 500', 'DeliveryAttemptFailed');

@@ -21,12 +21,17 @@ describe('API key format', () => {
     expect(apiKeyMatchesHash(a.key, 'short')).toBe(false);
   });
 
-  it.each(['', 'whk_', 'whk_0123456789abcdef', 'sk_0123456789abcdef_' + 'a'.repeat(43), 'whk_0123456789ABCDEF_' + 'a'.repeat(43), 'whk_0123456789abcdef_' + 'a'.repeat(42), ` whk_0123456789abcdef_${'a'.repeat(43)}`])(
-    'refuses the malformed key %j',
-    (key) => {
-      expect(parseApiKeyId(key)).toBeNull();
-    },
-  );
+  it.each([
+    '',
+    'whk_',
+    'whk_0123456789abcdef',
+    'sk_0123456789abcdef_' + 'a'.repeat(43),
+    'whk_0123456789ABCDEF_' + 'a'.repeat(43),
+    'whk_0123456789abcdef_' + 'a'.repeat(42),
+    ` whk_0123456789abcdef_${'a'.repeat(43)}`,
+  ])('refuses the malformed key %j', (key) => {
+    expect(parseApiKeyId(key)).toBeNull();
+  });
 
   it('recognises bare key ids', () => {
     expect(isApiKeyId('0123456789abcdef')).toBe(true);

@@ -6,8 +6,14 @@ const ev = (eventType: number, attempt?: number) => ({ eventType, activityTaskSt
 
 describe('billable actions of a delivery history', () => {
   it('counts a first-attempt local delivery as the start plus one for the task that recorded its marker', () => {
-    const history = [T.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED, T.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED, T.EVENT_TYPE_WORKFLOW_TASK_STARTED,
-      T.EVENT_TYPE_WORKFLOW_TASK_COMPLETED, T.EVENT_TYPE_MARKER_RECORDED, T.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED].map((t) => ev(t));
+    const history = [
+      T.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED,
+      T.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED,
+      T.EVENT_TYPE_WORKFLOW_TASK_STARTED,
+      T.EVENT_TYPE_WORKFLOW_TASK_COMPLETED,
+      T.EVENT_TYPE_MARKER_RECORDED,
+      T.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED,
+    ].map((t) => ev(t));
     expect(billableActions(history)).toBe(2);
   });
 

@@ -82,15 +82,36 @@ describe('summarizeStep', () => {
 
 describe('isSustained', () => {
   it('accepts a step with p99 under a second, nothing lost and little in flight at the end', () => {
-    expect(isSustained(summarizeStep(steadyReceipts(500, 10, () => 50), 5_000))).toBe(true);
+    expect(
+      isSustained(
+        summarizeStep(
+          steadyReceipts(500, 10, () => 50),
+          5_000,
+        ),
+      ),
+    ).toBe(true);
   });
 
   it('rejects a step whose p99 reaches a second', () => {
-    expect(isSustained(summarizeStep(steadyReceipts(500, 10, (i) => (i % 50 === 0 ? 1_000 : 50)), 5_000))).toBe(false);
+    expect(
+      isSustained(
+        summarizeStep(
+          steadyReceipts(500, 10, (i) => (i % 50 === 0 ? 1_000 : 50)),
+          5_000,
+        ),
+      ),
+    ).toBe(false);
   });
 
   it('rejects a step that lost or duplicated an event', () => {
-    expect(isSustained(summarizeStep(steadyReceipts(500, 10, (i) => (i === 3 ? null : 5)), 5_000))).toBe(false);
+    expect(
+      isSustained(
+        summarizeStep(
+          steadyReceipts(500, 10, (i) => (i === 3 ? null : 5)),
+          5_000,
+        ),
+      ),
+    ).toBe(false);
     const duplicated = steadyReceipts(500, 10, () => 5);
     duplicated[0] = { scheduledAt: 0, receivedAt: [5, 6] };
     expect(isSustained(summarizeStep(duplicated, 5_000))).toBe(false);
@@ -106,8 +127,14 @@ describe('isSustained', () => {
 
 describe('sustainedRate', () => {
   it('is the highest offered rate that was sustained, ignoring failed steps in between', () => {
-    const ok = summarizeStep(steadyReceipts(100, 10, () => 5), 1_000);
-    const slow = summarizeStep(steadyReceipts(100, 10, () => 3_000), 1_000);
+    const ok = summarizeStep(
+      steadyReceipts(100, 10, () => 5),
+      1_000,
+    );
+    const slow = summarizeStep(
+      steadyReceipts(100, 10, () => 3_000),
+      1_000,
+    );
     expect(
       sustainedRate([
         { rate: 10, outcome: ok },

@@ -3,7 +3,14 @@ import { logTicks, renderLatencyPlot } from '../../bench/svg-plot';
 describe('renderLatencyPlot', () => {
   const svg = renderLatencyPlot(
     [
-      { name: 'engine', color: '#1f77b4', points: [{ rate: 10, p50: 40, p99: 90 }, { rate: 50, p50: 60, p99: 400 }] },
+      {
+        name: 'engine',
+        color: '#1f77b4',
+        points: [
+          { rate: 10, p50: 40, p99: 90 },
+          { rate: 50, p50: 60, p99: 400 },
+        ],
+      },
       { name: 'direct <loop>', color: '#2ca02c', points: [{ rate: 10, p50: 3, p99: 8 }] },
     ],
     'Latency vs offered load',

@@ -23,7 +23,13 @@ describe('sumCounterBy', () => {
 describe('perDelivery', () => {
   it('divides the growth of each counter by the deliveries made in between', () => {
     const before = { frontend: new Map([['StartWorkflowExecution', 10]]), persistence: 30 };
-    const after = { frontend: new Map([['StartWorkflowExecution', 30], ['RespondActivityTaskCompleted', 60]]), persistence: 130 };
+    const after = {
+      frontend: new Map([
+        ['StartWorkflowExecution', 30],
+        ['RespondActivityTaskCompleted', 60],
+      ]),
+      persistence: 130,
+    };
     expect(perDelivery(before, after, 20)).toEqual({
       rpcs: [
         ['RespondActivityTaskCompleted', 3],

@@ -50,7 +50,11 @@ describe('loadConfig', () => {
   });
 
   it('reads the metrics ports; 0 is a free port for ours and off for the SDK exporter', () => {
-    const config = loadConfig({ WEBHOOKS_LISTENER_METRICS_PORT: '0', WEBHOOKS_WORKER_METRICS_PORT: '19465', WEBHOOKS_WORKER_SDK_METRICS_PORT: '0' });
+    const config = loadConfig({
+      WEBHOOKS_LISTENER_METRICS_PORT: '0',
+      WEBHOOKS_WORKER_METRICS_PORT: '19465',
+      WEBHOOKS_WORKER_SDK_METRICS_PORT: '0',
+    });
     expect(config.metrics).toEqual({ listenerPort: 0, workerPort: 19465, workerSdkPort: null });
   });
 
@@ -59,7 +63,7 @@ describe('loadConfig', () => {
     expect(loadConfig({ WEBHOOKS_MAX_IN_FLIGHT_PER_ENDPOINT: '3' }).delivery.maxInFlightPerEndpoint).toBe(3);
   });
 
-  it('turns the listener\'s embedded worker off with WEBHOOKS_LISTENER_EMBEDDED_WORKER=false', () => {
+  it("turns the listener's embedded worker off with WEBHOOKS_LISTENER_EMBEDDED_WORKER=false", () => {
     expect(loadConfig({ WEBHOOKS_LISTENER_EMBEDDED_WORKER: 'false' }).listenerEmbeddedWorker).toBe(false);
     expect(loadConfig({ WEBHOOKS_LISTENER_EMBEDDED_WORKER: 'true' }).listenerEmbeddedWorker).toBe(true);
   });
@@ -74,7 +78,14 @@ describe('loadConfig', () => {
   });
 
   it('refuses a WEBHOOKS_PORTAL_BASE_URL that is not http(s) or carries a query, fragment or credentials', () => {
-    for (const value of ['hooks.example.com', 'ftp://hooks.example.com', 'javascript:alert(1)', 'https://x.example/?a=1', 'https://x.example/#top', 'https://u:p@x.example']) {
+    for (const value of [
+      'hooks.example.com',
+      'ftp://hooks.example.com',
+      'javascript:alert(1)',
+      'https://x.example/?a=1',
+      'https://x.example/#top',
+      'https://u:p@x.example',
+    ]) {
       expect(() => loadConfig({ WEBHOOKS_PORTAL_BASE_URL: value })).toThrow(/WEBHOOKS_PORTAL_BASE_URL/);
     }
   });

@@ -23,7 +23,11 @@ describe('classifyDbError', () => {
     ['internal error XX000', pgError('XX000'), 'data'],
     ['a refused connection', Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }), 'transient'],
     ['the pool timing out', new Error('timeout exceeded when trying to connect'), 'transient'],
-    ['a wrapped connection loss', Object.assign(new Error('query failed'), { driverError: new Error('Connection terminated unexpectedly') }), 'transient'],
+    [
+      'a wrapped connection loss',
+      Object.assign(new Error('query failed'), { driverError: new Error('Connection terminated unexpectedly') }),
+      'transient',
+    ],
     ['a plain error (a bug, not the connection)', new Error('something else'), 'data'],
     ['a thrown string', 'boom', 'data'],
     ['null', null, 'data'],

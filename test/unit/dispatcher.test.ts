@@ -76,8 +76,20 @@ describe('dispatcher', () => {
     await expect(dispatcher.accept(envelope('e1'), '{}')).resolves.toBe('dispatched');
     expect(lookups).toEqual([['acc_1', 'NEW_MESSAGE_FROM_VISITOR']]);
     expect(started).toEqual([
-      { eventId: 'e1', subscriptionId: 'sub-a', accountId: 'acc_1', eventType: 'NEW_MESSAGE_FROM_VISITOR', targetUrl: 'https://a.example.com/hook' },
-      { eventId: 'e1', subscriptionId: 'sub-b', accountId: 'acc_1', eventType: 'NEW_MESSAGE_FROM_VISITOR', targetUrl: 'https://b.example.com:8443/x' },
+      {
+        eventId: 'e1',
+        subscriptionId: 'sub-a',
+        accountId: 'acc_1',
+        eventType: 'NEW_MESSAGE_FROM_VISITOR',
+        targetUrl: 'https://a.example.com/hook',
+      },
+      {
+        eventId: 'e1',
+        subscriptionId: 'sub-b',
+        accountId: 'acc_1',
+        eventType: 'NEW_MESSAGE_FROM_VISITOR',
+        targetUrl: 'https://b.example.com:8443/x',
+      },
     ]);
     expect(events.rows.get('e1')?.dispatchedAt).toBeInstanceOf(Date);
     expect(events.rows.get('e1')?.body).toBe('{}');

@@ -7,10 +7,19 @@ import { clusterPostgresOf, DEPLOY_FILES } from '../../tools/cluster/temporal-cl
 
 const root = path.resolve(__dirname, '..', '..');
 const compose = parse(readFileSync(path.join(root, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
-  services: Record<string, { environment?: Record<string, string>; command?: string[] | string; entrypoint?: string[]; image?: string; build?: string; volumes?: string[] }>;
+  services: Record<
+    string,
+    {
+      environment?: Record<string, string>;
+      command?: string[] | string;
+      entrypoint?: string[];
+      image?: string;
+      build?: string;
+      volumes?: string[];
+    }
+  >;
 };
-const packageScripts = (JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> })
-  .scripts;
+const packageScripts = (JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
 
 describe('docker-compose.yml', () => {
   it('runs Postgres, Redis, a Temporal server with its Web UI, and the three engine processes', () => {
@@ -34,7 +43,13 @@ describe('docker-compose.yml', () => {
   });
 
   const service = (name: string) =>
-    compose.services[name] as { image: string; environment?: Record<string, string>; volumes?: string[]; entrypoint?: string[]; command?: string[] | string };
+    compose.services[name] as {
+      image: string;
+      environment?: Record<string, string>;
+      volumes?: string[];
+      entrypoint?: string[];
+      command?: string[] | string;
+    };
   /** The host file or directory mounted at `target` in the service (`./source:target[:ro]`). */
   const mountedAt = (name: string, target: string) => {
     const volume = (service(name).volumes ?? []).find((v) => v.split(':')[1] === target);
@@ -72,7 +87,9 @@ describe('docker-compose.yml', () => {
       TEMPORAL_CLUSTER_DB_NAME: clusterPostgresOf(loadConfig({}).databaseUrl).database,
       TEMPORAL_CLUSTER_VISIBILITY_DB_NAME: clusterPostgresOf(loadConfig({}).databaseUrl).visibilityDatabase,
     });
-    expect(service('temporal').environment?.TEMPORAL_CLUSTER_DB_NAME).toBe(service('temporal-schema').environment?.TEMPORAL_CLUSTER_DB_NAME);
+    expect(service('temporal').environment?.TEMPORAL_CLUSTER_DB_NAME).toBe(
+      service('temporal-schema').environment?.TEMPORAL_CLUSTER_DB_NAME,
+    );
 
     expect(mountedAt('temporal-ui', '/home/ui-server/config/docker.yaml')).toBe(
       path.join(serverRoot, DEPLOY_FILES.uiConfigDir, `${DEPLOY_FILES.configEnv}.yaml`),

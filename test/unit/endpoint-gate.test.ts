@@ -1,4 +1,11 @@
-import { createEndpointGate, MAX_TRACKED_ENDPOINTS, MIN_BUSY_WAIT_MS, SLOW_AFTER_MS, type EndpointPass, type GateDecision } from '../../src/throttling/endpoint-gate';
+import {
+  createEndpointGate,
+  MAX_TRACKED_ENDPOINTS,
+  MIN_BUSY_WAIT_MS,
+  SLOW_AFTER_MS,
+  type EndpointPass,
+  type GateDecision,
+} from '../../src/throttling/endpoint-gate';
 
 function passOf(decision: GateDecision): EndpointPass {
   if (!decision.entered) throw new Error(`expected to enter, was told to wait ${decision.waitMs} ms`);
@@ -94,7 +101,7 @@ describe('endpoint gate (requests in flight per subscription, per worker)', () =
     expect(gate.tryEnter('sub').entered).toBe(false);
   });
 
-  it('remembers an endpoint\'s average between bursts, and forgets idle endpoints only past the tracking bound', () => {
+  it("remembers an endpoint's average between bursts, and forgets idle endpoints only past the tracking bound", () => {
     const gate = gateOf(2);
     passOf(gate.tryEnter('sub')).leave(1_600);
     passOf(gate.tryEnter('sub'));

@@ -19,7 +19,13 @@ const reasonOf = (raw: string, maxBytes?: number): string => {
 
 describe('parseEnvelope', () => {
   it('accepts a well-formed envelope and serialises it once with a fixed key order', () => {
-    const shuffled = JSON.stringify({ data: valid.data, occurredAt: valid.occurredAt, accountId: 'acc_1', type: valid.type, id: 'evt_123' });
+    const shuffled = JSON.stringify({
+      data: valid.data,
+      occurredAt: valid.occurredAt,
+      accountId: 'acc_1',
+      type: valid.type,
+      id: 'evt_123',
+    });
     const result = parseEnvelope(shuffled, rules);
     expect(result).toEqual({ ok: true, envelope: valid, body: JSON.stringify(valid) });
   });

@@ -6,7 +6,11 @@ const fixedNow = () => new Date('2026-12-01T10:00:00.000Z');
 
 describe('cli events publish: parsing', () => {
   it('builds the envelope with a fresh id and occurredAt, in the one serialisation', () => {
-    const command = parseEventsCommand(['publish', '--account', 'acme', '--type', 'NEW_MESSAGE_FROM_VISITOR', '--data', '{"text":"hi"}'], fixedId, fixedNow);
+    const command = parseEventsCommand(
+      ['publish', '--account', 'acme', '--type', 'NEW_MESSAGE_FROM_VISITOR', '--data', '{"text":"hi"}'],
+      fixedId,
+      fixedNow,
+    );
     expect(command).toEqual({
       action: 'publish',
       eventId: 'evt_fixed',
@@ -35,7 +39,10 @@ describe('cli events publish: parsing', () => {
     [['publish', '--account', 'acme', '--account', 'other', '--type', 'CONVERSATION_CREATED'], /--account given twice/],
     [['publish', '--account'], /--account needs a value/],
     [['publish', '--account', 'acme', '--type', 'CONVERSATION_CREATED', '--id', 'x'], /unexpected argument "--id"/],
-    [['publish', '--account', 'acme', '--type', 'CONVERSATION_CREATED', '--data', JSON.stringify({ blob: 'x'.repeat(300 * 1024) })], /larger than the 262144-byte limit/],
+    [
+      ['publish', '--account', 'acme', '--type', 'CONVERSATION_CREATED', '--data', JSON.stringify({ blob: 'x'.repeat(300 * 1024) })],
+      /larger than the 262144-byte limit/,
+    ],
   ])('refuses %j', (args, message) => {
     expect(() => parseEventsCommand(args as string[])).toThrow(UsageError);
     expect(() => parseEventsCommand(args as string[])).toThrow(message);

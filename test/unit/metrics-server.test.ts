@@ -28,7 +28,12 @@ describe('the /metrics server of the listener and the worker', () => {
   it('exports the stream gauges only when the listener has a stream reader', async () => {
     const registry = createMetricsRegistry('listener');
     const zero = { stored: 0, duplicate: 0, rejected: 0, lost: 0 };
-    defineListenerMetrics(registry, { intake: () => zero, deliveriesStarted: () => ({}), dispatchRetries: () => 0, undispatchedEvents: () => 0 });
+    defineListenerMetrics(registry, {
+      intake: () => zero,
+      deliveriesStarted: () => ({}),
+      dispatchRetries: () => 0,
+      undispatchedEvents: () => 0,
+    });
     expect(await registry.metrics()).not.toMatch(/webhooks_stream_/);
   });
 

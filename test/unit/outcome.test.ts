@@ -15,27 +15,58 @@ describe('classifyOutcome', () => {
     ['302 is retried', response(302), { kind: 'retry', reason: 'HTTP 302' }],
     ['400 is retried', response(400), { kind: 'retry', reason: 'HTTP 400' }],
     ['404 is retried', response(404), { kind: 'retry', reason: 'HTTP 404' }],
-    ['410 stops and deactivates', response(410), { kind: 'stop', reason: 'HTTP 410 Gone: subscription deactivated', deactivateSubscription: true }],
+    [
+      '410 stops and deactivates',
+      response(410),
+      { kind: 'stop', reason: 'HTTP 410 Gone: subscription deactivated', deactivateSubscription: true },
+    ],
     ['429 without Retry-After follows the policy', response(429), { kind: 'retry', reason: 'HTTP 429' }],
-    ['429 with Retry-After seconds waits that long', response(429, { 'retry-after': '7' }), { kind: 'retry', reason: 'HTTP 429', nextRetryDelayMs: 7_000 }],
-    ['503 with an HTTP date waits until then', response(503, { 'retry-after': 'Thu, 01 Jan 2026 00:00:30 GMT' }), { kind: 'retry', reason: 'HTTP 503', nextRetryDelayMs: 30_000 }],
-    ['429 with a huge Retry-After is capped', response(429, { 'retry-after': '86400' }), { kind: 'retry', reason: 'HTTP 429', nextRetryDelayMs: 60_000 }],
+    [
+      '429 with Retry-After seconds waits that long',
+      response(429, { 'retry-after': '7' }),
+      { kind: 'retry', reason: 'HTTP 429', nextRetryDelayMs: 7_000 },
+    ],
+    [
+      '503 with an HTTP date waits until then',
+      response(503, { 'retry-after': 'Thu, 01 Jan 2026 00:00:30 GMT' }),
+      { kind: 'retry', reason: 'HTTP 503', nextRetryDelayMs: 30_000 },
+    ],
+    [
+      '429 with a huge Retry-After is capped',
+      response(429, { 'retry-after': '86400' }),
+      { kind: 'retry', reason: 'HTTP 429', nextRetryDelayMs: 60_000 },
+    ],
     ['429 with Retry-After 0 follows the policy', response(429, { 'retry-after': '0' }), { kind: 'retry', reason: 'HTTP 429' }],
-    ['503 with a date in the past follows the policy', response(503, { 'retry-after': 'Wed, 31 Dec 2025 23:00:00 GMT' }), { kind: 'retry', reason: 'HTTP 503' }],
+    [
+      '503 with a date in the past follows the policy',
+      response(503, { 'retry-after': 'Wed, 31 Dec 2025 23:00:00 GMT' }),
+      { kind: 'retry', reason: 'HTTP 503' },
+    ],
     ['503 with garbage Retry-After follows the policy', response(503, { 'retry-after': 'soon' }), { kind: 'retry', reason: 'HTTP 503' }],
     ['500 ignores Retry-After', response(500, { 'retry-after': '5' }), { kind: 'retry', reason: 'HTTP 500' }],
     ['502 is retried', response(502), { kind: 'retry', reason: 'HTTP 502' }],
-    ['a timeout is retried', failure(AttemptErrorKind.TIMEOUT, 'timeout after 5000 ms'), { kind: 'retry', reason: 'timeout after 5000 ms' }],
+    [
+      'a timeout is retried',
+      failure(AttemptErrorKind.TIMEOUT, 'timeout after 5000 ms'),
+      { kind: 'retry', reason: 'timeout after 5000 ms' },
+    ],
     ['a refused connection is retried', failure(AttemptErrorKind.CONNECTION, 'ECONNREFUSED'), { kind: 'retry', reason: 'ECONNREFUSED' }],
     ['another request error is retried', failure(AttemptErrorKind.REQUEST, 'EPROTO'), { kind: 'retry', reason: 'EPROTO' }],
-    ['an SSRF refusal stops without deactivating', failure(AttemptErrorKind.TARGET_NOT_ALLOWED, 'private address'), { kind: 'stop', reason: 'private address', deactivateSubscription: false }],
+    [
+      'an SSRF refusal stops without deactivating',
+      failure(AttemptErrorKind.TARGET_NOT_ALLOWED, 'private address'),
+      { kind: 'stop', reason: 'private address', deactivateSubscription: false },
+    ],
   ];
   it.each(table)('%s', (_name, result, expected) => {
     expect(classifyOutcome(result, options)).toEqual(expected);
   });
 
   it('does not set a retry delay when the cap is zero', () => {
-    expect(classifyOutcome(response(429, { 'retry-after': '3' }), { now, retryAfterCapMs: 0 })).toEqual({ kind: 'retry', reason: 'HTTP 429' });
+    expect(classifyOutcome(response(429, { 'retry-after': '3' }), { now, retryAfterCapMs: 0 })).toEqual({
+      kind: 'retry',
+      reason: 'HTTP 429',
+    });
   });
 });
 

@@ -7,7 +7,10 @@ const hoursAgo = (h: number) => new Date(now.getTime() - h * 3_600_000).toISOStr
 describe('the recover window', () => {
   it('accepts a window in the last 14 days and defaults until to now', () => {
     expect(checkRecoverWindow({ since: hoursAgo(2) }, now)).toEqual({ ok: true, window: { since: hoursAgo(2), until: now.toISOString() } });
-    expect(checkRecoverWindow({ since: hoursAgo(5), until: hoursAgo(1) }, now)).toEqual({ ok: true, window: { since: hoursAgo(5), until: hoursAgo(1) } });
+    expect(checkRecoverWindow({ since: hoursAgo(5), until: hoursAgo(1) }, now)).toEqual({
+      ok: true,
+      window: { since: hoursAgo(5), until: hoursAgo(1) },
+    });
     expect(checkRecoverWindow({ since: hoursAgo(RECOVER_MAX_AGE_DAYS * 24) }, now).ok).toBe(true);
     // until may lie ahead: nothing was created there yet.
     expect(checkRecoverWindow({ since: hoursAgo(1), until: '2026-12-03T00:00:00Z' }, now).ok).toBe(true);
@@ -27,7 +30,10 @@ describe('the recover window', () => {
     [
       'since too old and inverted',
       { since: hoursAgo(24 * 20), until: hoursAgo(24 * 21) },
-      [{ field: 'since', message: /14 days/ }, { field: 'until', message: /after since/ }],
+      [
+        { field: 'since', message: /14 days/ },
+        { field: 'until', message: /after since/ },
+      ],
     ],
   ])('refuses %s, naming each problem', (_name, input, expected) => {
     const checked = checkRecoverWindow(input, now);

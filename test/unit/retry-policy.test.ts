@@ -8,7 +8,13 @@ import {
   toActivityRetryPolicy,
   workflowTaskTimeoutMs,
 } from '../../src/temporal/retry-policy';
-import { afterThrottledAttempt, firstAttemptTimeoutOf, firstRetryDelayMs, laterAttemptsPlan, planRetryPolicy } from '../../workflows/retry-plan';
+import {
+  afterThrottledAttempt,
+  firstAttemptTimeoutOf,
+  firstRetryDelayMs,
+  laterAttemptsPlan,
+  planRetryPolicy,
+} from '../../workflows/retry-plan';
 
 const HOUR_MS = 60 * 60 * 1000;
 
@@ -38,7 +44,12 @@ describe('delivery retry policy', () => {
       startToCloseTimeoutMs: 1000 + DB_WRITE_MARGIN_MS,
       firstAttemptTimeoutMs: 1000 + FIRST_ATTEMPT_DB_MARGIN_MS,
     });
-    expect(toActivityRetryPolicy(policy)).toEqual({ initialInterval: 100, backoffCoefficient: 1.5, maximumInterval: 400, maximumAttempts: 3 });
+    expect(toActivityRetryPolicy(policy)).toEqual({
+      initialInterval: 100,
+      backoffCoefficient: 1.5,
+      maximumInterval: 400,
+      maximumAttempts: 3,
+    });
   });
 
   it('nests the timeouts: HTTP attempt < activity startToClose < max retry interval by default', () => {
@@ -75,13 +86,24 @@ describe('delivery retry policy', () => {
   });
 
   it('continues the schedule after the local first attempt: one attempt fewer, from the second interval', () => {
-    const policy = { initialIntervalMs: 5_000, backoffCoefficient: 2, maximumIntervalMs: 15_000, maximumAttempts: 20, startToCloseTimeoutMs: 1 };
-    expect(laterAttemptsRetryPolicy(policy)).toEqual({ initialInterval: 10_000, backoffCoefficient: 2, maximumInterval: 15_000, maximumAttempts: 19 });
+    const policy = {
+      initialIntervalMs: 5_000,
+      backoffCoefficient: 2,
+      maximumIntervalMs: 15_000,
+      maximumAttempts: 20,
+      startToCloseTimeoutMs: 1,
+    };
+    expect(laterAttemptsRetryPolicy(policy)).toEqual({
+      initialInterval: 10_000,
+      backoffCoefficient: 2,
+      maximumInterval: 15_000,
+      maximumAttempts: 19,
+    });
     expect(laterAttemptsRetryPolicy({ ...policy, initialIntervalMs: 10_000 })?.initialInterval).toBe(15_000);
     expect(laterAttemptsRetryPolicy({ ...policy, maximumAttempts: 1 })).toBeNull();
   });
 
-  it('waits the initial interval after the first attempt, or the receiver\'s Retry-After', () => {
+  it("waits the initial interval after the first attempt, or the receiver's Retry-After", () => {
     const policy = deliveryRetryPolicy(loadConfig({ WEBHOOKS_RETRY_INITIAL_INTERVAL_MS: '5000' }));
     expect(firstRetryDelayMs(policy, undefined)).toBe(5_000);
     expect(firstRetryDelayMs(policy, 30_000)).toBe(30_000);
@@ -90,10 +112,22 @@ describe('delivery retry policy', () => {
 });
 
 describe('attempt accounting across throttled attempts', () => {
-  const policy = { initialIntervalMs: 5_000, backoffCoefficient: 2, maximumIntervalMs: 60_000, maximumAttempts: 20, startToCloseTimeoutMs: 1 };
+  const policy = {
+    initialIntervalMs: 5_000,
+    backoffCoefficient: 2,
+    maximumIntervalMs: 60_000,
+    maximumAttempts: 20,
+    startToCloseTimeoutMs: 1,
+  };
 
   it('starts the later attempts after the local one: offset 1, the rest of the budget, the second interval', () => {
-    expect(laterAttemptsPlan(policy)).toEqual({ attemptOffset: 1, maximumAttempts: 19, initialIntervalMs: 10_000, backoffCoefficient: 2, maximumIntervalMs: 60_000 });
+    expect(laterAttemptsPlan(policy)).toEqual({
+      attemptOffset: 1,
+      maximumAttempts: 19,
+      initialIntervalMs: 10_000,
+      backoffCoefficient: 2,
+      maximumIntervalMs: 60_000,
+    });
     expect(laterAttemptsPlan({ ...policy, maximumAttempts: 1 })).toBeNull();
   });
 

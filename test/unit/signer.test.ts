@@ -64,7 +64,9 @@ describe('signHeaders', () => {
     const raw = randomBytes(32);
     const secret = `whsec_${raw.toString('base64')}`;
     const headers = headersFor([secret], 1_700_000_000);
-    const expected = createHmac('sha256', raw).update(`msg_abc.1700000000.${body.toString('utf8')}`).digest('base64');
+    const expected = createHmac('sha256', raw)
+      .update(`msg_abc.1700000000.${body.toString('utf8')}`)
+      .digest('base64');
     expect(headers['webhook-signature']).toBe(`v1,${expected}`);
   });
 

@@ -48,12 +48,9 @@ describe('judgeAddress', () => {
       expect(judgeAddress(ip, allow)).toEqual({ allowed: false, reason });
     });
 
-    it.each(['::ffff:127.0.0.1', '::ffff:a00:5', '64:ff9b::7f00:1'])(
-      'exempts %s because the IPv4 it carries is covered',
-      (ip) => {
-        expect(judgeAddress(ip, allow)).toEqual({ allowed: true });
-      },
-    );
+    it.each(['::ffff:127.0.0.1', '::ffff:a00:5', '64:ff9b::7f00:1'])('exempts %s because the IPv4 it carries is covered', (ip) => {
+      expect(judgeAddress(ip, allow)).toEqual({ allowed: true });
+    });
 
     it('does not exempt 6to4 because of the IPv4 it carries, only when the list covers the 6to4 address itself', () => {
       expect(judgeAddress('2002:a00:5::1', allow)).toMatchObject({ allowed: false, reason: expect.stringContaining('6to4') });
@@ -69,7 +66,10 @@ describe('judgeAddress', () => {
 
   it('refuses 6to4 whatever IPv4 it carries, public or not', () => {
     for (const v4 of ['8.8.8.8', '93.184.216.34', '10.0.0.5', '127.0.0.1']) {
-      const hex = ipaddr.IPv4.parse(v4).toByteArray().map((b) => b.toString(16).padStart(2, '0')).join('');
+      const hex = ipaddr.IPv4.parse(v4)
+        .toByteArray()
+        .map((b) => b.toString(16).padStart(2, '0'))
+        .join('');
       expect(judgeAddress(`2002:${hex.slice(0, 4)}:${hex.slice(4)}::1`, none)).toMatchObject({ allowed: false });
     }
   });
@@ -77,7 +77,10 @@ describe('judgeAddress', () => {
   it('judges embedded IPv4 the same way as the bare IPv4 it carries', () => {
     const carried = ['10.0.0.5', '127.0.0.1', '169.254.169.254', '192.0.2.1', '8.8.8.8', '93.184.216.34', '100.64.0.1'];
     for (const v4 of carried) {
-      const hex = ipaddr.IPv4.parse(v4).toByteArray().map((b) => b.toString(16).padStart(2, '0')).join('');
+      const hex = ipaddr.IPv4.parse(v4)
+        .toByteArray()
+        .map((b) => b.toString(16).padStart(2, '0'))
+        .join('');
       const [high, low] = [hex.slice(0, 4), hex.slice(4)];
       const bare = judgeAddress(v4, none);
       for (const [label, form] of [

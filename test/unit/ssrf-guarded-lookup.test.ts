@@ -57,9 +57,14 @@ describe('createGuardedLookup', () => {
   it('honours a requested family, given as an option or as a bare number', async () => {
     const { resolver } = countingResolver(['93.184.215.14', '2606:2800:21f:cb07:6820:80da:af6b:8b2c']);
     const lookup = createGuardedLookup({ resolver, allowList: none });
-    expect(await callLookup(lookup, 'example.com', { family: 6 })).toMatchObject({ address: '2606:2800:21f:cb07:6820:80da:af6b:8b2c', family: 6 });
+    expect(await callLookup(lookup, 'example.com', { family: 6 })).toMatchObject({
+      address: '2606:2800:21f:cb07:6820:80da:af6b:8b2c',
+      family: 6,
+    });
     expect(await callLookup(lookup, 'example.com', 4)).toMatchObject({ address: '93.184.215.14', family: 4 });
-    expect(await callLookup(lookup, 'example.com', { family: 4, all: true })).toMatchObject({ address: [{ address: '93.184.215.14', family: 4 }] });
+    expect(await callLookup(lookup, 'example.com', { family: 4, all: true })).toMatchObject({
+      address: [{ address: '93.184.215.14', family: 4 }],
+    });
   });
 
   it('refuses with TargetNotAllowedError when any answer is forbidden, even one of another family than requested', async () => {
@@ -77,7 +82,10 @@ describe('createGuardedLookup', () => {
     const { resolver } = countingResolver(['2002:808:808::1']);
     const result = await callLookup(createGuardedLookup({ resolver, allowList: none }), 'hooks.example.com', { all: true });
     expect(result.error).toBeInstanceOf(TargetNotAllowedError);
-    expect(result.error).toMatchObject({ code: 'target_not_allowed', reason: expect.stringContaining('resolves to 2002:808:808::1 (6to4') });
+    expect(result.error).toMatchObject({
+      code: 'target_not_allowed',
+      reason: expect.stringContaining('resolves to 2002:808:808::1 (6to4'),
+    });
   });
 
   it('resolves exactly once per lookup, so the checked answers are the ones used', async () => {
@@ -109,11 +117,17 @@ describe('createGuardedLookup', () => {
     const failing: Resolver = async () => {
       throw Object.assign(new Error('queryA ESERVFAIL'), { code: 'ESERVFAIL' });
     };
-    expect((await callLookup(createGuardedLookup({ resolver: failing, allowList: none }), 'x.example.com', {})).error).toMatchObject({ code: 'ESERVFAIL' });
+    expect((await callLookup(createGuardedLookup({ resolver: failing, allowList: none }), 'x.example.com', {})).error).toMatchObject({
+      code: 'ESERVFAIL',
+    });
     const empty = countingResolver([]).resolver;
-    expect((await callLookup(createGuardedLookup({ resolver: empty, allowList: none }), 'x.example.com', {})).error).toMatchObject({ code: 'ENOTFOUND' });
+    expect((await callLookup(createGuardedLookup({ resolver: empty, allowList: none }), 'x.example.com', {})).error).toMatchObject({
+      code: 'ENOTFOUND',
+    });
     const v4only = countingResolver(['93.184.215.14']).resolver;
-    expect((await callLookup(createGuardedLookup({ resolver: v4only, allowList: none }), 'x.example.com', { family: 6 })).error).toMatchObject({ code: 'ENOTFOUND' });
+    expect(
+      (await callLookup(createGuardedLookup({ resolver: v4only, allowList: none }), 'x.example.com', { family: 6 })).error,
+    ).toMatchObject({ code: 'ENOTFOUND' });
   });
 });
 

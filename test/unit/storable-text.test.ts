@@ -31,7 +31,14 @@ describe('storableText', () => {
   it('makes strings inside arrays storable and leaves other parameters alone', () => {
     const when = new Date(0);
     const bytes = Buffer.from([0]);
-    expect(storableParameters(['a\u0000', ['b\u0000', ['c\ud800']], 3, null, when, bytes])).toEqual(['a\ufffd', ['b\ufffd', ['c\ufffd']], 3, null, when, bytes]);
+    expect(storableParameters(['a\u0000', ['b\u0000', ['c\ud800']], 3, null, when, bytes])).toEqual([
+      'a\ufffd',
+      ['b\ufffd', ['c\ufffd']],
+      3,
+      null,
+      when,
+      bytes,
+    ]);
   });
 });
 

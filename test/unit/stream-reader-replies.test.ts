@@ -2,7 +2,15 @@ import { compareIds, describeFields, entriesOfReadReply, fieldValue, nextId, par
 
 describe('stream reader reply parsing', () => {
   it('takes the entries of one stream from an XREADGROUP reply, and none from a timed-out block', () => {
-    const reply = [['s', [['1-0', ['event', '{}']], ['2-0', ['event', '[]']]]]];
+    const reply = [
+      [
+        's',
+        [
+          ['1-0', ['event', '{}']],
+          ['2-0', ['event', '[]']],
+        ],
+      ],
+    ];
     expect(entriesOfReadReply(reply)).toEqual([
       ['1-0', ['event', '{}']],
       ['2-0', ['event', '[]']],

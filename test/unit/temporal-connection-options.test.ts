@@ -52,7 +52,11 @@ describe('Temporal connection options from the environment configuration', () =>
       TEMPORAL_TLS_SERVER_NAME: 'frontend.temporal.internal',
     });
     for (const options of [clientConnectionOptions(temporal), nativeConnectionOptions(temporal)]) {
-      const tls = options.tls as { serverNameOverride: string; serverRootCACertificate: Buffer; clientCertPair: { crt: Buffer; key: Buffer } };
+      const tls = options.tls as {
+        serverNameOverride: string;
+        serverRootCACertificate: Buffer;
+        clientCertPair: { crt: Buffer; key: Buffer };
+      };
       expect(tls.serverNameOverride).toBe('frontend.temporal.internal');
       expect(Buffer.isBuffer(tls.serverRootCACertificate)).toBe(true);
       expect(tls.serverRootCACertificate.toString()).toContain('\nca\n');
@@ -108,7 +112,10 @@ describe('Temporal connection options from the environment configuration', () =>
 
   it.each([
     [{ TEMPORAL_PROFILE: 'missing', TEMPORAL_CONFIG_FILE: path.join(dir, 'none.toml') }, /TEMPORAL_PROFILE/],
-    [{ TEMPORAL_TLS_CLIENT_CERT_PATH: path.join(dir, 'absent.pem'), TEMPORAL_TLS_CLIENT_KEY_PATH: keyPath }, /TEMPORAL_TLS_\*_PATH.*ENOENT/],
+    [
+      { TEMPORAL_TLS_CLIENT_CERT_PATH: path.join(dir, 'absent.pem'), TEMPORAL_TLS_CLIENT_KEY_PATH: keyPath },
+      /TEMPORAL_TLS_\*_PATH.*ENOENT/,
+    ],
     [{ TEMPORAL_TLS_CLIENT_CERT_PATH: certPath }, /give both or neither/],
     [{ TEMPORAL_TLS: 'yes' }, /TEMPORAL_TLS/],
     [{ TEMPORAL_TLS_DISABLE_HOST_VERIFICATION: 'true' }, /TEMPORAL_TLS_DISABLE_HOST_VERIFICATION/],

@@ -6,13 +6,18 @@ import { readTemporalDevConfig, startDevArgs } from '../../tools/dev/temporal-de
 
 function configFile(extra: string): string {
   const file = path.join(mkdtempSync(path.join(tmpdir(), 'temporal-dev-')), 'temporal-dev.yaml');
-  writeFileSync(file, `namespace: default\nip: 127.0.0.1\nport: 7233\nuiPort: 8233\nsearchAttributes:\n  WebhookDeliveryStatus: Keyword\n${extra}`);
+  writeFileSync(
+    file,
+    `namespace: default\nip: 127.0.0.1\nport: 7233\nuiPort: 8233\nsearchAttributes:\n  WebhookDeliveryStatus: Keyword\n${extra}`,
+  );
   return file;
 }
 
 describe('temporal-dev.yaml reader', () => {
   it('passes each dynamic config entry to the dev server as --dynamic-config-value KEY=VALUE', () => {
-    const config = readTemporalDevConfig(configFile('dynamicConfig:\n  system.enableActivityEagerExecution: true\n  limit.x: 5\n  name.y: abc\n'));
+    const config = readTemporalDevConfig(
+      configFile('dynamicConfig:\n  system.enableActivityEagerExecution: true\n  limit.x: 5\n  name.y: abc\n'),
+    );
     const args = startDevArgs(config, { headless: true });
     const values = args.flatMap((arg, i) => (args[i - 1] === '--dynamic-config-value' ? [arg] : []));
     expect(values).toEqual(['system.enableActivityEagerExecution=true', 'limit.x=5', 'name.y="abc"']);
@@ -42,7 +47,9 @@ describe('temporal-dev.yaml reader', () => {
   });
 
   it('passes SQLite pragmas as --sqlite-pragma NAME=VALUE to a file-backed server only', () => {
-    const config = readTemporalDevConfig(configFile('dbFilename: .data/x.sqlite\nsqlitePragmas:\n  journal_mode: WAL\n  synchronous: NORMAL\n'));
+    const config = readTemporalDevConfig(
+      configFile('dbFilename: .data/x.sqlite\nsqlitePragmas:\n  journal_mode: WAL\n  synchronous: NORMAL\n'),
+    );
     const args = startDevArgs(config);
     const pragmas = args.flatMap((arg, i) => (args[i - 1] === '--sqlite-pragma' ? [arg] : []));
     expect(pragmas).toEqual(['journal_mode=WAL', 'synchronous=NORMAL']);

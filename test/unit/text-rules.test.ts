@@ -39,12 +39,18 @@ describe('text rules', () => {
     );
   });
 
-  it.each(['https://example.com/a b', ' https://example.com', 'https://example.com\n', 'https://exa\tmple.com', 'https://example.com\u00a0', 'https:\\\\example.com', '\ufeffhttps://example.com', 'https://example.com/\u2028'])(
-    'refuses the URL %j',
-    (url) => {
-      expect(urlTextProblem(url)).not.toBeNull();
-    },
-  );
+  it.each([
+    'https://example.com/a b',
+    ' https://example.com',
+    'https://example.com\n',
+    'https://exa\tmple.com',
+    'https://example.com\u00a0',
+    'https:\\\\example.com',
+    '\ufeffhttps://example.com',
+    'https://example.com/\u2028',
+  ])('refuses the URL %j', (url) => {
+    expect(urlTextProblem(url)).not.toBeNull();
+  });
 
   it('accepts a URL with non-ASCII letters, a query and a fragment', () => {
     expect(urlTextProblem('https://bücher.example/ü?q=1&r=é#x')).toBeNull();

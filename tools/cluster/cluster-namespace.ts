@@ -28,7 +28,8 @@ export async function waitForFrontend(address: string, timeoutMs: number, failed
     } catch (error) {
       const reason = failed();
       if (reason) throw new Error(reason, { cause: error });
-      if (Date.now() > deadline) throw new Error(`Temporal frontend at ${address} did not answer: ${(error as Error).message}`, { cause: error });
+      if (Date.now() > deadline)
+        throw new Error(`Temporal frontend at ${address} did not answer: ${(error as Error).message}`, { cause: error });
       await pause(500);
     }
   }
@@ -92,7 +93,9 @@ export async function registerNamespace(options: RegisterNamespaceOptions): Prom
     });
     // Ready when a visibility query naming every attribute is accepted (the frontend's cache knows them).
     const query = wanted.map(([name]) => `${name} = "cluster-ready-probe"`).join(' AND ');
-    await retrying('query by search attributes', () => connection.workflowService.listWorkflowExecutions({ namespace, query, pageSize: 1 }));
+    await retrying('query by search attributes', () =>
+      connection.workflowService.listWorkflowExecutions({ namespace, query, pageSize: 1 }),
+    );
   } finally {
     await connection.close();
   }

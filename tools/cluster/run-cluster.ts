@@ -36,7 +36,11 @@ async function main(): Promise<void> {
   say(`ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   say(`Temporal:    ${cluster.address} (namespace ${cluster.namespace}; the engine's default TEMPORAL_ADDRESS)`);
   if (cluster.uiUrl) say(`Temporal UI: ${cluster.uiUrl}/namespaces/${cluster.namespace}/workflows`);
-  say(`Metrics:     ${Object.entries(cluster.metricsUrls).map(([service, url]) => `${service} ${url}`).join(', ')}`);
+  say(
+    `Metrics:     ${Object.entries(cluster.metricsUrls)
+      .map(([service, url]) => `${service} ${url}`)
+      .join(', ')}`,
+  );
   say(`Logs:        ${path.relative(PROJECT_ROOT, logDir)}/<service>.log`);
   say('Run the engine against it with `npm run dev` (it uses a Temporal that already answers). Ctrl-C stops the cluster.');
 

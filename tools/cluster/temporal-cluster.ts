@@ -23,7 +23,15 @@ export const CLUSTER_SERVICES = ['frontend', 'history', 'matching', 'worker'] as
 export type ClusterService = (typeof CLUSTER_SERVICES)[number];
 
 /** Default ports (deploy/temporal-server/webhooks.yaml), each moved by the port offset. */
-export const CLUSTER_PORTS = { frontend: 7233, frontendHttp: 7243, history: 7234, matching: 7235, worker: 7239, metricsBase: 9090, ui: 8233 } as const;
+export const CLUSTER_PORTS = {
+  frontend: 7233,
+  frontendHttp: 7243,
+  history: 7234,
+  matching: 7235,
+  worker: 7239,
+  metricsBase: 9090,
+  ui: 8233,
+} as const;
 
 /**
  * The port that says a service process is up: the gRPC port, except for the worker service, which serves no gRPC
@@ -109,11 +117,16 @@ export interface RunningCluster {
 const run = promisify(execFile);
 
 /** The environment that deploy/temporal-server/webhooks.yaml and deploy/temporal-ui/webhooks.yaml read. */
-export function clusterTemplateEnv(options: Pick<StartClusterOptions, 'portOffset' | 'postgres' | 'logLevel' | 'dbMaxConns'>): Record<string, string> {
+export function clusterTemplateEnv(
+  options: Pick<StartClusterOptions, 'portOffset' | 'postgres' | 'logLevel' | 'dbMaxConns'>,
+): Record<string, string> {
   const { postgres, dbMaxConns } = options;
   return {
     ...(dbMaxConns
-      ? { TEMPORAL_CLUSTER_DB_MAX_CONNS: String(dbMaxConns.persistence), TEMPORAL_CLUSTER_VISIBILITY_DB_MAX_CONNS: String(dbMaxConns.visibility) }
+      ? {
+          TEMPORAL_CLUSTER_DB_MAX_CONNS: String(dbMaxConns.persistence),
+          TEMPORAL_CLUSTER_VISIBILITY_DB_MAX_CONNS: String(dbMaxConns.visibility),
+        }
       : {}),
     TEMPORAL_CLUSTER_PORT_OFFSET: String(options.portOffset),
     TEMPORAL_CLUSTER_DB_HOST: postgres.host,
@@ -163,7 +176,14 @@ function waitForPort(port: number, timeoutMs: number, exited: () => string | nul
 }
 
 /** `--root deploy --config <dir> --env webhooks`: both servers read `deploy/<dir>/webhooks.yaml`. */
-const configArgs = (dir: string) => ['--root', path.join(PROJECT_ROOT, DEPLOY_FILES.root), '--config', dir, '--env', DEPLOY_FILES.configEnv];
+const configArgs = (dir: string) => [
+  '--root',
+  path.join(PROJECT_ROOT, DEPLOY_FILES.root),
+  '--config',
+  dir,
+  '--env',
+  DEPLOY_FILES.configEnv,
+];
 
 export async function startTemporalCluster(options: StartClusterOptions): Promise<RunningCluster> {
   const say = options.say ?? (() => undefined);
@@ -171,7 +191,9 @@ export async function startTemporalCluster(options: StartClusterOptions): Promis
   const env = { ...baseEnv(), ...clusterTemplateEnv(options) };
   mkdirSync(options.logDir, { recursive: true });
 
-  say(`schema: ${options.postgres.database} and ${options.postgres.visibilityDatabase} on ${options.postgres.host}:${options.postgres.port}`);
+  say(
+    `schema: ${options.postgres.database} and ${options.postgres.visibilityDatabase} on ${options.postgres.host}:${options.postgres.port}`,
+  );
   await migrateClusterSchema(options);
 
   const children = new Map<ClusterService | 'ui', ChildProcess>();
@@ -182,7 +204,9 @@ export async function startTemporalCluster(options: StartClusterOptions): Promis
     const log = openSync(path.join(options.logDir, `${name}.log`), 'a');
     const child = spawn(command, args, { cwd: PROJECT_ROOT, env: { ...env, ...extraEnv }, stdio: ['ignore', log, log] });
     exits.delete(name);
-    child.once('exit', (code, signal) => exits.set(name, `${name} exited with ${signal ?? code} (log: ${path.join(options.logDir, `${name}.log`)})`));
+    child.once('exit', (code, signal) =>
+      exits.set(name, `${name} exited with ${signal ?? code} (log: ${path.join(options.logDir, `${name}.log`)})`),
+    );
     children.set(name, child);
     return child;
   };
@@ -211,7 +235,9 @@ export async function startTemporalCluster(options: StartClusterOptions): Promis
     // History first: the others look for it in membership as they start.
     for (const service of ['history', 'matching', 'frontend', 'worker'] as const) {
       await startService(service);
-      say(`${service} started (pid ${children.get(service)?.pid}, ${service === 'worker' ? 'membership' : 'gRPC'} 127.0.0.1:${READY_PORTS[service] + offset})`);
+      say(
+        `${service} started (pid ${children.get(service)?.pid}, ${service === 'worker' ? 'membership' : 'gRPC'} 127.0.0.1:${READY_PORTS[service] + offset})`,
+      );
     }
     const address = `127.0.0.1:${CLUSTER_PORTS.frontend + offset}`;
     await waitForFrontend(address, 60_000, () => [...exits.values()][0] ?? null);
@@ -222,7 +248,9 @@ export async function startTemporalCluster(options: StartClusterOptions): Promis
       searchAttributes: options.searchAttributes,
       timeoutMs: 60_000,
     });
-    say(`namespace ${options.namespace} (retention ${options.retentionDays} days) with ${Object.keys(options.searchAttributes).length} search attributes`);
+    say(
+      `namespace ${options.namespace} (retention ${options.retentionDays} days) with ${Object.keys(options.searchAttributes).length} search attributes`,
+    );
 
     let uiUrl: string | null = null;
     if (options.uiPort !== null) {
@@ -239,7 +267,10 @@ export async function startTemporalCluster(options: StartClusterOptions): Promis
       address,
       uiUrl,
       namespace: options.namespace,
-      metricsUrls: Object.fromEntries(CLUSTER_SERVICES.map((s) => [s, `http://127.0.0.1:${metricsPort(s)}/metrics`])) as Record<ClusterService, string>,
+      metricsUrls: Object.fromEntries(CLUSTER_SERVICES.map((s) => [s, `http://127.0.0.1:${metricsPort(s)}/metrics`])) as Record<
+        ClusterService,
+        string
+      >,
       pid: (service) => children.get(service)?.pid,
       async restart(service, restartOptions = {}) {
         const child = children.get(service);

@@ -18,7 +18,7 @@ const ERROR_DESCRIPTIONS: Record<number, { description: string; code: string; me
     message: 'request body is invalid',
   },
   401: { description: 'Missing, malformed, unknown or revoked API key', code: 'unauthorized', message: 'invalid or revoked API key' },
-  404: { description: 'Unknown id, or another account\'s', code: 'not_found', message: 'subscription not found' },
+  404: { description: "Unknown id, or another account's", code: 'not_found', message: 'subscription not found' },
   409: {
     description: 'Conflicts with the current state, or a bound would be exceeded (limit_reached; see docs/limits.md)',
     code: 'limit_reached',
@@ -54,9 +54,10 @@ export function openApiPath(expressPath: string): string {
 }
 
 /** Sent on every answer of the account's API (/webhooks, /portal/api): some carry a secret or a token. */
-const CACHE_CONTROL_DESCRIPTION = 'no-store: some answers carry a signing secret or a portal token, all carry one account\'s data';
+const CACHE_CONTROL_DESCRIPTION = "no-store: some answers carry a signing secret or a portal token, all carry one account's data";
 
-const REQUEST_ID_DESCRIPTION = 'The request id: the caller\'s X-Request-Id when it is 1-128 of A-Z a-z 0-9 . _ : -, else a new uuid; in the API\'s log line too';
+const REQUEST_ID_DESCRIPTION =
+  "The request id: the caller's X-Request-Id when it is 1-128 of A-Z a-z 0-9 . _ : -, else a new uuid; in the API's log line too";
 
 function responseObject(doc: ResponseDoc): JsonSchema {
   const out: JsonSchema = { description: doc.description };
@@ -68,7 +69,9 @@ function responseObject(doc: ResponseDoc): JsonSchema {
   } else if (doc.contentType) {
     out.content = { [doc.contentType]: { schema: { type: 'string' } } };
   }
-  out.headers = Object.fromEntries(Object.entries(headers).map(([name, description]) => [name, { description, schema: { type: 'string' } }]));
+  out.headers = Object.fromEntries(
+    Object.entries(headers).map(([name, description]) => [name, { description, schema: { type: 'string' } }]),
+  );
   return out;
 }
 
@@ -136,7 +139,11 @@ export function buildOpenApiDocument(info: OpenApiInfo, routes: readonly RouteDo
   }
   const schemas: Record<string, JsonSchema> = {};
   for (const [schema, name] of documentedComponents()) {
-    const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { target: 'draft-2020-12', io: 'output', unrepresentable: 'any' }) as JsonSchema;
+    const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, {
+      target: 'draft-2020-12',
+      io: 'output',
+      unrepresentable: 'any',
+    }) as JsonSchema;
     schemas[name] = rest;
   }
   return {
@@ -146,7 +153,13 @@ export function buildOpenApiDocument(info: OpenApiInfo, routes: readonly RouteDo
     paths,
     components: {
       schemas,
-      securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'An API key from `npm run --silent cli -- keys create --account <accountId>`' } },
+      securitySchemes: {
+        apiKey: {
+          type: 'http',
+          scheme: 'bearer',
+          description: 'An API key from `npm run --silent cli -- keys create --account <accountId>`',
+        },
+      },
     },
     tags: [...new Set(routes.map((r) => r.tag))].map((name) => ({ name })),
   };

@@ -28,12 +28,8 @@ export class InitialSchema1764300000000 implements MigrationInterface {
         created_at timestamptz NOT NULL DEFAULT now(),
         updated_at timestamptz NOT NULL DEFAULT now()
       )`);
-    await queryRunner.query(
-      `CREATE INDEX idx_webhook_subscriptions_account_created ON webhook_subscriptions (account_id, created_at, id)`,
-    );
-    await queryRunner.query(
-      `CREATE INDEX idx_webhook_subscriptions_events ON webhook_subscriptions USING gin (events)`,
-    );
+    await queryRunner.query(`CREATE INDEX idx_webhook_subscriptions_account_created ON webhook_subscriptions (account_id, created_at, id)`);
+    await queryRunner.query(`CREATE INDEX idx_webhook_subscriptions_events ON webhook_subscriptions USING gin (events)`);
 
     await queryRunner.query(`
       CREATE TABLE webhook_events (
@@ -44,9 +40,7 @@ export class InitialSchema1764300000000 implements MigrationInterface {
         received_at timestamptz NOT NULL DEFAULT now(),
         dispatched_at timestamptz
       )`);
-    await queryRunner.query(
-      `CREATE INDEX idx_webhook_events_undispatched ON webhook_events (received_at) WHERE dispatched_at IS NULL`,
-    );
+    await queryRunner.query(`CREATE INDEX idx_webhook_events_undispatched ON webhook_events (received_at) WHERE dispatched_at IS NULL`);
 
     await queryRunner.query(`
       CREATE TABLE rejected_messages (

@@ -63,12 +63,16 @@ const EMBEDDING_RULES: ReadonlyArray<readonly [Range, string, (a: ipaddr.IPv6) =
   [ipaddr.parseCIDR('64:ff9b::/96'), 'nat64', (a) => [v4(a.toByteArray().slice(12, 16))]],
   // RFC 8215 local-use prefix: the IPv4 may sit after a /96 or, per RFC 6052, after the /48 (skipping bits 64-71).
   // Both readings must pass; the more plausible one comes first so that it names the reason.
-  [ipaddr.parseCIDR('64:ff9b:1::/48'), 'nat64', (a) => {
-    const bytes = a.toByteArray();
-    const after96 = v4(bytes.slice(12, 16));
-    const after48 = v4([...bytes.slice(6, 8), ...bytes.slice(9, 11)]);
-    return bytes.slice(12, 16).some((byte) => byte !== 0) ? [after96, after48] : [after48, after96];
-  }],
+  [
+    ipaddr.parseCIDR('64:ff9b:1::/48'),
+    'nat64',
+    (a) => {
+      const bytes = a.toByteArray();
+      const after96 = v4(bytes.slice(12, 16));
+      const after48 = v4([...bytes.slice(6, 8), ...bytes.slice(9, 11)]);
+      return bytes.slice(12, 16).some((byte) => byte !== 0) ? [after96, after48] : [after48, after96];
+    },
+  ],
 ];
 
 function v4(bytes: number[]): ipaddr.IPv4 {

@@ -13,18 +13,10 @@ import { TargetNotAllowedError } from './errors';
 import type { ResolvedAddress, Resolver } from './resolver';
 import { ipLiteralOf } from './url-policy';
 
-export type LookupCallback = (
-  error: NodeJS.ErrnoException | null,
-  address: string | LookupAddress[],
-  family?: number,
-) => void;
+export type LookupCallback = (error: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
 
 /** The shape of Node's `dns.lookup` as http.request / net.connect call it. */
-export type GuardedLookup = (
-  hostname: string,
-  options: LookupOptions | number | LookupCallback,
-  callback?: LookupCallback,
-) => void;
+export type GuardedLookup = (hostname: string, options: LookupOptions | number | LookupCallback, callback?: LookupCallback) => void;
 
 export interface GuardedLookupDeps {
   resolver: Resolver;
@@ -43,7 +35,10 @@ export function createGuardedLookup({ resolver, allowList }: GuardedLookupDeps):
         const usable = answers.filter((answer) => family === 0 || answer.family === family);
         if (usable.length === 0) throw notFound(hostname);
         if (opts.all) {
-          done(null, usable.map(({ address, family: f }) => ({ address, family: f })));
+          done(
+            null,
+            usable.map(({ address, family: f }) => ({ address, family: f })),
+          );
         } else {
           done(null, usable[0].address, usable[0].family);
         }
@@ -74,7 +69,11 @@ async function resolveOnce(resolver: Resolver, hostname: string): Promise<Resolv
 function firstRefusal(answers: readonly ResolvedAddress[], allowList: AllowList): TargetNotAllowedError | undefined {
   for (const { address } of answers) {
     const verdict = judgeAddress(address, allowList);
-    if (!verdict.allowed) return new TargetNotAllowedError(`resolves to ${address} (${verdict.reason})`, `resolves to a non-public address (${verdict.reason})`);
+    if (!verdict.allowed)
+      return new TargetNotAllowedError(
+        `resolves to ${address} (${verdict.reason})`,
+        `resolves to a non-public address (${verdict.reason})`,
+      );
   }
   return undefined;
 }

@@ -96,7 +96,8 @@ export async function checkTarget(input: string, opts: TargetCheckOptions): Prom
       );
     }
     const judged = judgeAddress(address, opts.allowList);
-    if (!judged.allowed) return refuse(`resolves to ${address} (${judged.reason})`, `${hostname} resolves to a non-public address (${judged.reason})`);
+    if (!judged.allowed)
+      return refuse(`resolves to ${address} (${judged.reason})`, `${hostname} resolves to a non-public address (${judged.reason})`);
   }
   return verdict;
 }

@@ -12,23 +12,40 @@ const WATCH_MS = 30_000;
 export async function attemptView(ctx, subscriptionId, deliveryId, watch, refreshes = 0) {
   const d = await ctx.request('GET', `/deliveries/${deliveryId}`);
   const view = ctx.currentView();
-  const retry = el('button', { type: 'button', id: 'retry', onclick: () => ctx.act(async () => {
-    await ctx.request('POST', `/deliveries/${d.id}/retry`);
-    await ctx.go.delivery(subscriptionId, d.id, { attemptsBefore: d.attempts, until: Date.now() + WATCH_MS });
-    ctx.say('Sent again: new attempts appear below.');
-  }) }, 'Retry');
+  const retry = el(
+    'button',
+    {
+      type: 'button',
+      id: 'retry',
+      onclick: () =>
+        ctx.act(async () => {
+          await ctx.request('POST', `/deliveries/${d.id}/retry`);
+          await ctx.go.delivery(subscriptionId, d.id, { attemptsBefore: d.attempts, until: Date.now() + WATCH_MS });
+          ctx.say('Sent again: new attempts appear below.');
+        }),
+    },
+    'Retry',
+  );
 
-  const rows = d.attemptLog.map((a) => el('tr', { class: a.statusCode >= 200 && a.statusCode < 300 ? 'ok' : 'failed' },
-    el('td', {}, a.attempt),
-    el('td', {}, when(a.startedAt)),
-    el('td', { class: 'status-code' }, a.statusCode ?? '—'),
-    el('td', {}, a.durationMs == null ? '' : `${a.durationMs} ms`),
-    el('td', { class: 'error' }, a.error ?? ''),
-    el('td', {}, el('pre', { class: 'response' }, a.responseBody ?? '')),
-  ));
+  const rows = d.attemptLog.map((a) =>
+    el(
+      'tr',
+      { class: a.statusCode >= 200 && a.statusCode < 300 ? 'ok' : 'failed' },
+      el('td', {}, a.attempt),
+      el('td', {}, when(a.startedAt)),
+      el('td', { class: 'status-code' }, a.statusCode ?? '—'),
+      el('td', {}, a.durationMs == null ? '' : `${a.durationMs} ms`),
+      el('td', { class: 'error' }, a.error ?? ''),
+      el('td', {}, el('pre', { class: 'response' }, a.responseBody ?? '')),
+    ),
+  );
 
   ctx.show(
-    el('p', {}, linkButton('← Endpoint', () => ctx.go.endpoint(subscriptionId))),
+    el(
+      'p',
+      {},
+      linkButton('← Endpoint', () => ctx.go.endpoint(subscriptionId)),
+    ),
     el('h1', {}, 'Delivery of ', d.eventType),
     facts('delivery', [
       ['Status', el('span', { id: 'delivery-status', class: `badge ${d.status.toLowerCase()}` }, d.status)],
@@ -39,11 +56,14 @@ export async function attemptView(ctx, subscriptionId, deliveryId, watch, refres
       ['Updated', when(d.updatedAt)],
     ]),
     el('div', { class: 'toolbar' }, retry),
-    rows.length ? table('attempts', ['#', 'Started', 'HTTP status', 'Duration', 'Error', 'Response excerpt'], rows)
+    rows.length
+      ? table('attempts', ['#', 'Started', 'HTTP status', 'Duration', 'Error', 'Response excerpt'], rows)
       : el('p', { id: 'attempts', class: 'muted' }, 'No attempt recorded yet.'),
   );
   const awaitingRetry = watch && d.attempts <= watch.attemptsBefore && Date.now() < watch.until;
   if (d.status === 'PENDING' || awaitingRetry) {
-    setTimeout(() => { if (ctx.isCurrent(view)) ctx.act(() => attemptView(ctx, subscriptionId, deliveryId, watch, refreshes + 1)); }, refreshDelay(refreshes));
+    setTimeout(() => {
+      if (ctx.isCurrent(view)) ctx.act(() => attemptView(ctx, subscriptionId, deliveryId, watch, refreshes + 1));
+    }, refreshDelay(refreshes));
   }
 }

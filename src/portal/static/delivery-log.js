@@ -24,31 +24,63 @@ export function deliveryLog(ctx, subscription, state = {}) {
     if (!ctx.isCurrent(view)) return;
     const show = (next) => ctx.act(() => render(next));
 
-    const filter = el('select', { id: 'status-filter', name: 'status', onchange: () => show({ status: filter.value }) },
-      STATUSES.map((v) => el('option', { value: v }, v || 'all')));
+    const filter = el(
+      'select',
+      { id: 'status-filter', name: 'status', onchange: () => show({ status: filter.value }) },
+      STATUSES.map((v) => el('option', { value: v }, v || 'all')),
+    );
     filter.value = status;
-    const rows = page.data.map((d) => el('tr', { 'data-id': d.id, class: `status-${d.status.toLowerCase()}` },
-      el('td', {}, when(d.createdAt)),
-      el('td', {}, d.eventType),
-      el('td', { class: 'status' }, d.status),
-      el('td', { class: 'attempts' }, d.attempts),
-      el('td', {}, d.lastStatusCode ?? ''),
-      el('td', { class: 'last-error' }, d.lastError ?? ''),
-      el('td', {}, linkButton('Attempts', () => ctx.go.delivery(subscription.id, d.id), { class: 'link open-attempts' })),
-    ));
+    const rows = page.data.map((d) =>
+      el(
+        'tr',
+        { 'data-id': d.id, class: `status-${d.status.toLowerCase()}` },
+        el('td', {}, when(d.createdAt)),
+        el('td', {}, d.eventType),
+        el('td', { class: 'status' }, d.status),
+        el('td', { class: 'attempts' }, d.attempts),
+        el('td', {}, d.lastStatusCode ?? ''),
+        el('td', { class: 'last-error' }, d.lastError ?? ''),
+        el(
+          'td',
+          {},
+          linkButton('Attempts', () => ctx.go.delivery(subscription.id, d.id), { class: 'link open-attempts' }),
+        ),
+      ),
+    );
     box.replaceChildren(
-      el('div', { class: 'toolbar' },
+      el(
+        'div',
+        { class: 'toolbar' },
         el('label', {}, el('span', {}, 'Status '), filter),
-        el('button', { type: 'button', id: 'refresh', onclick: () => show({ status, cursor, previous }) }, 'Refresh')),
-      rows.length ? table('deliveries', ['Created', 'Event', 'Status', 'Attempts', 'Last HTTP status', 'Last error', ''], rows)
+        el('button', { type: 'button', id: 'refresh', onclick: () => show({ status, cursor, previous }) }, 'Refresh'),
+      ),
+      rows.length
+        ? table('deliveries', ['Created', 'Event', 'Status', 'Attempts', 'Last HTTP status', 'Last error', ''], rows)
         : el('p', { id: 'deliveries', class: 'muted' }, status ? `No ${status} deliveries.` : 'No deliveries yet.'),
-      el('nav', { class: 'pager' },
-        previous.length ? el('button', { type: 'button', id: 'newer', onclick: () => show({ status, cursor: previous.at(-1), previous: previous.slice(0, -1) }) }, '← Newer') : null,
-        page.nextCursor ? el('button', { type: 'button', id: 'older', onclick: () => show({ status, cursor: page.nextCursor, previous: [...previous, cursor] }) }, 'Older →') : null),
+      el(
+        'nav',
+        { class: 'pager' },
+        previous.length
+          ? el(
+              'button',
+              { type: 'button', id: 'newer', onclick: () => show({ status, cursor: previous.at(-1), previous: previous.slice(0, -1) }) },
+              '← Newer',
+            )
+          : null,
+        page.nextCursor
+          ? el(
+              'button',
+              { type: 'button', id: 'older', onclick: () => show({ status, cursor: page.nextCursor, previous: [...previous, cursor] }) },
+              'Older →',
+            )
+          : null,
+      ),
     );
     if (page.data.some((d) => d.status === 'PENDING') || Date.now() < watchUntil) {
       const again = { status, cursor, previous, watchUntil, refreshes: refreshes + 1 };
-      setTimeout(() => { if (ctx.isCurrent(view) && box.isConnected) ctx.act(() => render(again)); }, refreshDelay(refreshes));
+      setTimeout(() => {
+        if (ctx.isCurrent(view) && box.isConnected) ctx.act(() => render(again));
+      }, refreshDelay(refreshes));
     }
   };
   ctx.act(() => render(state));

@@ -31,12 +31,27 @@ export function linkButton(label, onClick, attrs = {}) {
 }
 
 export function table(id, headings, rows) {
-  return el('table', { id },
-    el('thead', {}, el('tr', {}, headings.map((h) => el('th', {}, h)))),
-    el('tbody', {}, rows));
+  return el(
+    'table',
+    { id },
+    el(
+      'thead',
+      {},
+      el(
+        'tr',
+        {},
+        headings.map((h) => el('th', {}, h)),
+      ),
+    ),
+    el('tbody', {}, rows),
+  );
 }
 
 /** A <dl> of [term, value, class?] entries (the class names the value's <dd>). */
 export function facts(id, entries) {
-  return el('dl', { id }, entries.flatMap(([term, value, name]) => [el('dt', {}, term), el('dd', { class: name }, value)]));
+  return el(
+    'dl',
+    { id },
+    entries.flatMap(([term, value, name]) => [el('dt', {}, term), el('dd', { class: name }, value)]),
+  );
 }

@@ -9,9 +9,27 @@ import { parseEvents } from './format.js';
 export function endpointForm({ id, subscription, submitLabel, onSubmit }) {
   const editing = Boolean(subscription);
   const url = el('input', { name: 'url', type: 'url', placeholder: 'https://…', required: true, value: subscription?.url });
-  const events = el('input', { name: 'events', placeholder: 'NEW_MESSAGE_FROM_VISITOR, … or *', required: true, value: subscription?.events.join(', ') });
-  const description = el('input', { name: 'description', placeholder: 'what this endpoint is for', maxlength: '500', value: subscription?.description });
-  const rate = el('input', { name: 'rateLimitPerSecond', type: 'number', min: '1', max: '10000', step: '1', placeholder: 'no limit', value: subscription?.rateLimitPerSecond });
+  const events = el('input', {
+    name: 'events',
+    placeholder: 'NEW_MESSAGE_FROM_VISITOR, … or *',
+    required: true,
+    value: subscription?.events.join(', '),
+  });
+  const description = el('input', {
+    name: 'description',
+    placeholder: 'what this endpoint is for',
+    maxlength: '500',
+    value: subscription?.description,
+  });
+  const rate = el('input', {
+    name: 'rateLimitPerSecond',
+    type: 'number',
+    min: '1',
+    max: '10000',
+    step: '1',
+    placeholder: 'no limit',
+    value: subscription?.rateLimitPerSecond,
+  });
   const active = el('input', { name: 'isActive', type: 'checkbox', checked: subscription ? subscription.isActive : true });
 
   const body = () => {
@@ -30,7 +48,16 @@ export function endpointForm({ id, subscription, submitLabel, onSubmit }) {
   };
 
   const field = (label, input) => el('label', {}, el('span', {}, label), input);
-  return el('form', { id, class: 'endpoint-form', onsubmit: (event) => { event.preventDefault(); onSubmit(body()); } },
+  return el(
+    'form',
+    {
+      id,
+      class: 'endpoint-form',
+      onsubmit: (event) => {
+        event.preventDefault();
+        onSubmit(body());
+      },
+    },
     field('URL', url),
     field('Events (comma-separated)', events),
     field('Description', description),

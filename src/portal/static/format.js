@@ -33,7 +33,10 @@ export function rateLimitOf(subscription) {
 
 /** "UPPER, LOWER ,*" → ['UPPER', 'LOWER', '*'] */
 export function parseEvents(text) {
-  return text.split(',').map((v) => v.trim()).filter(Boolean);
+  return text
+    .split(',')
+    .map((v) => v.trim())
+    .filter(Boolean);
 }
 
 /** A datetime-local input's value (local time) as ISO 8601, or undefined when empty. */

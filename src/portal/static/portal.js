@@ -21,14 +21,19 @@ const ctx = {
   show: (...nodes) => app.replaceChildren(...nodes.filter(Boolean)),
   say: (...nodes) => notice.replaceChildren(el('p', { id: 'message' }, ...nodes)),
   /** A new signing secret: shown here once, kept nowhere. */
-  showSecret: (secret, note) => notice.replaceChildren(
-    el('p', { id: 'secret' }, 'Signing secret (shown once, copy it now): ', el('code', {}, secret), note ? ` ${note}` : ''),
-  ),
+  showSecret: (secret, note) =>
+    notice.replaceChildren(
+      el('p', { id: 'secret' }, 'Signing secret (shown once, copy it now): ', el('code', {}, secret), note ? ` ${note}` : ''),
+    ),
   /** The catalog's event types (GET /event-types), fetched once per page load. */
-  eventTypes: () => (eventTypes ??= ctx.request('GET', '/event-types').then(
-    (catalog) => catalog.data.map((e) => e.type),
-    (error) => { eventTypes = undefined; throw error; },
-  )),
+  eventTypes: () =>
+    (eventTypes ??= ctx.request('GET', '/event-types').then(
+      (catalog) => catalog.data.map((e) => e.type),
+      (error) => {
+        eventTypes = undefined;
+        throw error;
+      },
+    )),
   /** Runs an action; a failure is reported on the page. */
   act: (action) => Promise.resolve().then(action).catch(report),
   go: {
@@ -52,8 +57,14 @@ function report(error) {
     return;
   }
   const details = (error?.details ?? []).map((d) => el('li', {}, d.field ? `${d.field}: ${d.message}` : d.message));
-  notice.replaceChildren(el('div', { class: 'error', id: 'error', role: 'alert' },
-    el('p', {}, error?.message ?? String(error)), details.length ? el('ul', {}, details) : null));
+  notice.replaceChildren(
+    el(
+      'div',
+      { class: 'error', id: 'error', role: 'alert' },
+      el('p', {}, error?.message ?? String(error)),
+      details.length ? el('ul', {}, details) : null,
+    ),
+  );
 }
 
 // navigate() never rejects: ctx.act reports a failure on the page.
