@@ -12,12 +12,10 @@ export const errorBodySchema = documentComponent(
   'Error',
   z.strictObject({
     error: z.strictObject({
-      code: z
-        .string()
-        .meta({
-          description:
-            'Machine-readable: validation_failed, target_not_allowed, unauthorized, not_found, conflict, payload_too_large, rate_limited, internal_error, ...',
-        }),
+      code: z.string().meta({
+        description:
+          'Machine-readable: validation_failed, target_not_allowed, unauthorized, not_found, conflict, payload_too_large, rate_limited, internal_error, ...',
+      }),
       message: z.string(),
       details: z.array(z.strictObject({ field: z.string().optional(), message: z.string() })),
     }),
