@@ -9,7 +9,7 @@
  */
 import { temporalConnections } from '../../src/temporal/connections';
 import { loadConfig } from '../../src/config';
-import { createDeliveryStarter } from '../../src/events/delivery-starter';
+import { createDeliveryStarter } from '../../src/deliveries/delivery-starter';
 import { startRedisListener } from '../../src/events/redis-listener';
 import { createLogger } from '../../src/logger';
 import { startEmbeddedWorker } from '../../src/worker/embedded-worker';

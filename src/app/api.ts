@@ -9,7 +9,7 @@ import { requireEncryptionKey } from '../config';
 import { createSecretBox, type SecretBox } from '../crypto/secret-box';
 import { createDeliveryReadRepository } from '../deliveries/delivery-read.repository';
 import { createTestEventSender } from '../deliveries/test-event.service';
-import { createDeliveryStarter, createRedeliverer } from '../events/delivery-starter';
+import { createDeliveryStarter, createRedeliverer } from '../deliveries/delivery-starter';
 import { createReadinessCheck, type ReadinessReport } from '../health/readiness';
 import { systemResolver } from '../http/ssrf';
 import { createSubscriptionRepository } from '../subscriptions/subscription.repository';

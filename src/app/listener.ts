@@ -3,7 +3,7 @@
  * server, and by default an embedded delivery worker (WEBHOOKS_LISTENER_EMBEDDED_WORKER=false for a listener only)
  * through which deliveries start with eager workflow start. Redis and Temporal outages are logged and survived.
  */
-import { createDeliveryStarter } from '../events/delivery-starter';
+import { createDeliveryStarter } from '../deliveries/delivery-starter';
 import { startEventListenerService, type EventListenerService, type EventListenerServiceDeps } from '../events/event-listener.service';
 import { registerListenerMetrics } from '../metrics/listener-metrics';
 import { startMetricsServer, type MetricsServer } from '../metrics/metrics-server';
@@ -58,7 +58,6 @@ export function buildListener(infra: Infrastructure, options: ListenerOptions = 
         config,
         dataSource,
         findSubscriptions: dispatchTargetsIn(dataSource),
-        temporal: temporal.client,
         logger,
         startDelivery,
         ...options.service,

@@ -5,11 +5,9 @@
  * re-dispatches events left undispatched, once at start-up and then periodically. One in-hand limiter bounds the
  * messages both ways in hold at once.
  */
-import type { Client } from '@temporalio/client';
 import type { DataSource } from 'typeorm';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
-import { createDeliveryStarter } from './delivery-starter';
 import {
   createDispatcher,
   type Dispatcher,
@@ -31,13 +29,12 @@ export interface EventListenerServiceDeps {
   dataSource: DataSource;
   /** The active subscriptions an event goes to (the subscriptions slice's lookup, wired by the composition root). */
   findSubscriptions: FindMatchingSubscriptions;
-  temporal: Client;
   logger: Logger;
   /** Default 15 s. */
   sweepIntervalMs?: number;
   dispatcher?: DispatcherOptions;
-  /** Replaces the Temporal starter (tests use it to observe starts); defaults to createDeliveryStarter. */
-  startDelivery?: StartDelivery;
+  /** Starts one delivery (the deliveries slice's starter, or a test's observing one), wired by the composition root. */
+  startDelivery: StartDelivery;
   maxMessageBytes?: number;
   /** The stream consumer name (default: unique per process and reader). */
   streamConsumer?: string;
@@ -83,7 +80,7 @@ export function startEventListenerService(deps: EventListenerServiceDeps): Event
   const dispatcher = createDispatcher({
     events: createEventRepository(dataSource),
     findSubscriptions: deps.findSubscriptions,
-    startDelivery: deps.startDelivery ?? createDeliveryStarter({ client: deps.temporal, config }),
+    startDelivery: deps.startDelivery,
     logger,
     options: deps.dispatcher,
   });

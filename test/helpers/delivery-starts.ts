@@ -4,7 +4,7 @@
  */
 import type { Client } from '@temporalio/client';
 import type { Config } from '../../src/config';
-import { createDeliveryStarter } from '../../src/events/delivery-starter';
+import { createDeliveryStarter } from '../../src/deliveries/delivery-starter';
 import type { StartDelivery } from '../../src/events/dispatcher';
 
 export interface CountedStarts {

@@ -105,7 +105,6 @@ describe('a listener process killed with entries in hand', () => {
       config: { ...engine.config, redisChannel: null },
       dataSource,
       findSubscriptions: dispatchTargetsIn(dataSource),
-      temporal: temporal.client,
       logger: logs.logger,
       startDelivery: starts.startDelivery,
     });

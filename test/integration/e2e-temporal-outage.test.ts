@@ -5,6 +5,7 @@
  * The listener's sweep here takes every undispatched event at once (sweepMinAgeMs 0), so the test has a database of
  * its own: other test files' stored events would otherwise be swept and held by this dispatcher too.
  */
+import { createDeliveryStarter } from '../../src/deliveries/delivery-starter';
 import path from 'node:path';
 import os from 'node:os';
 import type { DataSource } from 'typeorm';
@@ -64,7 +65,7 @@ describe('Temporal unreachable at dispatch', () => {
       config,
       dataSource,
       findSubscriptions: dispatchTargetsIn(dataSource),
-      temporal: temporal.client,
+      startDelivery: createDeliveryStarter({ client: temporal.client, config: config }),
       logger: logs.logger,
       sweepIntervalMs: 60_000,
       dispatcher: { retryInitialDelayMs: 200, retryMaxDelayMs: 1_000, sweepMinAgeMs: 0 },

@@ -3,6 +3,7 @@
  * client): whatever a batch holds, every message ends exactly once, stored or kept in rejected_messages with a reason,
  * none is lost or left in hand, and the stream keeps nothing pending.
  */
+import { createDeliveryStarter } from '../../src/deliveries/delivery-starter';
 import fc from 'fast-check';
 import { startEventListenerService, type EventListenerService } from '../../src/events/event-listener.service';
 import { dispatchTargetsIn } from '../../src/subscriptions/subscription.repository';
@@ -35,7 +36,7 @@ describe('intake, any message', () => {
       config: engine.config,
       dataSource: engine.dataSource,
       findSubscriptions: dispatchTargetsIn(engine.dataSource),
-      temporal: temporal.client,
+      startDelivery: createDeliveryStarter({ client: temporal.client, config: engine.config }),
       logger: captureLogs('intake-property').logger,
     });
     closeService = async () => {

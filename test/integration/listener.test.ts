@@ -2,6 +2,7 @@
  * The Redis listener on real Redis and Postgres: malformed messages are kept with their reason and never stop it;
  * a Redis outage (a private redis-server, killed and restarted on the same port) is logged and survived.
  */
+import { createDeliveryStarter } from '../../src/deliveries/delivery-starter';
 import { startEventListenerService, type EventListenerService } from '../../src/events/event-listener.service';
 import { dispatchTargetsIn } from '../../src/subscriptions/subscription.repository';
 import { temporalConnections, type TemporalClientHandle } from '../../src/temporal/connections';
@@ -38,7 +39,7 @@ describe('redis listener', () => {
         config,
         dataSource,
         findSubscriptions: dispatchTargetsIn(dataSource),
-        temporal: temporal.client,
+        startDelivery: createDeliveryStarter({ client: temporal.client, config: config }),
         logger: logs.logger,
         maxMessageBytes: 4096,
       });
@@ -134,7 +135,7 @@ describe('redis listener', () => {
         config,
         dataSource,
         findSubscriptions: dispatchTargetsIn(dataSource),
-        temporal: temporal.client,
+        startDelivery: createDeliveryStarter({ client: temporal.client, config: config }),
         logger: logs.logger,
       });
       publisher = createPublisher(redis.url);

@@ -95,7 +95,6 @@ describe('stream intake', () => {
       config,
       dataSource,
       findSubscriptions: dispatchTargetsIn(dataSource),
-      temporal: temporal.client,
       logger: logs.logger,
       startDelivery: starts.startDelivery,
       streamConsumer: consumer,

@@ -5,6 +5,7 @@
  * And Pub/Sub over Redis' client-output-buffer-limit: Redis drops the paused subscriber, the listener logs the loss,
  * re-subscribes and carries on.
  */
+import { createDeliveryStarter } from '../../src/deliveries/delivery-starter';
 import type { DataSource } from 'typeorm';
 import type { Config } from '../../src/config';
 import { createDataSource } from '../../src/db/data-source';
@@ -53,7 +54,7 @@ describe('Redis restarted mid-stream', () => {
       config,
       dataSource,
       findSubscriptions: dispatchTargetsIn(dataSource),
-      temporal: temporal.client,
+      startDelivery: createDeliveryStarter({ client: temporal.client, config: config }),
       logger: logs.logger,
       sweepIntervalMs: 60_000,
     });

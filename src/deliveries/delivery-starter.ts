@@ -5,9 +5,9 @@
  */
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import type { Config } from '../config';
-import type { RedeliverDelivery } from '../deliveries/redeliver-delivery';
+import type { StartDelivery } from '../events/dispatcher';
 import { deliveryStartRequest } from '../temporal/delivery-start';
-import type { StartDelivery } from './dispatcher';
+import type { RedeliverDelivery } from './redeliver-delivery';
 
 /** A start that gets no answer within this time counts as failed (and is retried by the dispatcher). */
 const DEFAULT_START_TIMEOUT_MS = 10_000;
