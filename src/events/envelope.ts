@@ -9,6 +9,8 @@ import { errorSummary } from '../shared/error-summary';
 export const MAX_ENVELOPE_BYTES = 256 * 1024;
 export const MAX_EVENT_ID_LENGTH = 200;
 export const MAX_ACCOUNT_ID_LENGTH = 128;
+/** In code points, like the API's text fields. */
+export const MAX_ORDERING_KEY_LENGTH = 200;
 /** Deepest nesting of objects and arrays accepted in a message: far above any real event, far below the stack. */
 export const MAX_ENVELOPE_DEPTH = 64;
 
@@ -32,6 +34,8 @@ export interface EnvelopeRules {
 
 /** Visible ASCII only: the id travels in headers (`webhook-id` source, workflow ids) and must not smuggle spaces or CR/LF. */
 const VISIBLE_ASCII = /^[\x21-\x7e]+$/;
+/** Unicode category Cc, as the API's text fields count them. */
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
 
 const envelopeSchema = z.object({
   id: z
@@ -47,6 +51,14 @@ const envelopeSchema = z.object({
     .regex(VISIBLE_ASCII, 'must contain only visible ASCII characters (no spaces)'),
   occurredAt: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time with a time zone (e.g. 2026-01-31T12:00:00Z)' }),
   data: z.record(z.string(), z.unknown(), { error: 'must be a JSON object' }),
+  // Optional; a malformed one makes the message malformed (it names a lane: it must be exactly what was meant).
+  orderingKey: z
+    .string({ error: 'must be a string' })
+    .refine((key) => [...key].length >= 1 && [...key].length <= MAX_ORDERING_KEY_LENGTH, {
+      error: `must be 1-${MAX_ORDERING_KEY_LENGTH} characters`,
+    })
+    .refine((key) => !CONTROL_CHARACTERS.test(key), { error: 'must not contain control characters' })
+    .optional(),
 });
 
 /**

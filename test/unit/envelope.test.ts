@@ -84,3 +84,31 @@ describe('parseEnvelope', () => {
     expect(reasonOf(raw, 1000)).toMatch(/larger than the 1000-byte limit/);
   });
 });
+
+describe('parseEnvelope, orderingKey', () => {
+  const withKey = (orderingKey: unknown) => JSON.stringify({ ...valid, orderingKey });
+
+  it.each([
+    ['an empty key', '', 'orderingKey: must be 1-200 characters'],
+    ['201 characters', 'k'.repeat(201), 'orderingKey: must be 1-200 characters'],
+    ['a number', 42, 'orderingKey: must be a string'],
+    ['an object', { id: 'c1' }, 'orderingKey: must be a string'],
+    ['a newline', 'conv\n1', 'orderingKey: must not contain control characters'],
+    ['a NUL', 'conv\u00001', 'orderingKey: must not contain control characters'],
+    ['a C1 control', 'conv\u00851', 'orderingKey: must not contain control characters'],
+  ])('refuses %s as a malformed message', (_name, key, reason) => {
+    expect(reasonOf(withKey(key))).toContain(reason);
+  });
+
+  it.each([
+    ['one character', 'c'],
+    ['200 characters counted as code points', '😀'.repeat(200)],
+    ['a conversation id', 'conv_7f3a-2026'],
+  ])('accepts %s', (_name, key) => {
+    expect(parseEnvelope(withKey(key), rules).ok).toBe(true);
+  });
+
+  it('accepts an envelope without one', () => {
+    expect(parseEnvelope(JSON.stringify(valid), rules).ok).toBe(true);
+  });
+});
