@@ -24,7 +24,7 @@ import { createEventRepository } from './event.repository';
 import { createInHandLimiter, type InHandLimiter } from './in-hand-limiter';
 import { startRedisListener, type RedisListener, type RedisListenerStatus } from './redis-listener';
 import { createRejectedMessageRepository, MAX_STORED_RAW_CHARS } from './rejected-message.repository';
-import { startStreamReader, type StreamReader, type StreamReaderStatus } from './stream-reader';
+import { startStreamReader, type StreamReader, type StreamReaderStatus } from './stream';
 
 export interface EventListenerServiceDeps {
   config: Pick<Config, 'redisUrl' | 'redisChannel' | 'redisStream' | 'listenerMaxInHand' | 'temporal' | 'delivery'>;
