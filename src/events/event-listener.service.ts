@@ -9,6 +9,7 @@ import type { Client } from '@temporalio/client';
 import type { DataSource } from 'typeorm';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
+import { errorSummary } from '../shared/error-summary';
 import { createDeliveryStarter } from './delivery-starter';
 import {
   createDispatcher,
@@ -127,7 +128,7 @@ export function startEventListenerService(deps: EventListenerServiceDeps): Event
   let sweeping: Promise<unknown> = Promise.resolve();
   const sweep = () => {
     sweeping = dispatcher.sweep().catch((error: unknown) => {
-      logger.error({ err: error instanceof Error ? error.message : String(error) }, 'sweep failed; next one will retry');
+      logger.error({ err: errorSummary(error) }, 'sweep failed; next one will retry');
     });
   };
   sweep();
