@@ -62,16 +62,6 @@ export function laterAttemptsRetryPolicy(policy: DeliveryRetryPolicy): RetryPoli
   return plan ? planRetryPolicy(plan) : null;
 }
 
-/** Temporal's RetryPolicy for the send activity. Non-retryable failures are raised as nonRetryable ApplicationFailures. */
-export function toActivityRetryPolicy(policy: DeliveryRetryPolicy): RetryPolicy {
-  return {
-    initialInterval: policy.initialIntervalMs,
-    backoffCoefficient: policy.backoffCoefficient,
-    maximumInterval: policy.maximumIntervalMs,
-    maximumAttempts: policy.maximumAttempts,
-  };
-}
-
 /** Upper bound of the whole retry schedule (sum of the waits between attempts), for documentation and tests. */
 export function scheduleSpanMs(policy: DeliveryRetryPolicy): number {
   let total = 0;

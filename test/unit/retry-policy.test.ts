@@ -5,7 +5,6 @@ import {
   FIRST_ATTEMPT_DB_MARGIN_MS,
   laterAttemptsRetryPolicy,
   scheduleSpanMs,
-  toActivityRetryPolicy,
   workflowTaskTimeoutMs,
 } from '../../src/temporal/retry-policy';
 import {
@@ -44,11 +43,12 @@ describe('delivery retry policy', () => {
       startToCloseTimeoutMs: 1000 + DB_WRITE_MARGIN_MS,
       firstAttemptTimeoutMs: 1000 + FIRST_ATTEMPT_DB_MARGIN_MS,
     });
-    expect(toActivityRetryPolicy(policy)).toEqual({
-      initialInterval: 100,
+    // The regular activity's policy after the local first attempt: the same values, from the second interval.
+    expect(laterAttemptsRetryPolicy(policy)).toEqual({
+      initialInterval: 150,
       backoffCoefficient: 1.5,
       maximumInterval: 400,
-      maximumAttempts: 3,
+      maximumAttempts: 2,
     });
   });
 
