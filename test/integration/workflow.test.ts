@@ -18,7 +18,14 @@ import type {
 import { bundleWorkflows } from '../helpers/worker';
 import { uniqueTaskQueue } from '../helpers/temporal';
 
-const retry = { initialIntervalMs: 100, backoffCoefficient: 1, maximumIntervalMs: 100, maximumAttempts: 3, startToCloseTimeoutMs: 5_000, firstAttemptTimeoutMs: 5_000 };
+const retry = {
+  initialIntervalMs: 100,
+  backoffCoefficient: 1,
+  maximumIntervalMs: 100,
+  maximumAttempts: 3,
+  startToCloseTimeoutMs: 5_000,
+  firstAttemptTimeoutMs: 5_000,
+};
 
 let bundle: WorkflowBundle;
 let connection: Connection;

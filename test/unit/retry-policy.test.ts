@@ -7,12 +7,7 @@ import {
   scheduleSpanMs,
   workflowTaskTimeoutMs,
 } from '../../src/temporal/retry-policy';
-import {
-  afterThrottledAttempt,
-  firstRetryDelayMs,
-  laterAttemptsPlan,
-  planRetryPolicy,
-} from '../../workflows/retry-plan';
+import { afterThrottledAttempt, firstRetryDelayMs, laterAttemptsPlan, planRetryPolicy } from '../../workflows/retry-plan';
 
 const HOUR_MS = 60 * 60 * 1000;
 
@@ -60,7 +55,13 @@ describe('delivery retry policy', () => {
   });
 
   it('sums the capped waits between attempts', () => {
-    const base = { initialIntervalMs: 100, backoffCoefficient: 2, maximumIntervalMs: 300, startToCloseTimeoutMs: 1, firstAttemptTimeoutMs: 1 };
+    const base = {
+      initialIntervalMs: 100,
+      backoffCoefficient: 2,
+      maximumIntervalMs: 300,
+      startToCloseTimeoutMs: 1,
+      firstAttemptTimeoutMs: 1,
+    };
     expect(scheduleSpanMs({ ...base, maximumAttempts: 1 })).toBe(0);
     expect(scheduleSpanMs({ ...base, maximumAttempts: 4 })).toBe(100 + 200 + 300);
   });
