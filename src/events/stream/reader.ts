@@ -37,8 +37,7 @@ export interface GroupReaderOptions {
 }
 
 export class GroupReader {
-  /** True once the group is confirmed on the current connection. */
-  groupReady = false;
+  private groupReady = false;
   private clientId: number | null = null;
   /** An XREADGROUP is in flight. */
   private reading = false;
@@ -52,6 +51,11 @@ export class GroupReader {
       this.groupReady = false;
       this.clientId = null;
     });
+  }
+
+  /** True once the group is confirmed on the current connection. */
+  get ready(): boolean {
+    return this.groupReady;
   }
 
   start(): void {

@@ -131,7 +131,7 @@ export function startStreamReader(options: StreamReaderOptions): StreamReader {
   let maintaining: Promise<void> | null = null;
   let closed = false;
   const maintain = () => {
-    if (maintaining || stop.stopping || !groupReader.groupReady) return;
+    if (maintaining || stop.stopping || !groupReader.ready) return;
     maintaining = (async () => {
       try {
         if (acks.waiting > 0 && !acks.isFlushing) await acks.flush();
@@ -154,8 +154,8 @@ export function startStreamReader(options: StreamReaderOptions): StreamReader {
     status: () => ({
       ...state.context,
       connection: reader.status,
-      ready: groupReader.groupReady,
-      lastError: groupReader.groupReady ? null : errors.lastError,
+      ready: groupReader.ready,
+      lastError: groupReader.ready ? null : errors.lastError,
       inHand: state.inHand.size,
       reserved: state.reserved,
       ...state.counts,
