@@ -31,6 +31,7 @@ import {
   type RecordedAttempt,
   type RecordedAttemptOutcome,
 } from '../src/deliveries/delivery.repository';
+import { errorSummary } from '../src/shared/error-summary';
 import { truncateText } from '../src/shared/storable-text';
 import { classifyOutcome, type AttemptResult } from '../src/http/outcome';
 import { signHeaders, webhookIdFor } from '../src/http/signer';
@@ -250,7 +251,7 @@ async function recordOutcome(
     } catch (error) {
       lastError = error;
       if (classifyDbError(error) === 'data') return recordWithoutAnswer(deliveries, deliveryId, record, options, error, logger);
-      logger.warn({ err: errorMessage(error), tries: tries + 1 }, 'recording the attempt failed (transient database error)');
+      logger.warn({ err: errorSummary(error), tries: tries + 1 }, 'recording the attempt failed (transient database error)');
     }
   }
   throw lastError;
@@ -266,7 +267,7 @@ async function recordWithoutAnswer(
 ): Promise<RecordedAttempt | null> {
   const sqlState = sqlStateOf(refused) ?? 'unknown';
   logger.error(
-    { err: errorMessage(refused), sqlState },
+    { err: errorSummary(refused), sqlState },
     "the attempt's answer could not be stored; recording it without the answer's text",
   );
   const unstorable = `the answer could not be stored (SQLSTATE ${sqlState})`;
@@ -279,13 +280,9 @@ async function recordWithoutAnswer(
     );
   } catch (error) {
     if (classifyDbError(error) === 'transient') throw error;
-    logger.error({ err: errorMessage(error), sqlState: sqlStateOf(error) }, 'the attempt could not be recorded at all; its outcome stands');
+    logger.error({ err: errorSummary(error), sqlState: sqlStateOf(error) }, 'the attempt could not be recorded at all; its outcome stands');
     return null;
   }
-}
-
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 /**
@@ -325,10 +322,7 @@ async function askRateLimiter(
     const decision = await deps.rateLimiter.acquire(subscriptionId, limit, caller);
     return decision.allowed ? { permit: decision.permit } : { waitMs: decision.waitMs };
   } catch (error) {
-    logger.warn(
-      { err: error instanceof Error ? error.message : String(error), waitMs: LIMITER_UNAVAILABLE_WAIT_MS },
-      'rate limiter unavailable; waiting',
-    );
+    logger.warn({ err: errorSummary(error), waitMs: LIMITER_UNAVAILABLE_WAIT_MS }, 'rate limiter unavailable; waiting');
     return { waitMs: LIMITER_UNAVAILABLE_WAIT_MS };
   }
 }
@@ -338,10 +332,7 @@ async function reportAnswered(deps: ActivityDeps, subscriptionId: string, permit
   try {
     await deps.rateLimiter.answered(subscriptionId, permit);
   } catch (error) {
-    logger.warn(
-      { err: error instanceof Error ? error.message : String(error) },
-      'rate limiter not told of the answer; its slot frees at the deadline',
-    );
+    logger.warn({ err: errorSummary(error) }, 'rate limiter not told of the answer; its slot frees at the deadline');
   }
 }
 

@@ -58,6 +58,7 @@ main(process.argv.slice(2), out).then(
     process.exitCode = code;
   },
   (error: unknown) => {
+    // The whole message, not errorSummary's first line: a configuration error lists each problem on a line of its own.
     out.stderr(`failed: ${error instanceof Error ? error.message : String(error)}\n`);
     process.exitCode = 1;
   },

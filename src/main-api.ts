@@ -19,6 +19,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
+  // The whole message, not errorSummary's first line: a configuration error lists each problem on a line of its own.
   process.stderr.write(`webhooks-api failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
   process.exit(1);
 });

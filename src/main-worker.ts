@@ -28,6 +28,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
+  // The whole message, not errorSummary's first line: a configuration error lists each problem on a line of its own.
   process.stderr.write(`webhooks-worker failed: ${error instanceof Error ? error.message : String(error)}\n`);
   process.exit(1);
 });

@@ -11,8 +11,8 @@ export interface DeliveryRetryPolicy {
   readonly maximumAttempts: number;
   /** One regular activity attempt: the HTTP attempt plus a margin for the DB writes around it. */
   readonly startToCloseTimeoutMs: number;
-  /** The local first attempt: the HTTP attempt plus a shorter margin (absent in inputs of older starters). */
-  readonly firstAttemptTimeoutMs?: number;
+  /** The local first attempt: the HTTP attempt plus a shorter margin. */
+  readonly firstAttemptTimeoutMs: number;
 }
 
 export interface DeliverWebhookInput {
@@ -56,8 +56,7 @@ export interface AttemptFailureDetails {
 
 /** sendWebhook made its attempt and the receiver answered 2xx. */
 export interface SendWebhookSent {
-  /** Absent in results recorded before throttling existed: a result without `kind` is a sent one. */
-  readonly kind?: 'sent';
+  readonly kind: 'sent';
   /** The delivery row (its id is the webhook-id's source). */
   readonly deliveryId: string;
   readonly statusCode: number;

@@ -15,8 +15,7 @@
  * the worker's in-flight requests) instead of making the attempt. Then nothing is recorded and no retry is spent: the
  * workflow sleeps on a durable timer (no worker slot held) and asks again, the local first attempt as a local
  * activity again, a later attempt as a new regular activity that continues the budget, the backoff and the attempt
- * numbers of the one that was throttled (see LaterAttemptsPlan). Without throttling the commands are those of a
- * workflow started before it existed, so running deliveries replay unchanged.
+ * numbers of the one that was throttled (see LaterAttemptsPlan).
  */
 import {
   ActivityFailure,
@@ -28,7 +27,7 @@ import {
   sleep,
 } from '@temporalio/workflow';
 import type { DeliveryActivities } from '../activities';
-import { afterThrottledAttempt, firstAttemptTimeoutOf, firstRetryDelayMs, laterAttemptsPlan, planRetryPolicy } from './retry-plan';
+import { afterThrottledAttempt, firstRetryDelayMs, laterAttemptsPlan, planRetryPolicy } from './retry-plan';
 import type {
   AttemptFailureDetails,
   DeliverWebhookInput,
@@ -76,7 +75,7 @@ function retryAfterOf(error: unknown): number | undefined {
   return typeof details?.nextRetryDelayMs === 'number' ? details.nextRetryDelayMs : undefined;
 }
 
-/** A throttled call made no attempt; a result without `kind` (recorded before throttling existed) is a sent one. */
+/** A throttled call made no attempt. */
 function isThrottled(result: SendWebhookResult): result is SendWebhookThrottled {
   return result.kind === 'throttled';
 }
@@ -88,7 +87,7 @@ function waitForTurn(throttled: SendWebhookThrottled): Promise<void> {
 
 async function deliver(input: DeliverWebhookInput, delivery: SendWebhookInput): Promise<SendWebhookSent> {
   const firstAttempt = proxyLocalActivities<Pick<DeliveryActivities, 'sendWebhook'>>({
-    startToCloseTimeout: firstAttemptTimeoutOf(input.retry),
+    startToCloseTimeout: input.retry.firstAttemptTimeoutMs,
     retry: { maximumAttempts: 1 },
     summary: `POST ${input.eventType} to ${input.targetHost} (attempt 1)`,
   });

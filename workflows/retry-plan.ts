@@ -1,15 +1,10 @@
 /**
  * The delivery workflow's steps through its retry policy (src/temporal/retry-policy.ts builds the policy from
- * config): the local first attempt's timeout and the wait after it, then the plan of the regular activity that makes
- * the later attempts, continued after a throttled one. Pure, inside the sandbox: the workflow imports it.
+ * config): the wait after the local first attempt, then the plan of the regular activity that makes the later
+ * attempts, continued after a throttled one. Pure, inside the sandbox: the workflow imports it.
  */
 import type { RetryPolicy } from '@temporalio/common';
 import type { DeliveryRetryPolicy } from './deliver-webhook.types';
-
-/** The local first attempt's timeout; a workflow started before it was in the input uses the regular one's. */
-export function firstAttemptTimeoutOf(policy: DeliveryRetryPolicy): number {
-  return policy.firstAttemptTimeoutMs ?? policy.startToCloseTimeoutMs;
-}
 
 /** The wait after the local first attempt failed: the receiver's Retry-After (already capped) or the initial interval. */
 export function firstRetryDelayMs(policy: DeliveryRetryPolicy, retryAfterMs: number | undefined): number {

@@ -29,7 +29,7 @@ async function main(): Promise<void> {
     async sendWebhook(input) {
       receipts.push([input.eventId, scheduledAt.get(input.eventId) ?? 0, Date.now()]);
       scheduledAt.delete(input.eventId);
-      return { deliveryId: input.eventId, statusCode: 200, attempt: 1 };
+      return { kind: 'sent', deliveryId: input.eventId, statusCode: 200, attempt: 1 };
     },
     async recordDeliveryFailure(input) {
       return { deliveryId: input.eventId };

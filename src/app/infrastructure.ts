@@ -11,6 +11,8 @@ import { describeConfig, type Config } from '../config';
 import { createDataSource } from '../db/data-source';
 import { createLogger, type Logger } from '../logger';
 import { createMetricsRegistry, type MetricsRole } from '../metrics/registry';
+import { backoffDelay } from '../shared/backoff';
+import { errorSummary } from '../shared/error-summary';
 import { temporalConnections, type TemporalClientHandle, type TemporalConnections } from '../temporal/connections';
 import { closeRateLimiterRedis, createRateLimiterRedis } from '../worker/activity-deps';
 
@@ -75,8 +77,8 @@ async function initialize(dataSource: DataSource, wait: boolean, logger: Logger)
       await dataSource.initialize();
     } catch (error) {
       if (!wait) throw error;
-      const retryInMs = Math.min(10_000, 500 * 2 ** (attempt - 1));
-      logger.error({ err: error instanceof Error ? error.message : String(error), attempt, retryInMs }, 'postgres unreachable; retrying');
+      const retryInMs = backoffDelay({ initialMs: 500, maxMs: 10_000 }, attempt);
+      logger.error({ err: errorSummary(error), attempt, retryInMs }, 'postgres unreachable; retrying');
       await new Promise((resolve) => setTimeout(resolve, retryInMs));
     }
   }

@@ -109,8 +109,9 @@ export interface AttemptContext {
 
 export interface DeliveryRepository {
   /**
-   * recordStarted plus the subscription and the event the attempt sends, in one statement (one round trip instead of
-   * three): the row is upserted even when the subscription is gone, as the failure is then recorded on it.
+   * Creates the row as PENDING, or sets an existing one back to PENDING (a reset or a re-delivery), with the claim, the
+   * subscription and the event the attempt sends, in one statement: the row is upserted even when the subscription is
+   * gone, as the failure is then recorded on it.
    */
   beginAttempt(start: DeliveryStart, claim: AttemptClaim): Promise<AttemptContext>;
   /**
@@ -120,8 +121,6 @@ export interface DeliveryRepository {
   openAttempt(deliveryId: string, claim: Pick<AttemptClaim, 'runId' | 'activityAttempt' | 'token'>): Promise<number>;
   /** Gives up this execution's claim without an attempt (the attempt was throttled): the next ask may send at once. */
   releaseClaim(deliveryId: string, token: string): Promise<void>;
-  /** Creates the row as PENDING, or sets an existing one back to PENDING (a reset or a re-delivery). Returns its id. */
-  recordStarted(start: DeliveryStart): Promise<string>;
   /**
    * Records the outcome of an attempt (into its row written before the request, found by `claimToken`; without one,
    * appended with the next delivery-wide number) and updates the row's counters, in one statement; with
@@ -236,13 +235,6 @@ const RECORD_FAILURE_SQL = `
   )
   SELECT attempt, COALESCE((SELECT off FROM health), false) AS switched_off FROM recorded`;
 
-const UPSERT_STARTED_SQL = `
-  INSERT INTO webhook_deliveries (subscription_id, account_id, event_id, event_type, workflow_id, status)
-  VALUES ($1, $2, $3, $4, $5, 'PENDING')
-  ON CONFLICT (event_id, subscription_id)
-  DO UPDATE SET status = 'PENDING', workflow_id = EXCLUDED.workflow_id, updated_at = now()
-  RETURNING id`;
-
 /**
  * The PENDING row upserted with this execution's claim, what the attempt needs, and (when it can be sent at once) the
  * attempt's row, numbered and in flight, in one statement.
@@ -251,7 +243,7 @@ const UPSERT_STARTED_SQL = `
  * while its local first attempt is still running, and another worker then replays the task and runs that attempt
  * again. The upsert keeps a live claim of the same key (another execution holds it: `held`), and keeps the row's
  * status when the key already has its outcome on record (`recorded`: the other execution finished; nothing is sent
- * again and the recorded outcome is the answer). Otherwise it takes the claim until now + `forMs` and, as before,
+ * again and the recorded outcome is the answer). Otherwise it takes the claim until now + `forMs` and
  * sets the row PENDING (a first attempt, a reset's new run, a re-delivery). recordAttempt releases the claim of the
  * key it records; an execution that dies holding one (a SIGKILLed worker) is taken over once it expires, and the
  * attempt it was making (its row stays in flight: interrupted) is made again as an entry of its own.
@@ -416,17 +408,6 @@ export function createDeliveryRepository(dataSource: DataSource): DeliveryReposi
         deliveryId,
         token,
       ]);
-    },
-
-    async recordStarted(start) {
-      const rows: Array<{ id: string }> = await dataSource.query(UPSERT_STARTED_SQL, [
-        start.subscriptionId,
-        start.accountId,
-        start.eventId,
-        start.eventType,
-        start.workflowId,
-      ]);
-      return (rows[0] as { id: string }).id;
     },
 
     async recordAttempt(deliveryId, record, options = {}) {

@@ -6,6 +6,8 @@
  * re-publish, a sweep racing a retry, or two listeners receiving the same message all deliver once.
  */
 import type { Logger } from '../logger';
+import { backoffDelay } from '../shared/backoff';
+import { errorSummary } from '../shared/error-summary';
 import type { EventEnvelope } from './envelope';
 import type { EventRepository, StoredEvent } from './event.repository';
 
@@ -70,8 +72,7 @@ export interface DispatcherCounters {
 
 export function createDispatcher(deps: DispatcherDeps): Dispatcher {
   const { events, findSubscriptions, startDelivery, logger } = deps;
-  const retryInitialDelayMs = deps.options?.retryInitialDelayMs ?? 1_000;
-  const retryMaxDelayMs = deps.options?.retryMaxDelayMs ?? 30_000;
+  const retryBackoff = { initialMs: deps.options?.retryInitialDelayMs ?? 1_000, maxMs: deps.options?.retryMaxDelayMs ?? 30_000 };
   const sweepMinAgeMs = deps.options?.sweepMinAgeMs ?? 10_000;
   const sweepBatchSize = deps.options?.sweepBatchSize ?? 200;
 
@@ -122,7 +123,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       busy.delete(event.id);
       return;
     }
-    const delay = Math.min(retryMaxDelayMs, retryInitialDelayMs * 2 ** (attempt - 1));
+    const delay = backoffDelay(retryBackoff, attempt);
     retries += 1;
     const timer = setTimeout(() => {
       retryTimers.delete(event.id);
@@ -212,7 +213,7 @@ export class DispatchError extends Error {
   }
 }
 
+/** With the error's class name: the start failures it summarises are told apart by their class more than their text. */
 function describe(error: unknown): string {
-  const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-  return message.split('\n')[0].slice(0, 300);
+  return errorSummary(error instanceof Error ? `${error.name}: ${error.message}` : error);
 }

@@ -8,6 +8,7 @@
 import type { DataSource } from 'typeorm';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
+import { errorSummary } from '../shared/error-summary';
 import {
   createDispatcher,
   type Dispatcher,
@@ -22,7 +23,7 @@ import { createEventRepository } from './event.repository';
 import { createInHandLimiter, type InHandLimiter } from './in-hand-limiter';
 import { startRedisListener, type RedisListener, type RedisListenerStatus } from './redis-listener';
 import { createRejectedMessageRepository, MAX_STORED_RAW_CHARS } from './rejected-message.repository';
-import { startStreamReader, type StreamReader, type StreamReaderStatus } from './stream-reader';
+import { startStreamReader, type StreamReader, type StreamReaderStatus } from './stream';
 
 export interface EventListenerServiceDeps {
   config: Pick<Config, 'redisUrl' | 'redisChannel' | 'redisStream' | 'listenerMaxInHand' | 'temporal' | 'delivery'>;
@@ -124,7 +125,7 @@ export function startEventListenerService(deps: EventListenerServiceDeps): Event
   let sweeping: Promise<unknown> = Promise.resolve();
   const sweep = () => {
     sweeping = dispatcher.sweep().catch((error: unknown) => {
-      logger.error({ err: error instanceof Error ? error.message : String(error) }, 'sweep failed; next one will retry');
+      logger.error({ err: errorSummary(error) }, 'sweep failed; next one will retry');
     });
   };
   sweep();

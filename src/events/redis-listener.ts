@@ -13,6 +13,7 @@
  */
 import { Redis, type RedisStatus } from 'ioredis';
 import type { Logger } from '../logger';
+import { errorSummary } from '../shared/error-summary';
 import { truncateText } from '../shared/storable-text';
 import type { InHandLimiter } from './in-hand-limiter';
 
@@ -124,7 +125,7 @@ export function startRedisListener(options: RedisListenerOptions): RedisListener
       result = Promise.reject(error);
     }
     void result
-      .catch((error: unknown) => logger.error({ channel, err: String(error) }, 'event message handler failed'))
+      .catch((error: unknown) => logger.error({ channel, err: errorSummary(error) }, 'event message handler failed'))
       .finally(() => {
         if (holdsSlot) limiter?.release();
       });

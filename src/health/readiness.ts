@@ -1,5 +1,6 @@
 import type { Connection } from '@temporalio/client';
 import type { DataSource } from 'typeorm';
+import { errorSummary } from '../shared/error-summary';
 
 export interface DependencyStatus {
   ok: boolean;
@@ -49,13 +50,8 @@ async function settle(probe: () => Promise<unknown>, timeoutMs: number): Promise
     return { ok: true };
   } catch (error) {
     // Only the error's message: connection strings and credentials are not part of it.
-    return { ok: false, error: summarise(error) };
+    return { ok: false, error: errorSummary(error, 200) };
   } finally {
     clearTimeout(timer);
   }
-}
-
-function summarise(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  return message.split('\n')[0].slice(0, 200);
 }

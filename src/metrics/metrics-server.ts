@@ -6,6 +6,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../logger';
+import { errorSummary } from '../shared/error-summary';
 
 export interface MetricsServer {
   /** The bound port (the configured one, or the free one chosen for 0). */
@@ -36,7 +37,7 @@ export async function startMetricsServer(options: {
         res.end(req.method === 'HEAD' ? undefined : text);
       },
       (error: unknown) => {
-        logger.error({ err: error instanceof Error ? error.message : String(error) }, 'collecting metrics failed');
+        logger.error({ err: errorSummary(error) }, 'collecting metrics failed');
         res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' }).end('metrics unavailable\n');
       },
     );

@@ -125,34 +125,11 @@ export function createSubscriptionRepository(dataSource: DataSource): Subscripti
   };
 }
 
-/** The query behind findActiveSubscriptionsForEvent (exported so its plan can be inspected). */
-export function activeSubscriptionsForEventQuery(dataSource: DataSource, accountId: string, eventType: string) {
-  return dataSource
-    .getRepository(WebhookSubscription)
-    .createQueryBuilder('s')
-    .where('s.account_id = :accountId', { accountId })
-    .andWhere('s.is_active = true')
-    .andWhere('s.events && CAST(:wanted AS text[])', { wanted: [eventType, WILDCARD_EVENT] })
-    .orderBy('s.created_at', 'ASC')
-    .addOrderBy('s.id', 'ASC');
-}
-
 /**
- * Active subscriptions of `accountId` that receive `eventType` (listing it exactly or `*`), oldest first, as full
- * entities. One query; `events && ARRAY[type, '*']` can use the GIN index on events.
- */
-export function findActiveSubscriptionsForEvent(
-  dataSource: DataSource,
-  accountId: string,
-  eventType: string,
-): Promise<WebhookSubscription[]> {
-  return activeSubscriptionsForEventQuery(dataSource, accountId, eventType).getMany();
-}
-
-/**
- * The dispatcher's match: the same rule and order as findActiveSubscriptionsForEvent, only the id and the URL each
- * start needs, as one prepared statement (no query building, no entity to hydrate, planned once per connection: it
- * runs once per event).
+ * The dispatcher's match: the active subscriptions of an account that receive an event type (listing it exactly or
+ * `*`; case-sensitive, no patterns), oldest first, with only the id and the URL each start needs. One prepared
+ * statement (no query building, no entity to hydrate, planned once per connection: it runs once per event);
+ * `events && ARRAY[type, '*']` can use the GIN index on events.
  */
 export const DISPATCH_TARGETS_SQL = `
   SELECT s.id, s.url FROM webhook_subscriptions s

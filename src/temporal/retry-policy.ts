@@ -7,7 +7,7 @@
  * the policy's initial interval (or the receiver's Retry-After), then the regular activity continues the schedule
  * from the second interval: the waits are those of one activity under the whole policy.
  *
- * The workflow's own steps through the schedule (the first attempt's timeout and wait, the later attempts' plan) are in
+ * The workflow's own steps through the schedule (the wait after the first attempt, the later attempts' plan) are in
  * workflows/retry-plan.ts, inside the sandbox, which imports nothing from src/.
  *
  * Timeouts nest: HTTP attempt (WEBHOOKS_REQUEST_TIMEOUT_MS, 5 s) < local first attempt (HTTP +
@@ -19,7 +19,7 @@
 import type { RetryPolicy } from '@temporalio/common';
 import type { Config } from '../config';
 import type { DeliveryRetryPolicy } from '../../workflows/deliver-webhook.types';
-import { firstAttemptTimeoutOf, laterAttemptsPlan, planRetryPolicy } from '../../workflows/retry-plan';
+import { laterAttemptsPlan, planRetryPolicy } from '../../workflows/retry-plan';
 
 /** Time allowed for the DB reads and writes around one HTTP attempt of the regular activity. */
 export const DB_WRITE_MARGIN_MS = 10_000;
@@ -50,7 +50,7 @@ export function deliveryRetryPolicy(config: Pick<Config, 'delivery'>): DeliveryR
  * within 80% of it (5 s HTTP + 2 s), otherwise raised so that it does (a longer WEBHOOKS_REQUEST_TIMEOUT_MS).
  */
 export function workflowTaskTimeoutMs(policy: DeliveryRetryPolicy): number {
-  return Math.max(DEFAULT_WORKFLOW_TASK_TIMEOUT_MS, Math.ceil(firstAttemptTimeoutOf(policy) / 0.8) + 1_000);
+  return Math.max(DEFAULT_WORKFLOW_TASK_TIMEOUT_MS, Math.ceil(policy.firstAttemptTimeoutMs / 0.8) + 1_000);
 }
 
 /**
@@ -60,16 +60,6 @@ export function workflowTaskTimeoutMs(policy: DeliveryRetryPolicy): number {
 export function laterAttemptsRetryPolicy(policy: DeliveryRetryPolicy): RetryPolicy | null {
   const plan = laterAttemptsPlan(policy);
   return plan ? planRetryPolicy(plan) : null;
-}
-
-/** Temporal's RetryPolicy for the send activity. Non-retryable failures are raised as nonRetryable ApplicationFailures. */
-export function toActivityRetryPolicy(policy: DeliveryRetryPolicy): RetryPolicy {
-  return {
-    initialInterval: policy.initialIntervalMs,
-    backoffCoefficient: policy.backoffCoefficient,
-    maximumInterval: policy.maximumIntervalMs,
-    maximumAttempts: policy.maximumAttempts,
-  };
 }
 
 /** Upper bound of the whole retry schedule (sum of the waits between attempts), for documentation and tests. */

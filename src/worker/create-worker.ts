@@ -27,8 +27,8 @@ export interface CreateWorkerOptions {
 }
 
 /**
- * Slots. The local first attempt (HTTP up to 5 s) runs while its workflow task is open, so workflow-task slots now
- * bound in-flight first attempts the way activity slots did: both get the activity default (100) rather than the
+ * Slots. The local first attempt (HTTP up to 5 s) runs while its workflow task is open, so workflow-task slots bound
+ * in-flight first attempts as activity slots bound the later ones: both get the activity default (100) rather than the
  * workflow-task default (40). Local activities get as many.
  */
 export const WORKER_SLOTS = {

@@ -21,6 +21,8 @@ import type { DeliveryActivities } from '../../activities';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
 import type { WorkerMetrics } from '../metrics/metric-definitions';
+import { backoffDelay } from '../shared/backoff';
+import { errorSummary } from '../shared/error-summary';
 import type { TemporalConnections } from '../temporal/connections';
 import { createWorker } from './create-worker';
 import { installSdkLogger } from './sdk-logger';
@@ -51,8 +53,7 @@ export interface EmbeddedWorker {
 export function startEmbeddedWorker(deps: EmbeddedWorkerDeps): EmbeddedWorker {
   const { config, logger, activities } = deps;
   installSdkLogger(logger);
-  const initialMs = deps.retryInitialMs ?? 500;
-  const maxMs = deps.retryMaxMs ?? 10_000;
+  const retryBackoff = { initialMs: deps.retryInitialMs ?? 500, maxMs: deps.retryMaxMs ?? 10_000 };
 
   let stopping = false;
   let current: { connection: NativeConnection; worker: Worker; client: Client } | undefined;
@@ -90,11 +91,8 @@ export function startEmbeddedWorker(deps: EmbeddedWorkerDeps): EmbeddedWorker {
         await run;
         logger.info('embedded worker stopped');
       } catch (error) {
-        const retryInMs = Math.min(maxMs, initialMs * 2 ** (attempt - 1));
-        logger.error(
-          { err: error instanceof Error ? error.message : String(error), attempt, retryInMs },
-          'embedded worker not running; retrying',
-        );
+        const retryInMs = backoffDelay(retryBackoff, attempt);
+        logger.error({ err: errorSummary(error), attempt, retryInMs }, 'embedded worker not running; retrying');
         attempt += 1;
         current = undefined;
         await connection?.close().catch(() => undefined);

@@ -15,6 +15,7 @@ import {
   type AttemptClaim,
   type AttemptRecord,
   type DeliveryRepository,
+  type DeliveryStart,
 } from '../../src/deliveries/delivery.repository';
 import { insertEvent, insertSubscription } from '../helpers/subscription-fixtures';
 
@@ -46,6 +47,11 @@ function start() {
 
 function claimOf(runId: string, activityAttempt = 1, forMs = 7_000): AttemptClaim {
   return { runId, activityAttempt, token: randomUUID(), forMs };
+}
+
+/** The delivery's row, PENDING, as the start of an attempt writes it, without an attempt row (it is not sent now). */
+async function begun(delivery: DeliveryStart): Promise<string> {
+  return (await deliveries.beginAttempt(delivery, { ...claimOf(randomUUID()), sendNow: false })).deliveryId;
 }
 
 function attempt(runId: string, activityAttempt: number, statusCode: number | null): AttemptRecord {
@@ -98,7 +104,7 @@ describe('delivery repository', () => {
   });
 
   it('numbers attempts from concurrent writers of one delivery 1..n without gaps and counts them on the row', async () => {
-    const id = await deliveries.recordStarted(start());
+    const id = await begun(start());
     const runId = randomUUID();
     const results = await Promise.all(Array.from({ length: 8 }, (_, i) => deliveries.recordAttempt(id, attempt(runId, i + 1, 500))));
 
@@ -108,7 +114,7 @@ describe('delivery repository', () => {
   });
 
   it('records SUCCESS with the successful attempt, and a repeated call appends nothing', async () => {
-    const id = await deliveries.recordStarted(start());
+    const id = await begun(start());
     const runId = randomUUID();
     await deliveries.recordAttempt(id, attempt(runId, 1, 500));
     const first = await deliveries.recordAttempt(id, attempt(runId, 2, 200), { succeeded: true });
@@ -136,7 +142,7 @@ describe('delivery repository', () => {
     });
 
     const tried = start();
-    const id = await deliveries.recordStarted(tried);
+    const id = await begun(tried);
     await deliveries.recordAttempt(id, attempt(randomUUID(), 1, 503));
     expect(await deliveries.recordFailure(tried, 'HTTP 503')).toBe(id);
     expect(await deliveries.findById(id)).toMatchObject({ status: 'FAILURE', attempts: 1, lastStatusCode: 503, lastError: 'HTTP 503' });
@@ -145,7 +151,7 @@ describe('delivery repository', () => {
   it('sets a finished delivery back to PENDING when it is started again, keeping its id', async () => {
     const fields = start();
     const id = await deliveries.recordFailure(fields, 'HTTP 500');
-    expect(await deliveries.recordStarted(fields)).toBe(id);
+    expect(await begun(fields)).toBe(id);
     expect(await deliveries.findById(id)).toMatchObject({ status: 'PENDING' });
   });
   describe('the claim on an attempt', () => {
@@ -210,7 +216,7 @@ describe('delivery repository', () => {
     it('gives exactly one of many concurrent executions of an attempt the claim', async () => {
       const delivery = start();
       const runId = randomUUID();
-      await deliveries.recordStarted(delivery);
+      await begun(delivery);
       const answers = await Promise.all(Array.from({ length: 8 }, () => deliveries.beginAttempt(delivery, claimOf(runId, 1))));
 
       expect(answers.filter((a) => a.claim.state === 'claimed')).toHaveLength(1);

@@ -55,13 +55,16 @@ async function health(subscriptionId: string): Promise<HealthRow> {
 async function subscriptionWithDelivery() {
   const { subscription } = await insertSubscription(dataSource, box, { url: 'https://hooks.example.com/health' });
   const eventId = `evt_${randomUUID()}`;
-  const deliveryId = await deliveries.recordStarted({
-    eventId,
-    subscriptionId: subscription.id,
-    accountId: subscription.accountId,
-    eventType: 'CONVERSATION_CREATED',
-    workflowId: `delivery:${eventId}:${subscription.id}`,
-  });
+  const { deliveryId } = await deliveries.beginAttempt(
+    {
+      eventId,
+      subscriptionId: subscription.id,
+      accountId: subscription.accountId,
+      eventType: 'CONVERSATION_CREATED',
+      workflowId: `delivery:${eventId}:${subscription.id}`,
+    },
+    { runId: `start-${randomUUID()}`, activityAttempt: 1, token: randomUUID(), forMs: 1, sendNow: false },
+  );
   return { subscription, deliveryId };
 }
 

@@ -18,7 +18,14 @@ import type {
 import { bundleWorkflows } from '../helpers/worker';
 import { uniqueTaskQueue } from '../helpers/temporal';
 
-const retry = { initialIntervalMs: 100, backoffCoefficient: 1, maximumIntervalMs: 100, maximumAttempts: 3, startToCloseTimeoutMs: 5_000 };
+const retry = {
+  initialIntervalMs: 100,
+  backoffCoefficient: 1,
+  maximumIntervalMs: 100,
+  maximumAttempts: 3,
+  startToCloseTimeoutMs: 5_000,
+  firstAttemptTimeoutMs: 5_000,
+};
 
 let bundle: WorkflowBundle;
 let connection: Connection;
@@ -258,6 +265,7 @@ describe('deliverWebhookWorkflow (stub activities)', () => {
       maximumIntervalMs: 1_000,
       maximumAttempts: 5,
       startToCloseTimeoutMs: 5_000,
+      firstAttemptTimeoutMs: 5_000,
     };
     // Attempt 1 (local) and 2 (regular, its attempt 1) fail; the regular activity's attempt 2 is throttled; the next
     // activity makes attempts 3, 4 and 5, all failing: five attempts made, as the policy allows, then FAILURE.

@@ -27,19 +27,14 @@ describe('delivery metrics interceptor', () => {
     expect(await valuesOf(registry, 'webhooks_deliveries_succeeded_total')).toEqual({});
   });
 
-  it('counts a sent sendWebhook (with or without kind) as a delivery that succeeded', async () => {
-    for (const result of [
-      { kind: 'sent', deliveryId: 'd', statusCode: 200, attempt: 1 },
-      { deliveryId: 'd', statusCode: 200, attempt: 1 },
-    ]) {
-      const registry = new Registry();
-      await through(registry, 'sendWebhook', result);
-      expect(await valuesOf(registry, 'webhooks_deliveries_succeeded_total')).toEqual({ CONVERSATION_CREATED: 1 });
-      expect(await valuesOf(registry, 'webhooks_delivery_attempts_throttled_total')).toEqual({
-        rate_limit: 0,
-        endpoint_busy: 0,
-        attempt_in_flight: 0,
-      });
-    }
+  it('counts a sent sendWebhook as a delivery that succeeded', async () => {
+    const registry = new Registry();
+    await through(registry, 'sendWebhook', { kind: 'sent', deliveryId: 'd', statusCode: 200, attempt: 1 });
+    expect(await valuesOf(registry, 'webhooks_deliveries_succeeded_total')).toEqual({ CONVERSATION_CREATED: 1 });
+    expect(await valuesOf(registry, 'webhooks_delivery_attempts_throttled_total')).toEqual({
+      rate_limit: 0,
+      endpoint_busy: 0,
+      attempt_in_flight: 0,
+    });
   });
 });

@@ -5,16 +5,9 @@ import {
   FIRST_ATTEMPT_DB_MARGIN_MS,
   laterAttemptsRetryPolicy,
   scheduleSpanMs,
-  toActivityRetryPolicy,
   workflowTaskTimeoutMs,
 } from '../../src/temporal/retry-policy';
-import {
-  afterThrottledAttempt,
-  firstAttemptTimeoutOf,
-  firstRetryDelayMs,
-  laterAttemptsPlan,
-  planRetryPolicy,
-} from '../../workflows/retry-plan';
+import { afterThrottledAttempt, firstRetryDelayMs, laterAttemptsPlan, planRetryPolicy } from '../../workflows/retry-plan';
 
 const HOUR_MS = 60 * 60 * 1000;
 
@@ -44,11 +37,12 @@ describe('delivery retry policy', () => {
       startToCloseTimeoutMs: 1000 + DB_WRITE_MARGIN_MS,
       firstAttemptTimeoutMs: 1000 + FIRST_ATTEMPT_DB_MARGIN_MS,
     });
-    expect(toActivityRetryPolicy(policy)).toEqual({
-      initialInterval: 100,
+    // The regular activity's policy after the local first attempt: the same values, from the second interval.
+    expect(laterAttemptsRetryPolicy(policy)).toEqual({
+      initialInterval: 150,
       backoffCoefficient: 1.5,
       maximumInterval: 400,
-      maximumAttempts: 3,
+      maximumAttempts: 2,
     });
   });
 
@@ -61,28 +55,29 @@ describe('delivery retry policy', () => {
   });
 
   it('sums the capped waits between attempts', () => {
-    const base = { initialIntervalMs: 100, backoffCoefficient: 2, maximumIntervalMs: 300, startToCloseTimeoutMs: 1 };
+    const base = {
+      initialIntervalMs: 100,
+      backoffCoefficient: 2,
+      maximumIntervalMs: 300,
+      startToCloseTimeoutMs: 1,
+      firstAttemptTimeoutMs: 1,
+    };
     expect(scheduleSpanMs({ ...base, maximumAttempts: 1 })).toBe(0);
     expect(scheduleSpanMs({ ...base, maximumAttempts: 4 })).toBe(100 + 200 + 300);
   });
 
   it('keeps the local first attempt within 80% of the default workflow-task timeout for the 5 s HTTP timeout', () => {
     const policy = deliveryRetryPolicy(loadConfig({}));
-    expect(firstAttemptTimeoutOf(policy)).toBe(5_000 + FIRST_ATTEMPT_DB_MARGIN_MS);
+    expect(policy.firstAttemptTimeoutMs).toBe(5_000 + FIRST_ATTEMPT_DB_MARGIN_MS);
     expect(workflowTaskTimeoutMs(policy)).toBe(10_000);
-    expect(firstAttemptTimeoutOf(policy)).toBeLessThan(0.8 * workflowTaskTimeoutMs(policy));
+    expect(policy.firstAttemptTimeoutMs).toBeLessThan(0.8 * workflowTaskTimeoutMs(policy));
   });
 
   it('raises the workflow-task timeout when a longer HTTP timeout would overrun 80% of the default', () => {
     const policy = deliveryRetryPolicy(loadConfig({ WEBHOOKS_REQUEST_TIMEOUT_MS: '60000' }));
     expect(workflowTaskTimeoutMs(policy)).toBeGreaterThan(10_000);
-    expect(firstAttemptTimeoutOf(policy)).toBeLessThan(0.8 * workflowTaskTimeoutMs(policy));
+    expect(policy.firstAttemptTimeoutMs).toBeLessThan(0.8 * workflowTaskTimeoutMs(policy));
     expect(workflowTaskTimeoutMs(policy)).toBeLessThanOrEqual(120_000); // Temporal's upper bound
-  });
-
-  it('falls back to the regular timeout for an input without the first-attempt timeout (older starters)', () => {
-    const { firstAttemptTimeoutMs: _dropped, ...older } = deliveryRetryPolicy(loadConfig({}));
-    expect(firstAttemptTimeoutOf(older)).toBe(older.startToCloseTimeoutMs);
   });
 
   it('continues the schedule after the local first attempt: one attempt fewer, from the second interval', () => {
@@ -92,6 +87,7 @@ describe('delivery retry policy', () => {
       maximumIntervalMs: 15_000,
       maximumAttempts: 20,
       startToCloseTimeoutMs: 1,
+      firstAttemptTimeoutMs: 1,
     };
     expect(laterAttemptsRetryPolicy(policy)).toEqual({
       initialInterval: 10_000,
@@ -118,6 +114,7 @@ describe('attempt accounting across throttled attempts', () => {
     maximumIntervalMs: 60_000,
     maximumAttempts: 20,
     startToCloseTimeoutMs: 1,
+    firstAttemptTimeoutMs: 1,
   };
 
   it('starts the later attempts after the local one: offset 1, the rest of the budget, the second interval', () => {

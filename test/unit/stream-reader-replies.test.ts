@@ -1,4 +1,4 @@
-import { compareIds, describeFields, entriesOfReadReply, fieldValue, nextId, parseInfoGroups } from '../../src/events/stream-replies';
+import { compareIds, describeFields, entriesOfReadReply, fieldValue, nextId, parseInfoGroups } from '../../src/events/stream/replies';
 
 describe('stream reader reply parsing', () => {
   it('takes the entries of one stream from an XREADGROUP reply, and none from a timed-out block', () => {

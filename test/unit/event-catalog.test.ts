@@ -1,23 +1,4 @@
 import { EVENT_CATALOG, isKnownEventType, isSubscribableEvent } from '../../src/events/event-catalog';
-import { eventMatches } from '../../src/subscriptions/event-matching';
-
-describe('matching an event type to a subscription', () => {
-  it.each<[string[], string, boolean]>([
-    [['NEW_MESSAGE_FROM_VISITOR'], 'NEW_MESSAGE_FROM_VISITOR', true],
-    [['CONVERSATION_CREATED', 'NEW_MESSAGE_FROM_VISITOR'], 'NEW_MESSAGE_FROM_VISITOR', true],
-    [['CONVERSATION_CREATED'], 'NEW_MESSAGE_FROM_VISITOR', false],
-    [['*'], 'NEW_MESSAGE_FROM_VISITOR', true],
-    [['*'], 'SOME_TYPE_ADDED_LATER', true],
-    [['CONVERSATION_CLOSED', '*'], 'CONVERSATION_CREATED', true],
-    [[], 'CONVERSATION_CREATED', false],
-    [['new_message_from_visitor'], 'NEW_MESSAGE_FROM_VISITOR', false],
-    [['NEW_MESSAGE'], 'NEW_MESSAGE_FROM_VISITOR', false],
-    [['NEW_MESSAGE_*'], 'NEW_MESSAGE_FROM_VISITOR', false],
-    [['*'], '', false],
-  ])('events %j and type %j match: %s', (events, type, expected) => {
-    expect(eventMatches(events, type)).toBe(expected);
-  });
-});
 
 describe('the event catalog', () => {
   it('lists the upstream types with descriptions and no duplicates', () => {
