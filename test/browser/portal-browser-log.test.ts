@@ -202,6 +202,16 @@ describe('portal delivery log and defences in a real browser', () => {
     const { page } = portal;
     await page.locator('#endpoints').waitFor();
     const ran = await page.evaluate(async () => {
+      // Both would run synchronously (on insertion, on click) if allowed; the browser reports each blocked one as a
+      // securitypolicyviolation event: wait for the two reports (or give up after a guard, and let the flags tell).
+      const blocked: string[] = [];
+      const reported = new Promise<void>((resolve) => {
+        document.addEventListener('securitypolicyviolation', (event) => {
+          if (event.effectiveDirective.startsWith('script-src')) blocked.push(event.effectiveDirective);
+          if (blocked.length >= 2) resolve();
+        });
+        setTimeout(resolve, 10_000);
+      });
       const script = document.createElement('script');
       script.textContent = 'window.__inline = 1';
       document.body.append(script);
@@ -209,11 +219,12 @@ describe('portal delivery log and defences in a real browser', () => {
       style.setAttribute('onclick', 'window.__handler = 1');
       document.body.append(style);
       style.click();
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await reported;
       const w = window as unknown as { __inline?: number; __handler?: number };
-      return { inline: w.__inline ?? null, handler: w.__handler ?? null };
+      return { inline: w.__inline ?? null, handler: w.__handler ?? null, blocked: blocked.length };
     });
-    expect(ran).toEqual({ inline: null, handler: null });
+    expect(ran).toMatchObject({ inline: null, handler: null });
+    expect(ran.blocked).toBeGreaterThanOrEqual(2);
     expect(portal.problems.some((p) => p.includes('Content Security Policy'))).toBe(true);
     const origins = await page.evaluate(() => performance.getEntriesByType('resource').map((e) => new URL(e.name).origin));
     expect(new Set(origins)).toEqual(new Set([engine.baseUrl]));

@@ -39,7 +39,43 @@ describe('POST /webhooks/subscriptions/:id/recover', () => {
       `delivery of ${event.id}`,
     );
   };
-  const pause = () => new Promise((resolve) => setTimeout(resolve, 50));
+  /**
+   * A window boundary later than every delivery row of the account so far, by the database's clock (the one that
+   * writes created_at), so the rows made before it fall before it and the rows made after it fall after it.
+   */
+  const boundary = async () =>
+    waitFor(
+      async () => {
+        const [row] = await engine.dataSource.query(
+          `SELECT to_char(date_trunc('milliseconds', now()) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS at,
+                  date_trunc('milliseconds', now()) > coalesce(max(created_at), '-infinity') AS later
+             FROM webhook_deliveries WHERE account_id = $1`,
+          [owner.accountId],
+        );
+        return row.later ? (row.at as string) : null;
+      },
+      5_000,
+      'a window boundary after the rows made so far',
+    );
+  /**
+   * Every delivery workflow of the account has closed (a refused or finished recover left no run open): nothing is
+   * left that could send.
+   */
+  const allClosed = () =>
+    waitFor(
+      async () => {
+        const rows: Array<{ workflow_id: string }> = await engine.dataSource.query(
+          `SELECT workflow_id FROM webhook_deliveries WHERE account_id = $1`,
+          [owner.accountId],
+        );
+        const statuses = await Promise.all(
+          rows.map(async (r) => (await engine.temporal.workflow.getHandle(r.workflow_id).describe()).status.name),
+        );
+        return statuses.length > 0 && statuses.every((status) => status !== 'RUNNING');
+      },
+      20_000,
+      'every delivery workflow of the account closed',
+    );
   const snapshot = async () =>
     engine.dataSource.query(`SELECT id, status, attempts, updated_at FROM webhook_deliveries WHERE account_id = $1 ORDER BY id`, [
       owner.accountId,
@@ -68,16 +104,12 @@ describe('POST /webhooks/subscriptions/:id/recover', () => {
     answers.set('/main', 503).set('/other', 503);
 
     made.before = await deliver('NEW_MESSAGE_FROM_VISITOR', main.id); // FAILURE, before the window
-    await pause();
-    since = new Date().toISOString();
-    await pause();
+    since = await boundary();
     made.failed = await deliver('NEW_MESSAGE_FROM_VISITOR', main.id); // FAILURE, in the window
     answers.set('/main', 200);
     made.succeeded = await deliver('CONVERSATION_CREATED', main.id); // SUCCESS, in the window
     made.otherFailed = await deliver('CONVERSATION_CLOSED', other.id); // another subscription's FAILURE, in the window
-    await pause();
-    until = new Date().toISOString();
-    await pause();
+    until = await boundary();
     answers.set('/main', 503);
     made.after = await deliver('NEW_MESSAGE_FROM_VISITOR', main.id); // FAILURE, after the window
     answers.delete('/main');
@@ -109,7 +141,8 @@ describe('POST /webhooks/subscriptions/:id/recover', () => {
       expect(res.body.error.code).toBe('validation_failed');
       expect(res.body.error.details.map((d: { field: string }) => d.field)).toContain(field);
     }
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    // A recover starts its runs before it answers: with no run open after the refusals, none was started.
+    await allClosed();
     expect(receiver.requests).toHaveLength(0);
     expect(await snapshot()).toEqual(before);
   });
@@ -130,7 +163,7 @@ describe('POST /webhooks/subscriptions/:id/recover', () => {
     const inactive = await engine.request('POST', `/webhooks/subscriptions/${off.id}/recover`, owner.key, window);
     expect(inactive.status).toBe(409);
     expect(inactive.body.error.code).toBe('subscription_inactive');
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await allClosed();
     expect(receiver.requests).toHaveLength(0);
     expect(await snapshot()).toEqual(before);
   });
@@ -172,7 +205,8 @@ describe('POST /webhooks/subscriptions/:id/recover', () => {
     expect(recovered.attempts).toBe(4);
     expect(recovered.attemptLog.map((a: { statusCode: number }) => a.statusCode)).toEqual([503, 503, 503, 200]);
 
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    // The recovered run and every other delivery's run have closed: the one request is all this recover sent.
+    await allClosed();
     expect(receiver.requests).toHaveLength(1);
     const statuses = Object.fromEntries(
       await Promise.all(

@@ -165,7 +165,13 @@ describe('delivery repository', () => {
       expect(second.deliveryId).toBe(first.deliveryId);
       expect(second.claim.state).toBe('held');
       const heldForMs = second.claim.state === 'held' ? second.claim.heldForMs : 0;
-      expect(heldForMs).toBeGreaterThan(5_000);
+      // Held until the first claim ends: no longer than it was taken for, and no less than what is left of it now.
+      const [row] = await dataSource.query(
+        `SELECT CEIL(EXTRACT(EPOCH FROM (claim_until - now())) * 1000)::int AS left_ms FROM webhook_deliveries WHERE id = $1`,
+        [first.deliveryId],
+      );
+      expect(row.left_ms).toBeGreaterThan(0);
+      expect(heldForMs).toBeGreaterThanOrEqual(row.left_ms);
       expect(heldForMs).toBeLessThanOrEqual(7_000);
     });
 
@@ -207,9 +213,14 @@ describe('delivery repository', () => {
       expect((await deliveries.beginAttempt(delivery, claimOf(runId, 1))).claim).toEqual({ state: 'claimed' });
 
       const expiring = start();
-      await deliveries.beginAttempt(expiring, claimOf(runId, 1, 300));
+      const held = await deliveries.beginAttempt(expiring, claimOf(runId, 1, 300));
       expect((await deliveries.beginAttempt(expiring, claimOf(runId, 1))).claim.state).toBe('held');
-      await new Promise((resolve) => setTimeout(resolve, 400));
+      await waitUntil(async () => {
+        const [row] = await dataSource.query(`SELECT claim_until < now() AS expired FROM webhook_deliveries WHERE id = $1`, [
+          held.deliveryId,
+        ]);
+        return row.expired === true;
+      });
       expect((await deliveries.beginAttempt(expiring, claimOf(runId, 1))).claim).toEqual({ state: 'claimed' });
     });
 

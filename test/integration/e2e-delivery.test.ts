@@ -110,10 +110,11 @@ describe('end to end: Redis event to signed delivery', () => {
     const event = newEvent(accountId);
     await engine.publish(event);
     await dispatched(event.id);
+    // The event is marked dispatched once every workflow it needed has started, and none was started for this
+    // subscription: nothing is left that could send to it.
     await expect(engine.temporal.workflow.getHandle(deliveryWorkflowId(event.id, subscription.id)).describe()).rejects.toBeInstanceOf(
       WorkflowNotFoundError,
     );
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
     expect(requestsTo(subscription.url)).toHaveLength(0);
     expect(await deliveryRow(event.id, subscription.id)).toBeUndefined();
   });
@@ -163,19 +164,23 @@ describe('end to end: Redis event to signed delivery', () => {
     const subscription = await subscribe(key);
     receiver.enqueue({ hang: true }, { status: 204 });
     const event = newEvent(accountId);
-    const publishedAt = Date.now();
     await engine.publish(event);
 
     await waitFor(async () => (await deliveryRow(event.id, subscription.id))?.status === 'SUCCESS', 30_000, 'SUCCESS after a timeout');
     const deliveries = await engine.request('GET', `/webhooks/subscriptions/${subscription.id}/deliveries`, key);
     const detail = await engine.request('GET', `/webhooks/deliveries/${deliveries.body.data[0].id}`, key);
     const [timedOut, succeeded] = detail.body.attemptLog;
-    expect(timedOut).toMatchObject({ attempt: 1, statusCode: null, error: expect.stringMatching(/timeout|timed out/i) });
-    expect(timedOut.durationMs).toBeGreaterThanOrEqual(4_900);
-    expect(timedOut.durationMs).toBeLessThan(7_000);
+    expect(timedOut).toMatchObject({
+      attempt: 1,
+      statusCode: null,
+      durationMs: expect.any(Number),
+      error: expect.stringMatching(/timeout|timed out/i),
+    });
     expect(succeeded).toMatchObject({ attempt: 2, statusCode: 204, error: null });
-    expect(Date.now() - publishedAt).toBeGreaterThanOrEqual(5_000);
+    // The hung request was never answered: the client gave up on it, then sent the second attempt.
     const [first, second] = requestsTo(subscription.url);
+    expect(requestsTo(subscription.url)).toHaveLength(2);
+    expect(second.index).toBeGreaterThan(first.index);
     expect(second.headers['webhook-id']).toBe(first.headers['webhook-id']);
   });
 
@@ -229,8 +234,8 @@ describe('end to end: Redis event to signed delivery', () => {
     await waitFor(async () => (await deliveryRow(event.id, subscription.id))?.status === 'SUCCESS', 15_000, 'SUCCESS');
 
     await engine.publish(event);
+    // The listener has finished with the re-publish (it logs that it ignored it, having started nothing).
     await engine.logs.waitFor((l) => l.eventId === event.id && String(l.msg).startsWith('event already received'));
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
     expect(requestsTo(subscription.url)).toHaveLength(1);
     expect(await deliveryRow(event.id, subscription.id)).toMatchObject({ status: 'SUCCESS', attempts: 1 });
   });

@@ -7,6 +7,7 @@
 import type { WorkflowBundle } from '@temporalio/worker';
 import type { DataSource } from 'typeorm';
 import { createDataSource } from '../../src/db/data-source';
+import { deliveryWorkflowId } from '../../src/temporal/contract';
 import { newEvent, startEngine, testConfig, waitFor, type Engine } from '../helpers/engine';
 import { startReceiver, type Receiver } from '../helpers/receiver';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy';
@@ -67,7 +68,11 @@ describe('end to end: Postgres outage', () => {
     await proxy.cut();
     const event = newEvent(accountId);
     await engine.publish(event);
-    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    // The listener has the event in hand and has already failed to store it more than once.
+    await engine.logs.waitFor(
+      (l) => l.eventId === event.id && l.msg === 'storing the event failed; retrying' && Number(l.attempt) >= 2,
+      20_000,
+    );
     expect(receiver.requests).toHaveLength(0);
     expect((await direct.query('SELECT 1 FROM webhook_events WHERE id = $1', [event.id])).length).toBe(0);
 
@@ -80,7 +85,7 @@ describe('end to end: Postgres outage', () => {
   });
 
   it('retries a delivery whose attempt could not be recorded, and ends SUCCESS with the same webhook-id', async () => {
-    const { accountId } = await subscribe();
+    const { accountId, subscriptionId } = await subscribe();
     receiver.reset();
     // The first POST is answered 200 only after Postgres is gone, so recording that attempt fails.
     receiver.enqueue(async () => {
@@ -90,7 +95,14 @@ describe('end to end: Postgres outage', () => {
     const event = newEvent(accountId);
     await engine.publish(event);
     await receiver.waitForRequests(1, 30_000);
-    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    // Postgres stays away until Temporal reports a retry of the activity that failed too (its attempt > 1, with the
+    // last failure recorded): the delivery's bookkeeping has failed while the database was gone.
+    const handle = engine.temporal.workflow.getHandle(deliveryWorkflowId(event.id, subscriptionId));
+    await waitFor(
+      async () => ((await handle.describe()).raw.pendingActivities ?? []).some((a) => (a.attempt ?? 0) >= 2 && a.lastFailure),
+      30_000,
+      'a failed attempt while Postgres is down',
+    );
     await proxy.restore();
 
     await waitFor(async () => (await deliveryStatus(event.id)) === 'SUCCESS', 30_000, 'SUCCESS');

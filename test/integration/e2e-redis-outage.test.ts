@@ -69,7 +69,9 @@ describe('Redis stopped under the listener process', () => {
     await redis.kill();
     const errorLine = await listener.logLine((l) => l.msg === 'redis connection error; the listener stays up and reconnects', mark);
     expect(errorLine).toMatchObject({ level: 50, channel: engine.config.redisChannel });
-    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    // The stream reader has seen the outage too: both ways in are in their reconnect loops, and the process is up
+    // (logLine fails early if it exits; the rest of the test needs this same process to re-subscribe).
+    await listener.logLine((l) => l.msg === 'stream reader lost its redis connection; reconnecting', mark);
     expect(listener.child.exitCode).toBeNull();
     expect(listener.child.signalCode).toBeNull();
 

@@ -21,6 +21,8 @@ import { bundleWorkflows, startTestWorker } from '../helpers/worker';
 
 jest.setTimeout(150_000);
 
+const CLAIM_IDLE_MS = 1_000;
+
 describe('a listener process killed with entries in hand', () => {
   let engine: Engine;
   let receiver: Receiver;
@@ -33,7 +35,7 @@ describe('a listener process killed with entries in hand', () => {
   beforeAll(async () => {
     bundle = await bundleWorkflows();
     receiver = await startReceiver();
-    engine = await startEngine(testConfig('stream-kill', { WEBHOOKS_STREAM_CLAIM_IDLE_MS: '1000' }), {
+    engine = await startEngine(testConfig('stream-kill', { WEBHOOKS_STREAM_CLAIM_IDLE_MS: String(CLAIM_IDLE_MS) }), {
       listener: false,
       startWorker: (config, dataSource) => startTestWorker({ config, dataSource, taskQueue: config.temporal.taskQueue, bundle }),
     });
@@ -51,6 +53,12 @@ describe('a listener process killed with entries in hand', () => {
     await receiver?.close();
   });
 
+  /** Redis's clock in ms (TIME): the one XPENDING's idle times are measured by. */
+  const redisNowMs = async () => {
+    const [seconds, micros] = await streams.redis.time();
+    return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+  };
+
   it('lets another listener claim and deliver every entry once', async () => {
     const { accountId, key } = await engine.newAccount('stream-kill');
     const url = `${receiver.origin}/hooks/${randomBytes(4).toString('hex')}`;
@@ -67,7 +75,7 @@ describe('a listener process killed with entries in hand', () => {
       WEBHOOKS_REDIS_CHANNEL: '',
       WEBHOOKS_REDIS_STREAM: stream,
       WEBHOOKS_REDIS_GROUP: group,
-      WEBHOOKS_STREAM_CLAIM_IDLE_MS: '1000',
+      WEBHOOKS_STREAM_CLAIM_IDLE_MS: String(CLAIM_IDLE_MS),
       WEBHOOKS_STREAM_BLOCK_MS: '500',
       TEMPORAL_TASK_QUEUE: engine.config.temporal.taskQueue,
       SSRF_ALLOW_CIDRS: '127.0.0.1/32',
@@ -85,10 +93,17 @@ describe('a listener process killed with entries in hand', () => {
       20_000,
       'all 30 entries read by the doomed listener',
     );
+    const allReadBy = await redisNowMs();
     await doomed.logLine((l) => l.msg === 'storing the event failed; retrying');
-    // Kept alive past the claim idle time: its touches keep its entries from being claimed while it lives.
-    await new Promise((resolve) => setTimeout(resolve, 1_500));
-    expect((await pendingOf(streams.redis, stream, group)).consumers[doomedConsumer]).toBe(30);
+    // Kept alive past the claim idle time (by Redis's clock, which measures idleness): every entry was read longer
+    // ago than that, yet its touches keep each entry's idle time under it, so no other listener could claim them.
+    await waitFor(async () => (await redisNowMs()) > allReadBy + CLAIM_IDLE_MS, 10_000, 'the claim idle time to pass');
+    const entries = (await streams.redis.call('XPENDING', stream, group, '-', '+', 100)) as Array<[string, string, number, number]>;
+    expect(entries).toHaveLength(30);
+    for (const [, consumer, idleMs] of entries) {
+      expect(consumer).toBe(doomedConsumer);
+      expect(Number(idleMs)).toBeLessThan(CLAIM_IDLE_MS);
+    }
 
     const killed = new Promise((resolve) => doomed!.child.once('exit', resolve));
     doomed.child.kill('SIGKILL');

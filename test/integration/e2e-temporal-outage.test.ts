@@ -18,6 +18,7 @@ import { startTemporalDevServer, type RunningDevServer } from '../../tools/dev/t
 import { startEventListenerService, type EventListenerService } from '../../src/events/event-listener.service';
 import { dispatchTargetsIn } from '../../src/subscriptions/subscription.repository';
 import { temporalConnections } from '../../src/temporal/connections';
+import { deliveryWorkflowId } from '../../src/temporal/contract';
 import { createSubscriptionRepository } from '../../src/subscriptions/subscription.repository';
 import { createSubscriptionService } from '../../src/subscriptions/subscription.service';
 import { captureLogs, newEvent, testConfig, waitFor, type TestConfig } from '../helpers/engine';
@@ -142,7 +143,16 @@ describe('Temporal unreachable at dispatch', () => {
       'both deliveries SUCCESS',
     );
     expect(second.service.dispatcher.pending()).toBe(0);
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    // Both workflows have completed and no event is left to dispatch: nothing more can be sent.
+    const check = temporalConnections(config).lazyClient();
+    try {
+      for (const event of [eventA, eventB]) {
+        const handle = check.client.workflow.getHandle(deliveryWorkflowId(event.id, subscription.id));
+        await waitFor(async () => (await handle.describe()).status.name === 'COMPLETED', 15_000, `${event.id} completed`);
+      }
+    } finally {
+      await check.connection.close();
+    }
     expect(receiver.requests).toHaveLength(2);
   });
 });

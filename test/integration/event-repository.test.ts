@@ -9,6 +9,7 @@ import { loadConfig } from '../../src/config';
 import { createDataSource } from '../../src/db/data-source';
 import { createEventRepository, type EventRepository } from '../../src/events/event.repository';
 import type { EventEnvelope } from '../../src/events/envelope';
+import { waitFor } from '../helpers/engine';
 
 let dataSource: DataSource;
 let events: EventRepository;
@@ -72,7 +73,18 @@ describe('event repository', () => {
     const { event } = await events.store(envelope(), '{}');
     await events.markDispatched(event.id);
     const first = (await dispatchedAt([event.id])).get(event.id);
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    // A mark written now would carry a later time than the first one: wait until the database's clock says so.
+    await waitFor(
+      async () =>
+        (
+          await dataSource.query(
+            `SELECT date_trunc('milliseconds', now()) > date_trunc('milliseconds', dispatched_at) AS later FROM webhook_events WHERE id = $1`,
+            [event.id],
+          )
+        )[0]?.later,
+      5_000,
+      'a later now()',
+    );
     await Promise.all([events.markDispatched(event.id), events.markDispatched(event.id)]);
     expect((await dispatchedAt([event.id])).get(event.id)).toEqual(first);
   });

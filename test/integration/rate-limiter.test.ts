@@ -21,7 +21,16 @@ afterAll(async () => {
   await redis.quit();
 });
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** Redis's clock in ms, read as the limiter's scripts read it (TIME). */
+async function redisNowMs(): Promise<number> {
+  const [seconds, micros] = await redis.time();
+  return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+}
+
+/** Waits until Redis's clock reaches `atMs`: the limiter's windows, turns and deadlines are all measured by it. */
+async function untilRedisTime(atMs: number): Promise<void> {
+  while ((await redisNowMs()) < atMs) await new Promise((resolve) => setTimeout(resolve, 5));
+}
 
 function denied(decision: RateDecision): { waitMs: number; nowMs: number } {
   if (decision.allowed) throw new Error('expected a denial');
@@ -67,7 +76,7 @@ describe('rate limiter (Redis, slots held while in flight and a second after the
     expect((await sendNow(subscription, 1, 'sent')).allowed).toBe(true);
     const holder = denied(await limiter.acquire(subscription, 1, 'holder'));
     denied(await limiter.acquire(subscription, 1, 'second'));
-    await sleep(holder.waitMs + 5);
+    await untilRedisTime(holder.nowMs + holder.waitMs);
     expect((await sendNow(subscription, 1, 'holder')).allowed).toBe(true);
     const newcomer = denied(await limiter.acquire(subscription, 1, 'newcomer'));
     expect(newcomer.waitMs).toBeGreaterThan(0);
@@ -85,11 +94,12 @@ describe('rate limiter (Redis, slots held while in flight and a second after the
           if (decision.allowed) {
             allowedAt.push(decision.nowMs);
             asks.push(ask);
-            await sleep(20); // the request
+            // The request takes a moment (its slot is held while in flight): a pause standing for the send itself.
+            await new Promise((resolve) => setTimeout(resolve, 20));
             await limiter.answered(subscription, decision.permit);
             return;
           }
-          await sleep(decision.waitMs);
+          await untilRedisTime(decision.nowMs + decision.waitMs);
         }
       }),
     );
@@ -106,23 +116,26 @@ describe('rate limiter (Redis, slots held while in flight and a second after the
     const subscription = randomUUID();
     const flying = await limiter.acquire(subscription, 1, 'slow');
     if (!flying.allowed) throw new Error('expected the first send to be allowed');
-    // The request takes longer than a window: its slot is still held.
-    await sleep(RATE_WINDOW_MS + 100);
+    // The request takes longer than a window (by Redis's clock): its slot is still held.
+    await untilRedisTime(flying.nowMs + RATE_WINDOW_MS + 100);
     expect((await limiter.acquire(subscription, 1, 'next')).allowed).toBe(false);
+    const answeredNoEarlierThan = await redisNowMs();
     await limiter.answered(subscription, flying.permit);
     const after = denied(await limiter.acquire(subscription, 1, 'next'));
-    expect(after.waitMs).toBeGreaterThan(RATE_WINDOW_MS - 100);
+    // The slot frees a whole window after the answer, not after the (long past) acquire.
+    expect(after.nowMs + after.waitMs).toBeGreaterThanOrEqual(answeredNoEarlierThan + RATE_WINDOW_MS);
   });
 
   it('frees the slot of a send never reported answered (its worker died) one window after its deadline', async () => {
     const subscription = randomUUID();
     const short = createRedisRateLimiter({ redis, keyPrefix: prefix, maxInFlightMs: 200 });
-    expect((await short.acquire(subscription, 1, 'lost')).allowed).toBe(true);
-    await sleep(300);
+    const lost = await short.acquire(subscription, 1, 'lost');
+    expect(lost.allowed).toBe(true);
+    await untilRedisTime(lost.nowMs + 200 + 1);
     // Past the deadline: the send counts as answered at its deadline, so its slot frees a window after that.
     const waiting = denied(await short.acquire(subscription, 1, 'next'));
     expect(waiting.waitMs).toBeLessThanOrEqual(RATE_WINDOW_MS);
-    await sleep(waiting.waitMs + 5);
+    await untilRedisTime(waiting.nowMs + waiting.waitMs);
     expect((await short.acquire(subscription, 1, 'next')).allowed).toBe(true);
   });
 

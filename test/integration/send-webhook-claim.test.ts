@@ -18,6 +18,7 @@ import { deliveryWorkflowId } from '../../src/temporal/contract';
 import { buildActivityDeps, closeRateLimiterRedis, createRateLimiterRedis } from '../../src/worker/activity-deps';
 import type { SendWebhookInput, SendWebhookResult } from '../../workflows/deliver-webhook.types';
 import { openActivityWorld } from '../helpers/activity-world';
+import { waitFor } from '../helpers/engine';
 import { startReceiver, type Receiver } from '../helpers/receiver';
 import { insertEvent, insertSubscription } from '../helpers/subscription-fixtures';
 
@@ -134,7 +135,14 @@ describe('sendWebhook: one attempt, several executions', () => {
     expect(dead.claim).toEqual({ state: 'claimed' });
 
     expect(await execute(input, runId)).toMatchObject({ kind: 'throttled', reason: 'attempt_in_flight' });
-    await new Promise((resolve) => setTimeout(resolve, 400));
+    // The claim expires by Postgres' clock (the one the claim is judged by): wait until the row says so.
+    await waitFor(
+      async () =>
+        (await dataSource.query('SELECT claim_until < now() AS expired FROM webhook_deliveries WHERE id = $1', [dead.deliveryId]))[0]
+          ?.expired,
+      5_000,
+      'the dead claim to expire',
+    );
     // The dead execution's attempt stays in the log as interrupted (its request may have gone out); the attempt made
     // again is an entry of its own.
     expect(await execute(input, runId)).toMatchObject({ kind: 'sent', deliveryId: dead.deliveryId, attempt: 2 });

@@ -159,7 +159,8 @@ describe('dispatcher', () => {
     const { events, started } = setup();
     await events.repo.store(envelope('left-1'), '{}');
     await events.repo.store(envelope('left-2', 'acc_2'), '{}');
-    await new Promise((resolve) => setTimeout(resolve, 5));
+    // Left by an earlier process: received a while ago (the sweep takes events received before now - sweepMinAgeMs).
+    for (const id of ['left-1', 'left-2']) events.rows.get(id)!.receivedAt -= 1_000;
     await expect(dispatcher.sweep()).resolves.toBe(2);
     expect(new Set(started.map((s) => s.eventId))).toEqual(new Set(['left-1', 'left-2']));
     expect(events.rows.get('left-2')?.dispatchedAt).toBeInstanceOf(Date);

@@ -21,7 +21,8 @@ describe('recovering a window of failed deliveries', () => {
       redeliver: async (delivery) => {
         inFlight += 1;
         peak = Math.max(peak, inFlight);
-        await new Promise((resolve) => setTimeout(resolve, 5));
+        // Every lane takes its delivery before any finishes (they start together): yield once so that they overlap.
+        await new Promise((resolve) => setImmediate(resolve));
         inFlight -= 1;
         return delivery.id === 'd3' ? { outcome: 'running' } : { outcome: 'started', runId: `run-${delivery.id}` };
       },
