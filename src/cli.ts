@@ -1,8 +1,9 @@
 import { loadConfig } from './config';
-import { createDataSource } from './db/data-source';
-import { migrate } from './db/migrate';
+import { createDataSource } from './app/data-source';
+import { migrate } from './app/migrate';
 import { EVENTS_USAGE, parseEventsCommand, runEventsCommand } from './events/events-cli';
-import { KEYS_USAGE, parseKeysCommand, runKeysCommand, UsageError, type CliOutput } from './keys/keys-cli';
+import { KEYS_USAGE, parseKeysCommand, runKeysCommand } from './keys/keys-cli';
+import { UsageError, type CliOutput } from './shared/cli';
 
 /**
  * Operator commands: `cli keys create --account <accountId>`, `cli keys revoke <keyId>`, and

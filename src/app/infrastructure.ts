@@ -8,7 +8,7 @@ import { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import type { DataSource } from 'typeorm';
 import { describeConfig, type Config } from '../config';
-import { createDataSource } from '../db/data-source';
+import { createDataSource } from './data-source';
 import { createLogger, type Logger } from '../logger';
 import { createMetricsRegistry, type MetricsRole } from '../metrics/registry';
 import { backoffDelay } from '../shared/backoff';

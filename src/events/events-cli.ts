@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { Config } from '../config';
-import { UsageError, type CliOutput } from '../keys/keys-cli';
+import { UsageError, type CliOutput } from '../shared/cli';
 import { MAX_ENVELOPE_BYTES, parseEnvelope } from './envelope';
 import { EVENT_CATALOG, isKnownEventType } from './event-catalog';
 

@@ -1,3 +1,4 @@
+import { UsageError, type CliOutput } from '../shared/cli';
 import type { DataSource } from 'typeorm';
 import { isApiKeyId, parseApiKeyId } from './api-key-format';
 import { createApiKeyRepository } from './api-key.repository';
@@ -9,13 +10,6 @@ export const KEYS_USAGE = [
   '  cli keys create --account <accountId>   mint a key for the account; prints the key alone on stdout',
   '  cli keys revoke <keyId | key>            revoke a key (its id is the part after whk_, e.g. 3f2a9c0d1e4b5a69)',
 ].join('\n');
-
-export class UsageError extends Error {}
-
-export interface CliOutput {
-  stdout(text: string): void;
-  stderr(text: string): void;
-}
 
 /** What a `keys ...` command will do, parsed from argv (after `keys`). Throws UsageError on bad input. */
 export type KeysCommand = { action: 'create'; accountId: string } | { action: 'revoke'; keyId: string };

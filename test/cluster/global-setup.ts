@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { migrate } from '../../src/db/migrate';
+import { migrate } from '../../src/app/migrate';
 import { engineTestEnv } from '../helpers/engine-test-env';
 
 /**

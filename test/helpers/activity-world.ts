@@ -6,7 +6,7 @@
 import type { DataSource } from 'typeorm';
 import { loadConfig, requireEncryptionKey, type Config } from '../../src/config';
 import { createSecretBox, type SecretBox } from '../../src/crypto/secret-box';
-import { createDataSource } from '../../src/db/data-source';
+import { createDataSource } from '../../src/app/data-source';
 
 export interface ActivityWorld {
   readonly config: Config;

@@ -9,7 +9,7 @@ import { createSubscriptionRepository } from '../../src/subscriptions/subscripti
 import { createSsrfUrlGuard } from '../../src/api/url-guard';
 import { loadConfig, requireEncryptionKey } from '../../src/config';
 import { createSecretBox, type SecretBox } from '../../src/crypto/secret-box';
-import { createDataSource } from '../../src/db/data-source';
+import { createDataSource } from '../../src/app/data-source';
 import type { Resolver } from '../../src/http/ssrf';
 import { createApiKeyRepository, type ApiKeyRepository } from '../../src/keys/api-key.repository';
 import { createLogger, type Logger } from '../../src/logger';

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import { startTemporalDevServer } from '../../tools/dev/temporal-dev-server';
-import { migrate } from '../../src/db/migrate';
+import { migrate } from '../../src/app/migrate';
 import { engineTestEnv } from './engine-test-env';
 import { freePort } from './free-port';
 

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { loadConfig } from '../../src/config';
-import { createDataSource } from '../../src/db/data-source';
+import { createDataSource } from '../../src/app/data-source';
 import { createSecretBox } from '../../src/crypto/secret-box';
 import { requireEncryptionKey } from '../../src/config';
 import { IN_FLIGHT_ATTEMPT_ERROR, INTERRUPTED_ATTEMPT_ERROR } from '../../src/deliveries/attempt-log';

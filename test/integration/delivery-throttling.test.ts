@@ -11,7 +11,7 @@ import { Redis } from 'ioredis';
 import type { DataSource } from 'typeorm';
 import { loadConfig, requireEncryptionKey, type Config } from '../../src/config';
 import { createSecretBox, type SecretBox } from '../../src/crypto/secret-box';
-import { createDataSource } from '../../src/db/data-source';
+import { createDataSource } from '../../src/app/data-source';
 import { createDeliveryRepository, type DeliveryRepository } from '../../src/deliveries/delivery.repository';
 import { WebhookSubscription } from '../../src/subscriptions/subscription.entity';
 import { connectTemporalClient, type TemporalClientHandle } from '../../src/temporal/connections';

@@ -9,7 +9,7 @@ import { Webhook } from 'standardwebhooks';
 import type { DataSource } from 'typeorm';
 import { loadConfig, requireEncryptionKey, type Config } from '../../src/config';
 import { createSecretBox, type SecretBox } from '../../src/crypto/secret-box';
-import { createDataSource } from '../../src/db/data-source';
+import { createDataSource } from '../../src/app/data-source';
 import { createDeliveryRepository, type DeliveryRepository } from '../../src/deliveries/delivery.repository';
 import { webhookIdFor } from '../../src/http/signer';
 import { WebhookSubscription } from '../../src/subscriptions/subscription.entity';

@@ -6,7 +6,7 @@
  */
 import type { WorkflowBundle } from '@temporalio/worker';
 import type { DataSource } from 'typeorm';
-import { createDataSource } from '../../src/db/data-source';
+import { createDataSource } from '../../src/app/data-source';
 import { deliveryWorkflowId } from '../../src/temporal/contract';
 import { newEvent, startEngine, testConfig, waitFor, type Engine } from '../helpers/engine';
 import { startReceiver, type Receiver } from '../helpers/receiver';

@@ -13,7 +13,7 @@ import { stopProcess } from '../../tools/dev/temporal-dev-server';
 import { newEvent, testConfig, waitFor } from '../helpers/engine';
 import { residentKiB, spawnListener, type ListenerProcess } from '../helpers/listener-process';
 import { createStreamPublisher, pendingOf, type StreamPublisher } from '../helpers/redis';
-import { createDataSource } from '../../src/db/data-source';
+import { createDataSource } from '../../src/app/data-source';
 import type { DataSource } from 'typeorm';
 
 jest.setTimeout(300_000);

@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { WorkflowBundle } from '@temporalio/worker';
-import { createDataSource } from '../../src/db/data-source';
+import { createDataSource } from '../../src/app/data-source';
 import { startEventListenerService, type EventListenerService } from '../../src/events/event-listener.service';
 import { dispatchTargetsIn } from '../../src/subscriptions/subscription.repository';
 import { temporalConnections } from '../../src/temporal/connections';

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { loadConfig } from '../../src/config';
-import { createDataSource } from '../../src/db/data-source';
+import { createDataSource } from '../../src/app/data-source';
 import { createEventRepository, type EventRepository } from '../../src/events/event.repository';
 import type { EventEnvelope } from '../../src/events/envelope';
 import { waitFor } from '../helpers/engine';

@@ -10,7 +10,7 @@ import type { Client } from '@temporalio/client';
 import type { DataSource } from 'typeorm';
 import { loadConfig, requireEncryptionKey } from '../../src/config';
 import { createSecretBox, type SecretBox } from '../../src/crypto/secret-box';
-import { createDataSource } from '../../src/db/data-source';
+import { createDataSource } from '../../src/app/data-source';
 import { startTemporalDevServer, type RunningDevServer } from '../../tools/dev/temporal-dev-server';
 import { deliveryWorkflowId } from '../../src/temporal/contract';
 import { connectTemporalClient, type TemporalClientHandle } from '../../src/temporal/connections';

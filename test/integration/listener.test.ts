@@ -6,7 +6,7 @@ import { createDeliveryStarter } from '../../src/deliveries/delivery-starter';
 import { startEventListenerService, type EventListenerService } from '../../src/events/event-listener.service';
 import { dispatchTargetsIn } from '../../src/subscriptions/subscription.repository';
 import { temporalConnections, type TemporalClientHandle } from '../../src/temporal/connections';
-import { createDataSource } from '../../src/db/data-source';
+import { createDataSource } from '../../src/app/data-source';
 import type { DataSource } from 'typeorm';
 import { captureLogs, newEvent, testConfig, waitFor, type TestConfig } from '../helpers/engine';
 import { createPublisher, publishWhenSubscribed, startPrivateRedis, type PrivateRedis, type Publisher } from '../helpers/redis';

@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import { createDataSource } from '../../src/db/data-source';
+import { createDataSource } from '../../src/app/data-source';
 import { createApiKeyRepository } from '../../src/keys/api-key.repository';
 import { newEvent, SHORT_RETRY_ENV, waitFor } from '../helpers/engine';
 import { spawnEngineProcess, type EngineProcess } from '../helpers/engine-processes';

@@ -12,7 +12,7 @@ import { documentedRoutes, findRouteDoc } from '../../src/api/openapi/route-docs
 import { errorBodySchema } from '../../src/api/responses.schemas';
 import { loadConfig, requireEncryptionKey } from '../../src/config';
 import { createSecretBox } from '../../src/crypto/secret-box';
-import { createDataSource } from '../../src/db/data-source';
+import { createDataSource } from '../../src/app/data-source';
 import { createLogger } from '../../src/logger';
 import { startApiHarness, type ApiHarness } from '../helpers/api-harness';
 

@@ -4,7 +4,7 @@
  */
 import type { DataSource } from 'typeorm';
 import { loadConfig } from '../../src/config';
-import { createDataSource } from '../../src/db/data-source';
+import { createDataSource } from '../../src/app/data-source';
 import { preparedStatement } from '../../src/db/prepared-statement';
 
 const TEXT = `SELECT $1::int + 1 AS next, $2::text[] AS words, now() - now() = interval '0' AS zero`;

@@ -10,7 +10,7 @@ import fc from 'fast-check';
 import type { DataSource } from 'typeorm';
 import { loadConfig, requireEncryptionKey, type Config } from '../../src/config';
 import { createSecretBox, type SecretBox } from '../../src/crypto/secret-box';
-import { createDataSource } from '../../src/db/data-source';
+import { createDataSource } from '../../src/app/data-source';
 import { createDeliveryRepository } from '../../src/deliveries/delivery.repository';
 import { isStorableText } from '../../src/shared/storable-text';
 import { connectTemporalClient, type TemporalClientHandle } from '../../src/temporal/connections';

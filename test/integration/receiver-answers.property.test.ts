@@ -13,7 +13,7 @@ import { createActivities } from '../../activities';
 import { RESPONSE_BODY_COLUMN_CHARS } from '../../activities/send-webhook.activity';
 import { loadConfig, requireEncryptionKey, type Config } from '../../src/config';
 import { createSecretBox, type SecretBox } from '../../src/crypto/secret-box';
-import { createDataSource } from '../../src/db/data-source';
+import { createDataSource } from '../../src/app/data-source';
 import { createDeliveryRepository } from '../../src/deliveries/delivery.repository';
 import { utf8Excerpt } from '../../src/http/webhook-client';
 import { createLogger } from '../../src/logger';

@@ -7,7 +7,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import type { WorkflowBundle } from '@temporalio/worker';
 import type { DataSource } from 'typeorm';
-import { createDataSource } from '../../src/db/data-source';
+import { createDataSource } from '../../src/app/data-source';
 import { createLogger } from '../../src/logger';
 import { registerRetentionSchedule, retentionScheduleId, RETENTION_WORKFLOW_TYPE } from '../../src/retention/retention-schedule';
 import type { RetentionResult } from '../../workflows/retention.types';

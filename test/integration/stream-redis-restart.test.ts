@@ -8,7 +8,7 @@
 import { createDeliveryStarter } from '../../src/deliveries/delivery-starter';
 import type { DataSource } from 'typeorm';
 import type { Config } from '../../src/config';
-import { createDataSource } from '../../src/db/data-source';
+import { createDataSource } from '../../src/app/data-source';
 import { startEventListenerService, type EventListenerService } from '../../src/events/event-listener.service';
 import { dispatchTargetsIn } from '../../src/subscriptions/subscription.repository';
 import { temporalConnections } from '../../src/temporal/connections';

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { loadConfig, requireEncryptionKey } from '../../src/config';
 import { createSecretBox, type SecretBox } from '../../src/crypto/secret-box';
-import { createDataSource } from '../../src/db/data-source';
+import { createDataSource } from '../../src/app/data-source';
 import { createDeliveryRepository, type AttemptRecord, type DeliveryRepository } from '../../src/deliveries/delivery.repository';
 import { switchOffFor } from '../../src/subscriptions/subscription-health';
 import { createSubscriptionRepository } from '../../src/subscriptions/subscription.repository';

@@ -11,7 +11,7 @@ import type { DataSource } from 'typeorm';
 import { createActivities } from '../../activities';
 import { loadConfig, requireEncryptionKey, type Config } from '../../src/config';
 import { createSecretBox } from '../../src/crypto/secret-box';
-import { createDataSource } from '../../src/db/data-source';
+import { createDataSource } from '../../src/app/data-source';
 import { createDeliveryRepository } from '../../src/deliveries/delivery.repository';
 import { webhookIdFor } from '../../src/http/signer';
 import { connectTemporalClient, connectWorker, type TemporalClientHandle } from '../../src/temporal/connections';

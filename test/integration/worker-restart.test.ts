@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { DataSource } from 'typeorm';
 import { loadConfig, requireEncryptionKey, type Config } from '../../src/config';
 import { createSecretBox, type SecretBox } from '../../src/crypto/secret-box';
-import { createDataSource } from '../../src/db/data-source';
+import { createDataSource } from '../../src/app/data-source';
 import { INTERRUPTED_ATTEMPT_ERROR } from '../../src/deliveries/attempt-log';
 import { createDeliveryRepository } from '../../src/deliveries/delivery.repository';
 import { webhookIdFor } from '../../src/http/signer';

@@ -1,4 +1,5 @@
-import { parseKeysCommand, UsageError } from '../../src/keys/keys-cli';
+import { parseKeysCommand } from '../../src/keys/keys-cli';
+import { UsageError } from '../../src/shared/cli';
 
 describe('parsing the keys CLI arguments', () => {
   it.each<[string[], unknown]>([

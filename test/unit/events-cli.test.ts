@@ -1,5 +1,5 @@
 import { parseEventsCommand } from '../../src/events/events-cli';
-import { UsageError } from '../../src/keys/keys-cli';
+import { UsageError } from '../../src/shared/cli';
 
 const fixedId = () => 'evt_fixed';
 const fixedNow = () => new Date('2026-12-01T10:00:00.000Z');

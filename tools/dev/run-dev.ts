@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { loadConfig, type Config } from '../../src/config';
-import { migrate } from '../../src/db/migrate';
+import { migrate } from '../../src/app/migrate';
 import { PROJECT_ROOT, readTemporalDevConfig } from './temporal-dev-config';
 import { superviseChild } from './supervised-child';
 import { startTemporalDevServer, temporalAnswers, type RunningDevServer } from './temporal-dev-server';

@@ -6,15 +6,15 @@ import { WebhookEvent } from '../events/event.entity';
 import { RejectedMessage } from '../events/rejected-message.entity';
 import { WebhookDelivery } from '../deliveries/delivery.entity';
 import { WebhookDeliveryAttempt } from '../deliveries/delivery-attempt.entity';
-import { InitialSchema1764300000000 } from './migrations/1764300000000-initial-schema';
-import { SubscriptionHealth1764900000000 } from './migrations/1764900000000-subscription-health';
-import { PortalSessions1764900000001 } from './migrations/1764900000001-portal-sessions';
-import { RetentionIndexes1765000000000 } from './migrations/1765000000000-retention-indexes';
-import { SubscriptionHealthStreak1765100000000 } from './migrations/1765100000000-subscription-health-streak';
-import { AttemptClaim1765200000000 } from './migrations/1765200000000-attempt-claim';
-import { AttemptLogEntries1765300000000 } from './migrations/1765300000000-attempt-log-entries';
+import { InitialSchema1764300000000 } from '../db/migrations/1764300000000-initial-schema';
+import { SubscriptionHealth1764900000000 } from '../db/migrations/1764900000000-subscription-health';
+import { PortalSessions1764900000001 } from '../db/migrations/1764900000001-portal-sessions';
+import { RetentionIndexes1765000000000 } from '../db/migrations/1765000000000-retention-indexes';
+import { SubscriptionHealthStreak1765100000000 } from '../db/migrations/1765100000000-subscription-health-streak';
+import { AttemptClaim1765200000000 } from '../db/migrations/1765200000000-attempt-claim';
+import { AttemptLogEntries1765300000000 } from '../db/migrations/1765300000000-attempt-log-entries';
 import { PortalSession } from '../portal/portal-session.entity';
-import { StorableTextClient } from './storable-text-client';
+import { StorableTextClient } from '../db/storable-text-client';
 
 export const ENTITIES = [
   ApiKey,

@@ -1,5 +1,5 @@
 import { createDataSource } from './data-source';
-import { ensureDatabase } from './ensure-database';
+import { ensureDatabase } from '../db/ensure-database';
 
 /** Creates the database when missing and applies pending migrations. Returns the names applied. */
 export async function migrate(databaseUrl: string): Promise<string[]> {
