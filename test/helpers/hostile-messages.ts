@@ -52,8 +52,8 @@ export const anyMessageFor = (accountId?: string) =>
       try {
         return JSON.stringify(value) ?? 'undefined';
       } catch {
-        // eslint-disable-next-line @typescript-eslint/no-base-to-string -- '[object Object]' is wanted: one more message that is not JSON.
-        return String(value);
+        // A value JSON cannot hold (a BigInt, a cycle): its type tag, one more message that is not JSON.
+        return Object.prototype.toString.call(value);
       }
     }),
     validEnvelope(accountId).map((value) => JSON.stringify(value)),
