@@ -1,6 +1,7 @@
 import type { DataSource } from 'typeorm';
 import type { SecretBox } from '../src/crypto/secret-box';
 import type { WebhookClient } from '../src/http/webhook-client';
+import type { IntakeBarrier } from '../src/lanes/intake-barrier';
 import type { Logger } from '../src/logger';
 import type { EndpointGate } from '../src/throttling/endpoint-gate';
 import type { RateLimiter } from '../src/throttling/rate-limiter';
@@ -20,4 +21,11 @@ export interface ActivityDeps {
   readonly rateLimiter: RateLimiter;
   /** This worker's bound on requests in flight per subscription (WEBHOOKS_MAX_IN_FLIGHT_PER_ENDPOINT). */
   readonly endpointGate: EndpointGate;
+  /** Whether the stream entries before one are all stored (src/lanes/intake-barrier.ts); absent: no stream. */
+  readonly intakeBarrier?: IntakeBarrier;
+  /**
+   * Whether a delivery's workflow is still running (a lane's re-check passes a closed one's turn on its behalf).
+   * Default: asked through the worker's own client.
+   */
+  readonly workflowRunning?: (workflowId: string) => Promise<boolean | 'unknown'>;
 }

@@ -122,6 +122,9 @@ const envSchema = z.object({
   WEBHOOKS_DISABLE_AFTER_HOURS: floatFrom(0, 365 * 24).default(120),
   // Requests one worker keeps in flight to one subscription; more wait on a timer (src/throttling/endpoint-gate.ts).
   WEBHOOKS_MAX_IN_FLIGHT_PER_ENDPOINT: intFrom(1, 1000).default(10),
+  // A delivery waiting for its turn in a lane looks again this long after it began to wait, in case the signal of the
+  // delivery ahead was lost; the wait doubles up to 10 minutes (src/lanes).
+  WEBHOOKS_LANE_RECHECK_MS: intFrom(100, 10 * 60 * 1000).default(60_000),
   SSRF_ALLOW_CIDRS: z
     .string()
     .default('')
@@ -215,6 +218,8 @@ export type Config = Readonly<{
     disableAfterMs: number | null;
     /** Requests one worker keeps in flight to one subscription at once. */
     maxInFlightPerEndpoint: number;
+    /** A waiting delivery's re-check of its lane: first after initialMs, doubling up to maxMs. */
+    laneRecheck: Readonly<{ initialMs: number; maxMs: number }>;
   }>;
   ssrfAllowCidrs: ReadonlyArray<string>;
   /** The listener hosts a delivery worker and starts deliveries eagerly on it (src/worker/embedded-worker.ts). */
@@ -298,6 +303,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       requireHttps: e.WEBHOOKS_REQUIRE_HTTPS,
       disableAfterMs: e.WEBHOOKS_DISABLE_AFTER_HOURS === 0 ? null : Math.round(e.WEBHOOKS_DISABLE_AFTER_HOURS * HOUR_MS),
       maxInFlightPerEndpoint: e.WEBHOOKS_MAX_IN_FLIGHT_PER_ENDPOINT,
+      laneRecheck: Object.freeze({ initialMs: e.WEBHOOKS_LANE_RECHECK_MS, maxMs: Math.max(e.WEBHOOKS_LANE_RECHECK_MS, 10 * 60 * 1000) }),
     }),
     ssrfAllowCidrs: Object.freeze([...e.SSRF_ALLOW_CIDRS]),
     listenerEmbeddedWorker: e.WEBHOOKS_LISTENER_EMBEDDED_WORKER,

@@ -1,7 +1,11 @@
 /**
- * Wire types of the delivery workflow and its activities. Types only: the workflow sandbox imports this file.
- * Changing a field is a breaking change for running workflows and for the starter (the dispatcher).
+ * Wire types of the delivery workflow and its activities, and the name of its one signal. Types and constants only:
+ * the workflow sandbox imports this file. Changing a field is a breaking change for running workflows and for the
+ * starter (the dispatcher).
  */
+
+/** Sent by a delivery in a lane, once it ended, to the deliveries waiting for it (and by the API to wake them). */
+export const LANE_TURN_SIGNAL = 'laneTurn';
 
 /** The activity retry policy as plain values, computed by the starter from config (see src/temporal/retry-policy.ts). */
 export interface DeliveryRetryPolicy {
@@ -23,6 +27,47 @@ export interface DeliverWebhookInput {
   /** Host of the subscription URL when the delivery was started (for the search attribute only). */
   readonly targetHost: string;
   readonly retry: DeliveryRetryPolicy;
+  /** Present for a delivery in a lane (an ordered subscription, an event with an orderingKey): it waits for its turn. */
+  readonly lane?: DeliveryLaneInput;
+}
+
+export interface DeliveryLaneInput {
+  readonly orderingKey: string;
+  /** The stream entry the event came in: its turn also waits until every entry before it is stored. Null: Pub/Sub. */
+  readonly streamEntryId: string | null;
+  /** While waiting, the lane is looked at again (a lost signal) after initialMs, doubling up to maxMs. */
+  readonly recheck: { readonly initialMs: number; readonly maxMs: number };
+}
+
+/** What joinLane needs: the delivery, keyed by (event, subscription). */
+export interface JoinLaneInput {
+  readonly eventId: string;
+  readonly subscriptionId: string;
+  readonly streamEntryId: string | null;
+  /**
+   * The ask follows a wait that ended without a signal: a delivery ahead whose workflow is closed without having
+   * ended its turn (terminated, say) is passed on its behalf.
+   */
+  readonly recheck: boolean;
+}
+
+/** The delivery ahead in the lane: its id (the API's waitingFor), its event, its workflow. */
+export interface LaneAheadInfo {
+  readonly deliveryId: string;
+  readonly eventId: string;
+  readonly workflowId: string;
+}
+
+/**
+ * `go`: make the first attempt now. `wait`: wait for the delivery ahead to end (its signal, or a re-check).
+ * `intake`: events before this one on the stream are not all stored yet; ask again soon.
+ */
+export type LaneTurn = { readonly kind: 'go' } | { readonly kind: 'wait'; readonly ahead: LaneAheadInfo } | { readonly kind: 'intake' };
+
+/** What passLane needs, and what it answers: the workflows that waited for this delivery. */
+export interface PassLaneInput {
+  readonly eventId: string;
+  readonly subscriptionId: string;
 }
 
 export interface DeliverWebhookResult {

@@ -16,26 +16,41 @@
  * workflow sleeps on a durable timer (no worker slot held) and asks again, the local first attempt as a local
  * activity again, a later attempt as a new regular activity that continues the budget, the backoff and the attempt
  * numbers of the one that was throttled (see LaterAttemptsPlan).
+ *
+ * Lanes (an ordered subscription, an event with an orderingKey; `input.lane`): before its first attempt the delivery
+ * asks for its turn (joinLane, a local activity). While a delivery ahead in the lane has not ended, it waits for that
+ * one's `laneTurn` signal on a condition whose timer is the re-check (a lost signal cannot stall the lane): Running,
+ * holding no worker slot, its details naming the delivery it waits for. Once it ended, SUCCESS or FAILURE, it passes
+ * the turn (passLane) and signals the deliveries that wait for it. Deliveries without a lane never do either.
  */
 import {
   ActivityFailure,
   ApplicationFailure,
   CancellationScope,
+  condition,
+  defineSignal,
+  getExternalWorkflowHandle,
   isCancellation,
   proxyActivities,
   proxyLocalActivities,
+  setCurrentDetails,
+  setHandler,
   sleep,
 } from '@temporalio/workflow';
 import type { DeliveryActivities } from '../activities';
+import { intakeDelayMs, recheckDelayMs } from './lane-plan';
 import { afterThrottledAttempt, firstRetryDelayMs, laterAttemptsPlan, planRetryPolicy } from './retry-plan';
-import type {
-  AttemptFailureDetails,
-  DeliverWebhookInput,
+import {
+  LANE_TURN_SIGNAL,
+  type AttemptFailureDetails,
+  type DeliverWebhookInput,
+  type DeliveryLaneInput,
+  type LaneTurn,
   DeliverWebhookResult,
-  SendWebhookInput,
-  SendWebhookResult,
-  SendWebhookSent,
-  SendWebhookThrottled,
+  type SendWebhookInput,
+  type SendWebhookResult,
+  type SendWebhookSent,
+  type SendWebhookThrottled,
 } from './deliver-webhook.types';
 
 /** The failure write retries (bounded backoff) until the database answers: a fault must not lose the outcome. */
@@ -44,6 +59,14 @@ const bookkeeping = proxyActivities<Pick<DeliveryActivities, 'recordDeliveryFail
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
   summary: 'record the delivery as FAILURE',
 });
+
+/** The lane's steps: quick database statements, retried (bounded backoff) until the database answers. */
+const lanes = proxyLocalActivities<Pick<DeliveryActivities, 'joinLane' | 'passLane'>>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+});
+
+export const laneTurnSignal = defineSignal(LANE_TURN_SIGNAL);
 
 export const DELIVERY_FAILED = 'DeliveryFailed';
 
@@ -122,6 +145,56 @@ async function deliver(input: DeliverWebhookInput, delivery: SendWebhookInput): 
   }
 }
 
+/** Set by the `laneTurn` signal: the delivery ahead ended (or the API woke the lane). Reset before each ask. */
+interface TurnSignal {
+  signalled: boolean;
+}
+
+/** Waits until the delivery may make its first attempt: the intake stored what comes before it, and its lane's turn. */
+async function takeTurn(delivery: SendWebhookInput, lane: DeliveryLaneInput, turnSignal: TurnSignal): Promise<void> {
+  let intakeWaits = 0;
+  let laneWaits = 0;
+  let recheck = false;
+  for (;;) {
+    turnSignal.signalled = false;
+    const turn: LaneTurn = await lanes.joinLane({
+      eventId: delivery.eventId,
+      subscriptionId: delivery.subscriptionId,
+      streamEntryId: lane.streamEntryId,
+      recheck,
+    });
+    if (turn.kind === 'go') {
+      if (laneWaits > 0) setCurrentDetails(`Its turn in lane \`${lane.orderingKey}\` came after ${laneWaits} wait(s)`);
+      return;
+    }
+    if (turn.kind === 'intake') {
+      await sleep(intakeDelayMs(intakeWaits), { summary: 'wait until the events before this one on the stream are stored' });
+      intakeWaits += 1;
+      recheck = false;
+      continue;
+    }
+    const ahead: string = `delivery ${turn.ahead.deliveryId} (event ${turn.ahead.eventId})`;
+    setCurrentDetails(`Waiting for its turn in lane \`${lane.orderingKey}\`: after ${ahead}, workflow \`${turn.ahead.workflowId}\``);
+    const signalled: boolean = await condition(() => turnSignal.signalled, recheckDelayMs(lane.recheck, laneWaits), {
+      summary: `wait for ${ahead} to end (lane ${lane.orderingKey})`,
+    });
+    laneWaits += 1;
+    recheck = !signalled;
+  }
+}
+
+/** Ends the delivery's turn and signals the deliveries that waited for it (one not running any more is skipped). */
+async function passTurn(delivery: SendWebhookInput): Promise<void> {
+  const waiting = await lanes.passLane({ eventId: delivery.eventId, subscriptionId: delivery.subscriptionId });
+  await Promise.all(
+    waiting.map((workflowId) =>
+      getExternalWorkflowHandle(workflowId)
+        .signal(laneTurnSignal)
+        .catch(() => undefined),
+    ),
+  );
+}
+
 export async function deliverWebhookWorkflow(input: DeliverWebhookInput): Promise<DeliverWebhookResult> {
   const delivery: SendWebhookInput = {
     eventId: input.eventId,
@@ -129,13 +202,20 @@ export async function deliverWebhookWorkflow(input: DeliverWebhookInput): Promis
     accountId: input.accountId,
     eventType: input.eventType,
   };
+  const lane = input.lane;
+  const turnSignal: TurnSignal = { signalled: false };
+  if (lane) setHandler(laneTurnSignal, () => void (turnSignal.signalled = true));
   let sent: SendWebhookSent;
   try {
+    if (lane) await takeTurn(delivery, lane, turnSignal);
     sent = await deliver(input, delivery);
   } catch (error) {
     const reason = reasonOf(error);
     // Record the failure even when the workflow is being cancelled, then end as Failed (or Cancelled).
-    await CancellationScope.nonCancellable(() => bookkeeping.recordDeliveryFailure({ ...delivery, error: reason }));
+    await CancellationScope.nonCancellable(async () => {
+      await bookkeeping.recordDeliveryFailure({ ...delivery, error: reason });
+      if (lane) await passTurn(delivery);
+    });
     if (isCancellation(error)) throw error;
     const failed = ApplicationFailure.create({
       message: `delivery failed: ${reason}`,
@@ -147,5 +227,6 @@ export async function deliverWebhookWorkflow(input: DeliverWebhookInput): Promis
     failed.stack = '';
     throw failed;
   }
+  if (lane) await passTurn(delivery);
   return { deliveryId: sent.deliveryId, status: 'SUCCESS' };
 }

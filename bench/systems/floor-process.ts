@@ -34,6 +34,9 @@ async function main(): Promise<void> {
     async recordDeliveryFailure(input) {
       return { deliveryId: input.eventId };
     },
+    // The floor's deliveries have no lane.
+    joinLane: async () => ({ kind: 'go' }),
+    passLane: async () => [],
   };
   const flush = async () => {
     if (receipts.length === 0) return;

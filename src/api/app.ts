@@ -14,6 +14,7 @@ import { createEventTypesRouter } from './event-types.router';
 import { createHealthRouter } from './health.router';
 import { createFixedWindowLimiter, createRateLimitMiddleware } from './rate-limit.middleware';
 import { createSubscriptionsRouter } from './subscriptions.router';
+import type { WakeLanes } from '../lanes/lane-waker';
 import { createPortalSessionRepository } from '../portal/portal-session.repository';
 import { createPortalPageRouter, portalSecurityHeaders } from './portal-page.router';
 import { createPortalSessionsRouter } from './portal-sessions.router';
@@ -51,6 +52,8 @@ export interface AppDeps {
    * auth, rate limit and JSON parsing as the subscription routes: handlers read `res.locals.accountId`.
    */
   deliveries?: Router;
+  /** Wakes the deliveries waiting in a subscription's lanes when it is switched off, deleted or made unordered. */
+  wakeLanes?: WakeLanes;
   /** The process's metrics registry served at GET /metrics (a fresh one when absent). */
   metrics?: Registry;
   /** The clock (rate-limit windows, lastUsedAt, secret rotation). Defaults to the system clock. */
@@ -109,7 +112,15 @@ export function createApp(deps: AppDeps): Express {
     const router = express.Router();
     router.use(express.json({ limit: BODY_LIMIT, strict: true }));
     router.use(createEventTypesRouter());
-    router.use(createSubscriptionsRouter({ repository: subscriptions, service, urlGuard: deps.urlGuard }));
+    router.use(
+      createSubscriptionsRouter({
+        repository: subscriptions,
+        service,
+        urlGuard: deps.urlGuard,
+        wakeLanes: deps.wakeLanes,
+        logger: deps.logger,
+      }),
+    );
     if (deps.deliveries) router.use(deps.deliveries);
     return router;
   };

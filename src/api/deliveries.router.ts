@@ -48,6 +48,9 @@ export function toDeliveryView(delivery: WebhookDelivery) {
     lastStatusCode: delivery.lastStatusCode,
     lastError: delivery.lastError,
     workflowId: delivery.workflowId,
+    orderingKey: delivery.orderingKey,
+    // Only while it waits: once its turn came (or it passed) the column is cleared, but a re-send keeps it unset too.
+    waitingFor: delivery.status === 'PENDING' && delivery.lanePassedAt === null ? delivery.waitingFor : null,
     createdAt: delivery.createdAt.toISOString(),
     updatedAt: delivery.updatedAt.toISOString(),
   };

@@ -31,6 +31,10 @@ export const subscriptionViewSchema = documentComponent(
     description: z.string().nullable(),
     isActive: z.boolean(),
     rateLimitPerSecond: z.number().int().nullable(),
+    ordered: z.boolean().meta({
+      description:
+        'Deliveries of events that share an orderingKey form a lane: each starts only after the one before it ended (SUCCESS, or FAILURE once its retries are exhausted).',
+    }),
     disabledReason: z
       .enum(['gone', 'failing'])
       .nullable()
@@ -76,6 +80,14 @@ export const deliveryViewSchema = documentComponent(
     lastStatusCode: z.number().int().nullable(),
     lastError: z.string().nullable(),
     workflowId: z.string(),
+    orderingKey: z
+      .string()
+      .nullable()
+      .meta({ description: "The event's orderingKey when the subscription is ordered (the delivery is in a lane)." }),
+    waitingFor: z
+      .uuid()
+      .nullable()
+      .meta({ description: 'While the delivery waits for its turn in its lane: the id of the delivery before it.' }),
     createdAt: isoDate,
     updatedAt: isoDate,
   }),

@@ -1,4 +1,6 @@
 import { Router, type Request } from 'express';
+import { wakeInBackground, type WakeLanes } from '../lanes/lane-waker';
+import type { Logger } from '../logger';
 import type { SubscriptionRepository } from '../subscriptions/subscription.repository';
 import { DEFAULT_ROTATION_GRACE_SECONDS, toSubscriptionView, type SubscriptionService } from '../subscriptions/subscription.service';
 import { ApiError, notFound } from './api-error';
@@ -20,6 +22,9 @@ export interface SubscriptionsRouterDeps {
   repository: SubscriptionRepository;
   service: SubscriptionService;
   urlGuard: UrlGuard;
+  /** Wakes the deliveries waiting in a subscription's lanes once they must not wait any more (src/lanes/lane-waker.ts). */
+  wakeLanes?: WakeLanes;
+  logger: Logger;
 }
 
 /** A path id that is not a uuid cannot name a subscription: 404, like any other unknown id. */
@@ -40,7 +45,7 @@ async function assertTargetAllowed(urlGuard: UrlGuard, url: string): Promise<voi
 }
 
 /** Routes under /webhooks/subscriptions; every one is scoped by the authenticated account. */
-export function createSubscriptionsRouter({ repository, service, urlGuard }: SubscriptionsRouterDeps): Router {
+export function createSubscriptionsRouter({ repository, service, urlGuard, wakeLanes, logger }: SubscriptionsRouterDeps): Router {
   const router = Router();
 
   router.post('/subscriptions', async (req, res) => {
@@ -53,6 +58,7 @@ export function createSubscriptionsRouter({ repository, service, urlGuard }: Sub
       description: input.description ?? null,
       isActive: input.isActive ?? true,
       rateLimitPerSecond: input.rateLimitPerSecond ?? null,
+      ordered: input.ordered ?? false,
     });
     res
       .status(201)
@@ -86,11 +92,14 @@ export function createSubscriptionsRouter({ repository, service, urlGuard }: Sub
     if (patch.url !== undefined) await assertTargetAllowed(urlGuard, patch.url);
     const updated = await repository.update(accountId, id, patch);
     if (!updated) throw notFound('subscription');
+    if (patch.isActive === false || patch.ordered === false) wakeInBackground(wakeLanes, id, logger);
     res.json(toSubscriptionView(updated));
   });
 
   router.delete('/subscriptions/:id', async (req, res) => {
-    if (!(await repository.remove(accountIdOf(res), subscriptionId(req)))) throw notFound('subscription');
+    const id = subscriptionId(req);
+    if (!(await repository.remove(accountIdOf(res), id))) throw notFound('subscription');
+    wakeInBackground(wakeLanes, id, logger);
     res.status(204).end();
   });
 

@@ -42,6 +42,7 @@ export const createSubscriptionSchema = z.strictObject({
   description: description.optional(),
   isActive: z.boolean().optional(),
   rateLimitPerSecond: rateLimitPerSecond.optional(),
+  ordered: z.boolean().optional(),
 });
 
 export const updateSubscriptionSchema = z
@@ -51,9 +52,10 @@ export const updateSubscriptionSchema = z
     description: description.optional(),
     isActive: z.boolean().optional(),
     rateLimitPerSecond: rateLimitPerSecond.optional(),
+    ordered: z.boolean().optional(),
   })
   .refine((patch) => Object.keys(patch).length > 0, {
-    message: 'give at least one of url, events, description, isActive, rateLimitPerSecond',
+    message: 'give at least one of url, events, description, isActive, rateLimitPerSecond, ordered',
   });
 
 export const rotateSecretSchema = z.strictObject({

@@ -12,7 +12,10 @@ import { createTestEventSender } from '../deliveries/test-event.service';
 import { createDeliveryStarter, createRedeliverer } from '../deliveries/delivery-starter';
 import { createReadinessCheck, type ReadinessReport } from '../health/readiness';
 import { systemResolver } from '../http/ssrf';
+import { createLaneRepository } from '../lanes/lane.repository';
+import { createLaneWaker } from '../lanes/lane-waker';
 import { createSubscriptionRepository } from '../subscriptions/subscription.repository';
+import { LANE_TURN_SIGNAL } from '../../workflows/deliver-webhook.types';
 import type { Infrastructure } from './infrastructure';
 
 /** How long in-flight requests get to finish on stop before connections are cut (within the process's stop bound). */
@@ -53,6 +56,11 @@ export function buildApi(infra: Infrastructure, options: ApiOptions = {}): Api {
     }),
     readiness: options.readiness ?? createReadinessCheck({ dataSource, redis: infra.redis(), temporal: temporal.connection }),
     metrics: infra.metrics,
+    wakeLanes: createLaneWaker({
+      lanes: createLaneRepository(dataSource),
+      signal: (workflowId) => temporal.client.workflow.getHandle(workflowId).signal(LANE_TURN_SIGNAL),
+      logger,
+    }),
     deliveries: createDeliveriesRouter({
       deliveries: createDeliveryReadRepository(dataSource),
       findSubscription: (accountId, id) => subscriptions.findForAccount(accountId, id),

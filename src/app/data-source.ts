@@ -13,6 +13,7 @@ import { RetentionIndexes1765000000000 } from '../db/migrations/1765000000000-re
 import { SubscriptionHealthStreak1765100000000 } from '../db/migrations/1765100000000-subscription-health-streak';
 import { AttemptClaim1765200000000 } from '../db/migrations/1765200000000-attempt-claim';
 import { AttemptLogEntries1765300000000 } from '../db/migrations/1765300000000-attempt-log-entries';
+import { OrderedLanes1765400000000 } from '../db/migrations/1765400000000-ordered-lanes';
 import { PortalSession } from '../portal/portal-session.entity';
 import { StorableTextClient } from '../db/storable-text-client';
 
@@ -34,6 +35,7 @@ export const MIGRATIONS = [
   SubscriptionHealthStreak1765100000000,
   AttemptClaim1765200000000,
   AttemptLogEntries1765300000000,
+  OrderedLanes1765400000000,
 ];
 
 export interface DataSourceOptions {

@@ -42,6 +42,22 @@ export class WebhookDelivery {
   @Column({ name: 'workflow_id', type: 'varchar', length: 300 })
   workflowId: string;
 
+  /** The event's orderingKey when the subscription is ordered (the delivery is in a lane); null otherwise. */
+  @Column({ name: 'ordering_key', type: 'varchar', length: 200, nullable: true })
+  orderingKey: string | null;
+
+  /** The event's place in its lane (a numeric, read as a string: see src/lanes/lane-position.ts). */
+  @Column({ name: 'lane_position', type: 'numeric', precision: 60, scale: 0, nullable: true })
+  lanePosition: string | null;
+
+  /** While the delivery waits for its turn: the delivery before it in the lane. */
+  @Column({ name: 'waiting_for', type: 'uuid', nullable: true })
+  waitingFor: string | null;
+
+  /** When the delivery ended its turn in the lane (the next one may then start). */
+  @Column({ name: 'lane_passed_at', type: 'timestamptz', nullable: true })
+  lanePassedAt: Date | null;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
 

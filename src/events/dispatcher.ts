@@ -4,12 +4,17 @@
  * background with backoff, and events still undispatched after a while (e.g. the process was killed) are picked
  * up by `sweep()`. Starting is idempotent (deterministic workflow id, duplicates rejected by Temporal), so a
  * re-publish, a sweep racing a retry, or two listeners receiving the same message all deliver once.
+ *
+ * An event with an orderingKey first gets its places in the lanes of the ordered subscriptions it goes to
+ * (src/lanes), before `accept` resolves: the stream entry is acknowledged only after that, which is what the intake
+ * barrier relies on. Its deliveries to those subscriptions start with their lane, and wait for their turn.
  */
 import type { Logger } from '../logger';
+import type { LaneEvent, LanePlace } from '../lanes/lane.repository';
 import { backoffDelay } from '../shared/backoff';
 import { errorSummary } from '../shared/error-summary';
 import type { EventEnvelope } from './envelope';
-import type { EventRepository, StoredEvent } from './event.repository';
+import type { Arrival, EventRepository, StoredEvent } from './event.repository';
 
 /** What is needed to start one delivery workflow. */
 export interface DeliveryStart {
@@ -18,16 +23,31 @@ export interface DeliveryStart {
   readonly accountId: string;
   readonly eventType: string;
   readonly targetUrl: string;
+  /** The delivery's lane, on an ordered subscription for an event with an orderingKey. */
+  readonly lane?: DeliveryLane;
+}
+
+export interface DeliveryLane {
+  readonly orderingKey: string;
+  /** The stream entry the event came in (the intake barrier waits for the entries before it); null: Pub/Sub. */
+  readonly streamEntryId: string | null;
 }
 
 /** `already-started`: a workflow with this id exists or existed (a re-publish); it counts as done. */
 export type StartDelivery = (start: DeliveryStart) => Promise<'started' | 'already-started'>;
 
+export interface MatchedSubscription {
+  readonly id: string;
+  readonly url: string;
+  /** Deliveries of events with an orderingKey wait for their turn in the key's lane (absent: false). */
+  readonly ordered?: boolean;
+}
+
 /** The account's ACTIVE subscriptions whose `events` match the type (exact or `*`). */
-export type FindMatchingSubscriptions = (
-  accountId: string,
-  eventType: string,
-) => Promise<ReadonlyArray<{ readonly id: string; readonly url: string }>>;
+export type FindMatchingSubscriptions = (accountId: string, eventType: string) => Promise<readonly MatchedSubscription[]>;
+
+/** Places the event's deliveries to these ordered subscriptions in their lanes; returns every place it has. */
+export type ReserveLanePlaces = (event: LaneEvent, subscriptionIds: readonly string[]) => Promise<LanePlace[]>;
 
 export interface DispatcherOptions {
   /** First background retry delay after a failed dispatch (default 1 s); doubles up to `retryMaxDelayMs`. */
@@ -43,6 +63,8 @@ export interface DispatcherOptions {
 export interface DispatcherDeps {
   events: EventRepository;
   findSubscriptions: FindMatchingSubscriptions;
+  /** The lanes slice's reservation; without it every delivery starts without a lane. */
+  reserveLanePlaces?: ReserveLanePlaces;
   startDelivery: StartDelivery;
   logger: Logger;
   options?: DispatcherOptions;
@@ -51,8 +73,11 @@ export interface DispatcherDeps {
 export type AcceptOutcome = 'dispatched' | 'duplicate' | 'deferred';
 
 export interface Dispatcher {
-  /** Stores the event and starts its deliveries; on failure the event stays stored and is retried in the background. */
-  accept(envelope: EventEnvelope, body: string): Promise<AcceptOutcome>;
+  /**
+   * Stores the event (with its lane places) and starts its deliveries; when a start fails the event stays stored and
+   * is retried in the background. Rejects only when storing the event or its lane places failed.
+   */
+  accept(envelope: EventEnvelope, body: string, arrival?: Arrival): Promise<AcceptOutcome>;
   /** Re-dispatches stored events that are still undispatched; returns how many were dispatched. */
   sweep(): Promise<number>;
   /** Events this dispatcher holds that are not dispatched yet: being dispatched now or waiting for a retry. */
@@ -79,6 +104,8 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
   /** Event ids being dispatched now or scheduled for a retry: never dispatched twice at once. */
   const busy = new Set<string>();
   const retryTimers = new Map<string, NodeJS.Timeout>();
+  /** Events whose lane places are being taken now, so that a second copy resolves only after they are. */
+  const placing = new Map<string, Promise<void>>();
   const inFlight = new Set<Promise<unknown>>();
   let stopped = false;
   const startedByType = new Map<string, number>();
@@ -90,31 +117,47 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     return promise;
   };
 
-  /** Starts every delivery of the event, then marks it dispatched. Throws if any start failed. */
-  async function dispatchOnce(event: StoredEvent): Promise<void> {
+  /** The deliveries to start: the matching subscriptions, those in lanes with their lane. */
+  async function targetsOf(event: StoredEvent, firstDispatch: boolean): Promise<DeliveryStart[]> {
     const subscriptions = await findSubscriptions(event.accountId, event.type);
-    const results = await Promise.allSettled(
-      subscriptions.map((subscription) =>
-        startDelivery({
-          eventId: event.id,
-          subscriptionId: subscription.id,
-          accountId: event.accountId,
-          eventType: event.type,
-          targetUrl: subscription.url,
-        }),
-      ),
-    );
+    const ordered = subscriptions.filter((s) => s.ordered === true).map((s) => s.id);
+    const lane = event.lane;
+    // A re-dispatch also looks for places taken before, whose subscriptions may no longer match: they start too, so
+    // that no place is left without its workflow.
+    const places =
+      lane && deps.reserveLanePlaces && (ordered.length > 0 || !firstDispatch)
+        ? await deps.reserveLanePlaces(
+            { id: event.id, accountId: event.accountId, type: event.type, orderingKey: lane.orderingKey, position: lane.position },
+            ordered,
+          )
+        : [];
+    const base = { eventId: event.id, accountId: event.accountId, eventType: event.type };
+    const inLanes = new Set(places.map((p) => p.subscriptionId));
+    const unordered = subscriptions.filter((s) => !inLanes.has(s.id)).map((s) => ({ ...base, subscriptionId: s.id, targetUrl: s.url }));
+    if (!lane) return unordered;
+    const deliveryLane = { orderingKey: lane.orderingKey, streamEntryId: lane.streamEntryId };
+    // A place whose subscription was deleted starts too (targetUrl ''): its attempt ends it, and the lane goes on.
+    return [
+      ...unordered,
+      ...places.map((p) => ({ ...base, subscriptionId: p.subscriptionId, targetUrl: p.url ?? '', lane: deliveryLane })),
+    ];
+  }
+
+  /** Starts every delivery of the event, then marks it dispatched. Throws if any start failed. */
+  async function dispatchOnce(event: StoredEvent, prepared?: readonly DeliveryStart[]): Promise<void> {
+    const targets = prepared ?? (await targetsOf(event, false));
+    const results = await Promise.allSettled(targets.map((start) => startDelivery(start)));
     // Counted before a failure is raised: the starts that did succeed are `already-started` on the retry.
     const startedNow = results.filter((r) => r.status === 'fulfilled' && r.value === 'started').length;
     if (startedNow > 0) startedByType.set(event.type, (startedByType.get(event.type) ?? 0) + startedNow);
     const failures = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failures.length > 0) {
-      throw new DispatchError(event.id, failures.length, subscriptions.length, failures[0].reason);
+      throw new DispatchError(event.id, failures.length, targets.length, failures[0].reason);
     }
     await events.markDispatched(event.id);
     logger.info(
-      { eventId: event.id, eventType: event.type, subscriptions: subscriptions.length, started: startedNow },
-      subscriptions.length === 0 ? 'event matched no active subscription' : 'event dispatched',
+      { eventId: event.id, eventType: event.type, subscriptions: targets.length, started: startedNow },
+      targets.length === 0 ? 'event matched no active subscription' : 'event dispatched',
     );
   }
 
@@ -141,11 +184,11 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
   }
 
   /** Dispatches now; on failure hands the event to the background retry. Resolves true when dispatched. */
-  async function dispatchOrDefer(event: StoredEvent): Promise<boolean> {
+  async function dispatchOrDefer(event: StoredEvent, prepared?: readonly DeliveryStart[]): Promise<boolean> {
     if (busy.has(event.id)) return false;
     busy.add(event.id);
     try {
-      await dispatchOnce(event);
+      await dispatchOnce(event, prepared);
       busy.delete(event.id);
       return true;
     } catch (error) {
@@ -156,20 +199,39 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
   }
 
   return {
-    accept: (envelope, body) =>
+    accept: (envelope, body, arrival) =>
       track(
         (async (): Promise<AcceptOutcome> => {
-          const { inserted, event } = await events.store(envelope, body);
+          const { inserted, event } = await events.store(envelope, body, arrival);
           if (!inserted && event.dispatchedAt) {
             logger.info({ eventId: event.id }, 'event already received and dispatched; ignoring the re-publish');
             return 'duplicate';
           }
           if (!inserted && busy.has(event.id)) {
-            // Being dispatched right now (the same event by the other way in, a moment earlier): nothing to add.
+            // Being dispatched right now (the same event by the other way in, a moment earlier): nothing to add once
+            // its lane places are taken.
+            await placing.get(event.id);
             logger.info({ eventId: event.id }, 'event already received and being dispatched; ignoring the re-publish');
             return 'duplicate';
           }
-          return (await dispatchOrDefer(event)) ? 'dispatched' : 'deferred';
+          // Lane places are taken before this resolves (a failure here rejects: the intake stores it again).
+          let prepared: readonly DeliveryStart[] | undefined;
+          if (event.lane) {
+            const places = targetsOf(event, inserted);
+            placing.set(
+              event.id,
+              places.then(
+                () => undefined,
+                () => undefined,
+              ),
+            );
+            try {
+              prepared = await places;
+            } finally {
+              placing.delete(event.id);
+            }
+          }
+          return (await dispatchOrDefer(event, prepared)) ? 'dispatched' : 'deferred';
         })(),
       ),
 

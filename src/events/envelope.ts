@@ -20,6 +20,8 @@ export interface EventEnvelope {
   readonly accountId: string;
   readonly occurredAt: string;
   readonly data: Readonly<Record<string, unknown>>;
+  /** The lane the event belongs to on ordered subscriptions (the conversation id, for a chat product). */
+  readonly orderingKey?: string;
 }
 
 export type EnvelopeParseResult =
@@ -104,13 +106,15 @@ function parseChecked(raw: string, rules: EnvelopeRules): EnvelopeParseResult {
     accountId: parsed.data.accountId,
     occurredAt: parsed.data.occurredAt,
     data: parsed.data.data,
+    ...(parsed.data.orderingKey === undefined ? {} : { orderingKey: parsed.data.orderingKey }),
   };
   return { ok: true, envelope, body: serialiseEnvelope(envelope) };
 }
 
 /**
- * The one serialisation of an envelope: fixed key order (id, type, accountId, occurredAt, data), no whitespace.
- * Unknown top-level fields of the published message are not part of it.
+ * The one serialisation of an envelope: fixed key order (id, type, accountId, occurredAt, data, then orderingKey when
+ * the event has one: the receiver sees the lane), no whitespace. Unknown top-level fields of the published message
+ * are not part of it.
  */
 export function serialiseEnvelope(envelope: EventEnvelope): string {
   return JSON.stringify({
@@ -119,6 +123,7 @@ export function serialiseEnvelope(envelope: EventEnvelope): string {
     accountId: envelope.accountId,
     occurredAt: envelope.occurredAt,
     data: envelope.data,
+    orderingKey: envelope.orderingKey,
   });
 }
 

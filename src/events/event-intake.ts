@@ -12,6 +12,7 @@ import { backoffDelay, type Backoff } from '../shared/backoff';
 import { errorSummary } from '../shared/error-summary';
 import type { AcceptOutcome, Dispatcher } from './dispatcher';
 import { parseEnvelope, type EnvelopeRules } from './envelope';
+import type { Arrival } from './event.repository';
 import type { RejectedMessageRepository } from './rejected-message.repository';
 
 export type IntakeOutcome = AcceptOutcome | 'rejected' | 'lost';
@@ -42,8 +43,11 @@ export interface IntakeCounters {
 }
 
 export interface EventIntake {
-  /** `from`: the channel or stream the message came from (default: `channel`). */
-  handle(raw: string, from?: string): Promise<IntakeOutcome>;
+  /**
+   * `from`: the channel or stream the message came from (default: `channel`); `arrival`: the stream entry it came in
+   * (its place in order).
+   */
+  handle(raw: string, from?: string, arrival?: Arrival): Promise<IntakeOutcome>;
   /**
    * Keeps a message that is not even a candidate envelope (e.g. a stream entry without an `event` field); `bytes` is
    * the original size when `raw` is only a prefix of it.
@@ -125,14 +129,14 @@ export function createEventIntake(deps: EventIntakeDeps): EventIntake {
     return 'rejected';
   }
 
-  async function process(raw: string, from: string): Promise<IntakeOutcome> {
+  async function process(raw: string, from: string, arrival: Arrival | undefined): Promise<IntakeOutcome> {
     const parsed = parseEnvelope(raw, rules);
     if (!parsed.ok) return keepRejected(raw, parsed.reason, from);
     const { envelope, body } = parsed;
     const context = { eventId: envelope.id, eventType: envelope.type, accountId: envelope.accountId };
     let outcome: AcceptOutcome = 'deferred';
     const stored = await persistently('storing the event', context, async () => {
-      outcome = await dispatcher.accept(envelope, body);
+      outcome = await dispatcher.accept(envelope, body, arrival);
     });
     if (stored.written) return outcome;
     if (stored.refused === undefined) return 'lost';
@@ -161,7 +165,7 @@ export function createEventIntake(deps: EventIntakeDeps): EventIntake {
   };
 
   return {
-    handle: (raw, from = channel) => tracked(raw, from, () => process(raw, from)),
+    handle: (raw, from = channel, arrival) => tracked(raw, from, () => process(raw, from, arrival)),
     reject: (raw, reason, from, bytes) => tracked(raw, from, () => keepRejected(raw, reason, from, bytes)) as Promise<'rejected' | 'lost'>,
     counters: () => ({ ...counts }),
     async stop() {

@@ -14,12 +14,14 @@ import {
   type Dispatcher,
   type DispatcherOptions,
   type FindMatchingSubscriptions,
+  type ReserveLanePlaces,
   type StartDelivery,
 } from './dispatcher';
 import { MAX_ENVELOPE_BYTES, oversizedReason } from './envelope';
 import { isKnownEventType } from './event-catalog';
 import { createEventIntake, type EventIntake } from './event-intake';
 import { createEventRepository } from './event.repository';
+import { createLaneRepository } from '../lanes/lane.repository';
 import { createInHandLimiter, type InHandLimiter } from './in-hand-limiter';
 import { startRedisListener, type RedisListener, type RedisListenerStatus } from './redis-listener';
 import { createRejectedMessageRepository, MAX_STORED_RAW_CHARS } from './rejected-message.repository';
@@ -30,6 +32,8 @@ export interface EventListenerServiceDeps {
   dataSource: DataSource;
   /** The active subscriptions an event goes to (the subscriptions slice's lookup, wired by the composition root). */
   findSubscriptions: FindMatchingSubscriptions;
+  /** Lane places of events with an orderingKey (default: the lanes slice's, on `dataSource`). */
+  reserveLanePlaces?: ReserveLanePlaces;
   logger: Logger;
   /** Default 15 s. */
   sweepIntervalMs?: number;
@@ -78,9 +82,11 @@ export interface EventListenerService {
 
 export function startEventListenerService(deps: EventListenerServiceDeps): EventListenerService {
   const { config, dataSource, logger } = deps;
+  const lanes = createLaneRepository(dataSource);
   const dispatcher = createDispatcher({
     events: createEventRepository(dataSource),
     findSubscriptions: deps.findSubscriptions,
+    reserveLanePlaces: deps.reserveLanePlaces ?? ((event, subscriptionIds) => lanes.reservePlaces(event, subscriptionIds)),
     startDelivery: deps.startDelivery,
     logger,
     options: deps.dispatcher,

@@ -20,6 +20,18 @@ export class WebhookEvent {
   @Column({ type: 'text' })
   body: string;
 
+  /** The envelope's orderingKey (null when it had none). */
+  @Column({ name: 'ordering_key', type: 'varchar', length: 200, nullable: true })
+  orderingKey: string | null;
+
+  /** Its place in order, kept from the first copy received (src/lanes/lane-position.ts); null without an orderingKey. */
+  @Column({ name: 'lane_position', type: 'numeric', precision: 60, scale: 0, nullable: true })
+  lanePosition: string | null;
+
+  /** The stream entry the first copy came in (null: it came through Pub/Sub, or had no orderingKey). */
+  @Column({ name: 'stream_entry_id', type: 'varchar', length: 48, nullable: true })
+  streamEntryId: string | null;
+
   @CreateDateColumn({ name: 'received_at', type: 'timestamptz' })
   receivedAt: Date;
 

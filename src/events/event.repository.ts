@@ -1,6 +1,7 @@
 import type { DataSource } from 'typeorm';
 import { coalescedWrite } from '../db/coalesced-write';
 import { preparedStatement } from '../db/prepared-statement';
+import { positionOfEntryId, STORED_ORDER_POSITION_SQL } from '../lanes/lane-position';
 import type { EventEnvelope } from './envelope';
 
 /** What the dispatcher needs of a stored event. */
@@ -9,6 +10,21 @@ export interface StoredEvent {
   readonly accountId: string;
   readonly type: string;
   readonly dispatchedAt: Date | null;
+  /** The lane the event is in on ordered subscriptions, with its place in it (null: no orderingKey). */
+  readonly lane: EventLane | null;
+}
+
+export interface EventLane {
+  readonly orderingKey: string;
+  /** A numeric as a decimal string (src/lanes/lane-position.ts). */
+  readonly position: string;
+  /** The stream entry the event was first received in; null when it came through Pub/Sub. */
+  readonly streamEntryId: string | null;
+}
+
+/** Where a message came from, when that places it (a stream entry). */
+export interface Arrival {
+  readonly streamEntryId?: string;
 }
 
 export interface StoreResult {
@@ -19,7 +35,7 @@ export interface StoreResult {
 
 export interface EventRepository {
   /** Stores the event once by id (first write wins); the body is the exact bytes that will be sent. */
-  store(envelope: EventEnvelope, body: string): Promise<StoreResult>;
+  store(envelope: EventEnvelope, body: string, arrival?: Arrival): Promise<StoreResult>;
   /**
    * Resolves once the event is marked. Marks asked for while one is being written go in the next statement together
    * (src/db/coalesced-write.ts): one UPDATE per batch of events, not per event, under load.
@@ -34,24 +50,39 @@ interface EventRow {
   account_id: string;
   type: string;
   dispatched_at: Date | null;
+  ordering_key: string | null;
+  lane_position: string | null;
+  stream_entry_id: string | null;
 }
+
+const EVENT_COLUMNS = 'id, account_id, type, dispatched_at, ordering_key, lane_position, stream_entry_id';
 
 const toStored = (row: EventRow): StoredEvent => ({
   id: row.id,
   accountId: row.account_id,
   type: row.type,
   dispatchedAt: row.dispatched_at,
+  lane:
+    row.ordering_key === null || row.lane_position === null
+      ? null
+      : { orderingKey: row.ordering_key, position: row.lane_position, streamEntryId: row.stream_entry_id },
 });
+
+/**
+ * First write wins, the place in order too: a duplicate keeps the position of the copy stored first. An event with an
+ * orderingKey is placed by its stream entry ($6, $7) or, from Pub/Sub, by the order it is stored in.
+ */
+const STORE_EVENT_SQL = `
+  INSERT INTO webhook_events (id, account_id, type, body, ordering_key, lane_position, stream_entry_id)
+  VALUES ($1, $2, $3, $4, $5::varchar,
+          CASE WHEN $5::varchar IS NULL THEN NULL WHEN $6::numeric IS NOT NULL THEN $6::numeric ELSE ${STORED_ORDER_POSITION_SQL} END,
+          CASE WHEN $5::varchar IS NULL THEN NULL ELSE $7::varchar END)
+  ON CONFLICT (id) DO NOTHING
+  RETURNING ${EVENT_COLUMNS}`;
 
 export function createEventRepository(dataSource: DataSource): EventRepository {
   // The statements every event runs, prepared once per connection (src/db/prepared-statement.ts).
-  const insert = preparedStatement<EventRow>(
-    dataSource,
-    'webhooks_store_event',
-    `INSERT INTO webhook_events (id, account_id, type, body) VALUES ($1, $2, $3, $4)
-     ON CONFLICT (id) DO NOTHING
-     RETURNING id, account_id, type, dispatched_at`,
-  );
+  const insert = preparedStatement<EventRow>(dataSource, 'webhooks_store_event_v2', STORE_EVENT_SQL);
   const mark = preparedStatement(
     dataSource,
     'webhooks_mark_dispatched',
@@ -59,12 +90,20 @@ export function createEventRepository(dataSource: DataSource): EventRepository {
   );
   const markDispatched = coalescedWrite<string>((ids) => mark([ids]));
   return {
-    async store(envelope, body) {
-      const inserted = await insert([envelope.id, envelope.accountId, envelope.type, body]);
-      if (inserted.length === 1) return { inserted: true, event: toStored(inserted[0]) };
-      const existing = (await dataSource.query(`SELECT id, account_id, type, dispatched_at FROM webhook_events WHERE id = $1`, [
+    async store(envelope, body, arrival = {}) {
+      const entryId = envelope.orderingKey === undefined ? null : (arrival.streamEntryId ?? null);
+      const entryPosition = entryId === null ? null : positionOfEntryId(entryId);
+      const inserted = await insert([
         envelope.id,
-      ])) as EventRow[];
+        envelope.accountId,
+        envelope.type,
+        body,
+        envelope.orderingKey ?? null,
+        entryPosition,
+        entryPosition === null ? null : entryId,
+      ]);
+      if (inserted.length === 1) return { inserted: true, event: toStored(inserted[0]) };
+      const existing = (await dataSource.query(`SELECT ${EVENT_COLUMNS} FROM webhook_events WHERE id = $1`, [envelope.id])) as EventRow[];
       if (existing.length !== 1) throw new Error(`event ${envelope.id} conflicted on insert but could not be read back`);
       return { inserted: false, event: toStored(existing[0]) };
     },
@@ -73,7 +112,7 @@ export function createEventRepository(dataSource: DataSource): EventRepository {
 
     async findUndispatched(receivedBefore, limit) {
       const rows = (await dataSource.query(
-        `SELECT id, account_id, type, dispatched_at FROM webhook_events
+        `SELECT ${EVENT_COLUMNS} FROM webhook_events
          WHERE dispatched_at IS NULL AND received_at < $1
          ORDER BY received_at ASC
          LIMIT $2`,

@@ -1,5 +1,5 @@
 /**
- * `cli events publish --account <accountId> --type <type> [--data '<json>']`: builds an envelope with a fresh id and
+ * `cli events publish --account <accountId> --type <type> [--data '<json>'] [--ordering-key <key>]`: builds an envelope with a fresh id and
  * occurredAt, checks it with the listener's own rules (so a bad one is refused here, before anything is written),
  * and adds it to the stream (`XADD <WEBHOOKS_REDIS_STREAM> * event <json>`). Prints the event id alone on stdout.
  */
@@ -12,8 +12,9 @@ import { EVENT_CATALOG, isKnownEventType } from './event-catalog';
 
 export const EVENTS_USAGE = [
   'usage:',
-  "  cli events publish --account <accountId> --type <type> [--data '<json object>']",
+  "  cli events publish --account <accountId> --type <type> [--data '<json object>'] [--ordering-key <key>]",
   '      adds one event to the stream (WEBHOOKS_REDIS_STREAM); prints its id alone on stdout',
+  '      --ordering-key: the lane of the event on ordered subscriptions (a conversation id, say)',
 ].join('\n');
 
 export interface PublishCommand {
@@ -23,7 +24,7 @@ export interface PublishCommand {
   readonly eventId: string;
 }
 
-const FLAGS = ['account', 'type', 'data'] as const;
+const FLAGS = ['account', 'type', 'data', 'ordering-key'] as const;
 type Flag = (typeof FLAGS)[number];
 
 /** Parses argv after `events`. Throws UsageError (naming the problem) on any bad input. */
@@ -51,7 +52,14 @@ export function parseEventsCommand(
   }
   const eventId = newId();
   const parsed = parseEnvelope(
-    JSON.stringify({ id: eventId, type: flags.type, accountId: flags.account, occurredAt: now().toISOString(), data }),
+    JSON.stringify({
+      id: eventId,
+      type: flags.type,
+      accountId: flags.account,
+      occurredAt: now().toISOString(),
+      data,
+      orderingKey: flags['ordering-key'],
+    }),
     { isKnownType: isKnownEventType, maxBytes: MAX_ENVELOPE_BYTES },
   );
   if (!parsed.ok) throw new UsageError(parsed.reason.replace(/^invalid envelope: /, ''));
@@ -62,7 +70,7 @@ function readFlags(args: readonly string[]): Partial<Record<Flag, string>> {
   const flags: Partial<Record<Flag, string>> = {};
   for (let i = 0; i < args.length; i += 1) {
     const arg = args[i];
-    const match = /^--([a-z]+)(?:=(.*))?$/s.exec(arg);
+    const match = /^--([a-z]+(?:-[a-z]+)*)(?:=(.*))?$/s.exec(arg);
     if (!match || !(FLAGS as readonly string[]).includes(match[1])) throw new UsageError(`unexpected argument "${arg}"`);
     const name = match[1] as Flag;
     if (flags[name] !== undefined) throw new UsageError(`--${name} given twice`);

@@ -36,6 +36,13 @@ export class WebhookSubscription {
   @Column({ name: 'rate_limit_per_second', type: 'integer', nullable: true })
   rateLimitPerSecond: number | null;
 
+  /**
+   * Deliveries of events that share an orderingKey form a lane: each starts only after the one before it ended
+   * (src/lanes).
+   */
+  @Column({ type: 'boolean', default: false })
+  ordered: boolean;
+
   /** Why the engine switched the subscription off (null while it never did, or since it was re-enabled). */
   @Column({ name: 'disabled_reason', type: 'varchar', length: 16, nullable: true })
   disabledReason: DisabledReason | null;

@@ -23,10 +23,14 @@ export interface NewSubscription {
   isActive: boolean;
   /** Absent means no limit. */
   rateLimitPerSecond?: number | null;
+  /** Absent means false. */
+  ordered?: boolean;
   secrets: StoredSecret[];
 }
 
-export type SubscriptionPatch = Partial<Pick<WebhookSubscription, 'url' | 'events' | 'description' | 'isActive' | 'rateLimitPerSecond'>>;
+export type SubscriptionPatch = Partial<
+  Pick<WebhookSubscription, 'url' | 'events' | 'description' | 'isActive' | 'rateLimitPerSecond' | 'ordered'>
+>;
 
 /** Every method is scoped by account: another account's id behaves exactly like a missing one. */
 export interface SubscriptionRepository {
@@ -127,18 +131,19 @@ export function createSubscriptionRepository(dataSource: DataSource): Subscripti
 
 /**
  * The dispatcher's match: the active subscriptions of an account that receive an event type (listing it exactly or
- * `*`; case-sensitive, no patterns), oldest first, with only the id and the URL each start needs. One prepared
+ * `*`; case-sensitive, no patterns), oldest first, with only the id, the URL and `ordered` each start needs. One prepared
  * statement (no query building, no entity to hydrate, planned once per connection: it runs once per event);
  * `events && ARRAY[type, '*']` can use the GIN index on events.
  */
 export const DISPATCH_TARGETS_SQL = `
-  SELECT s.id, s.url FROM webhook_subscriptions s
+  SELECT s.id, s.url, s.ordered FROM webhook_subscriptions s
    WHERE s.account_id = $1 AND s.is_active = true AND s.events && $2::text[]
    ORDER BY s.created_at ASC, s.id ASC`;
 
 export interface DispatchTarget {
   readonly id: string;
   readonly url: string;
+  readonly ordered: boolean;
 }
 
 /** One prepared statement per data source, made on its first event rather than on every one. */
@@ -152,7 +157,7 @@ export function dispatchTargetsIn(dataSource: DataSource): (accountId: string, e
 export function findDispatchTargets(dataSource: DataSource, accountId: string, eventType: string): Promise<DispatchTarget[]> {
   let statement = dispatchTargetStatements.get(dataSource);
   if (!statement) {
-    statement = preparedStatement<DispatchTarget>(dataSource, 'webhooks_dispatch_targets', DISPATCH_TARGETS_SQL);
+    statement = preparedStatement<DispatchTarget>(dataSource, 'webhooks_dispatch_targets_v2', DISPATCH_TARGETS_SQL);
     dispatchTargetStatements.set(dataSource, statement);
   }
   return statement([accountId, [eventType, WILDCARD_EVENT]]);

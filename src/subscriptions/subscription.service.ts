@@ -16,6 +16,8 @@ export interface CreateSubscriptionInput {
   isActive: boolean;
   /** Absent means no limit. */
   rateLimitPerSecond?: number | null;
+  /** Absent means false. */
+  ordered?: boolean;
 }
 
 /** The subscription as its owner sees it: never the secrets, never the account. */
@@ -26,6 +28,7 @@ export interface SubscriptionView {
   description: string | null;
   isActive: boolean;
   rateLimitPerSecond: number | null;
+  ordered: boolean;
   disabledReason: DisabledReason | null;
   disabledAt: string | null;
   lastSuccessAt: string | null;
@@ -45,6 +48,7 @@ export function toSubscriptionView(subscription: WebhookSubscription): Subscript
     description: subscription.description,
     isActive: subscription.isActive,
     rateLimitPerSecond: subscription.rateLimitPerSecond,
+    ordered: subscription.ordered,
     disabledReason: subscription.disabledReason,
     disabledAt: isoOrNull(subscription.disabledAt),
     lastSuccessAt: isoOrNull(subscription.lastSuccessAt),

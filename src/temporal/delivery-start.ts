@@ -21,6 +21,8 @@ export interface DeliveryStartFields {
   readonly eventType: string;
   /** The subscription URL now; only its host is used (search attribute). */
   readonly targetUrl: string;
+  /** The delivery's lane (an ordered subscription, an event with an orderingKey). */
+  readonly lane?: { readonly orderingKey: string; readonly streamEntryId: string | null };
 }
 
 export interface DeliveryStartRequest {
@@ -36,6 +38,7 @@ export function deliveryInput(config: Pick<Config, 'delivery'>, fields: Delivery
     eventType: fields.eventType,
     targetHost: targetHostOf(fields.targetUrl),
     retry: deliveryRetryPolicy(config),
+    ...(fields.lane ? { lane: { ...fields.lane, recheck: { ...config.delivery.laneRecheck } } } : {}),
   };
 }
 
@@ -43,8 +46,9 @@ export function deliveryInput(config: Pick<Config, 'delivery'>, fields: Delivery
  * The one line the Temporal UI shows for the workflow in its list and at the top of its page: what is delivered
  * where, without opening the input. No secrets, no body: the type, the host and the subscription.
  */
-export function deliverySummary(input: Pick<DeliverWebhookInput, 'eventType' | 'targetHost' | 'subscriptionId'>): string {
-  return `${input.eventType} → ${input.targetHost || 'unknown host'} · subscription ${input.subscriptionId}`;
+export function deliverySummary(input: Pick<DeliverWebhookInput, 'eventType' | 'targetHost' | 'subscriptionId' | 'lane'>): string {
+  const lane = input.lane ? ` · lane ${input.lane.orderingKey}` : '';
+  return `${input.eventType} → ${input.targetHost || 'unknown host'} · subscription ${input.subscriptionId}${lane}`;
 }
 
 /** The workflow's details in the UI (Markdown): the event, the account and the retry policy it runs under. */
@@ -54,6 +58,9 @@ export function deliveryDetails(input: DeliverWebhookInput): string {
     `**Event** \`${input.eventId}\` (${input.eventType}) of account \`${input.accountId}\``,
     `**Subscription** \`${input.subscriptionId}\` at ${input.targetHost || 'unknown host'}`,
     `**Retries** up to ${retry.maximumAttempts} attempts, ${retry.initialIntervalMs} ms doubling by ${retry.backoffCoefficient} to at most ${retry.maximumIntervalMs} ms`,
+    ...(input.lane
+      ? [`**Lane** \`${input.lane.orderingKey}\`: the first attempt waits until the delivery before it in the lane has ended`]
+      : []),
   ].join('\n\n');
 }
 

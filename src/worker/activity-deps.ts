@@ -11,6 +11,7 @@ import { instrumentWebhookClient } from '../metrics/instrumented-webhook-client'
 import type { WorkerMetrics } from '../metrics/metric-definitions';
 import { createEndpointGate } from '../throttling/endpoint-gate';
 import { createRedisRateLimiter } from '../throttling/rate-limiter';
+import { createRedisIntakeBarrier } from '../lanes/intake-barrier';
 
 export interface ActivityDepsOptions {
   readonly config: Config;
@@ -68,6 +69,8 @@ export function buildActivityDeps(options: ActivityDepsOptions): ActivityDeps {
     allowList,
     requireHttps: config.delivery.requireHttps,
   });
+  // One connection for the limiter and the lanes' intake barrier (both short commands that fail fast).
+  const redis = options.redis ?? createRateLimiterRedis(config.redisUrl);
   return {
     dataSource: options.dataSource,
     secretBox: createSecretBox(requireEncryptionKey(config)),
@@ -77,7 +80,7 @@ export function buildActivityDeps(options: ActivityDepsOptions): ActivityDeps {
     retryAfterCapMs: config.delivery.retryAfterCapMs,
     disableAfterMs: config.delivery.disableAfterMs,
     rateLimiter: createRedisRateLimiter({
-      redis: options.redis ?? createRateLimiterRedis(config.redisUrl),
+      redis,
       keyPrefix: options.rateLimitKeyPrefix,
       // A send not reported answered (its worker died) has surely ended by then: the HTTP timeout and a margin.
       maxInFlightMs: config.delivery.requestTimeoutMs + 5_000,
@@ -87,5 +90,8 @@ export function buildActivityDeps(options: ActivityDepsOptions): ActivityDeps {
       // An endpoint is slow (every request counts) past half the request timeout: a hanging one always is.
       slowAfterMs: Math.ceil(config.delivery.requestTimeoutMs / 2),
     }),
+    intakeBarrier: config.redisStream
+      ? createRedisIntakeBarrier({ redis, stream: config.redisStream.key, group: config.redisStream.group })
+      : undefined,
   };
 }

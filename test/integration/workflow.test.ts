@@ -83,6 +83,9 @@ function stubActivities(send: (call: number) => Promise<void | SendWebhookThrott
       calls.failures.push(input);
       return { deliveryId: 'delivery-1' };
     },
+    // These workflows have no lane (test/integration/ordered-delivery.test.ts covers lanes).
+    joinLane: async () => ({ kind: 'go' }),
+    passLane: async () => [],
   };
   return { activities, calls };
 }

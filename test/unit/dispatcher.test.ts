@@ -10,7 +10,18 @@ function memoryEvents() {
     async store(envelope, body) {
       const existing = rows.get(envelope.id);
       if (existing) return { inserted: false, event: { ...existing } };
-      const row = { id: envelope.id, accountId: envelope.accountId, type: envelope.type, dispatchedAt: null, body, receivedAt: Date.now() };
+      const lane = envelope.orderingKey
+        ? { orderingKey: envelope.orderingKey, position: String(rows.size + 1), streamEntryId: null }
+        : null;
+      const row = {
+        id: envelope.id,
+        accountId: envelope.accountId,
+        type: envelope.type,
+        dispatchedAt: null,
+        lane,
+        body,
+        receivedAt: Date.now(),
+      };
       rows.set(envelope.id, row);
       return { inserted: true, event: { ...row } };
     },

@@ -11,6 +11,7 @@ export const exampleSubscription = {
   description: 'CRM sync',
   isActive: true,
   rateLimitPerSecond: null,
+  ordered: false,
   disabledReason: null,
   disabledAt: null,
   lastSuccessAt: '2026-11-28T18:05:00.000Z',
@@ -30,6 +31,8 @@ export const exampleDelivery = {
   lastStatusCode: 200,
   lastError: null,
   workflowId: `delivery:evt_1:${EXAMPLE_SUBSCRIPTION_ID}`,
+  orderingKey: null,
+  waitingFor: null,
   createdAt: EXAMPLE_TIME,
   updatedAt: '2026-11-28T18:00:05.250Z',
 };

@@ -42,7 +42,7 @@ export class EntryHandoff {
               `stream entry ${id} has no "event" field (publish with XADD <stream> * event <json>)`,
               key,
             )
-          : this.intake.handle(event, key);
+          : this.intake.handle(event, key, { streamEntryId: id });
       },
       'stream entry handler failed; the entry stays pending',
     );

@@ -1,0 +1,126 @@
+/**
+ * A receiver for ordered-delivery tests: events carry `data.seq` (their place in their key's publish order) and an
+ * `orderingKey`. It answers after a random delay, fails a share of first attempts with 500, and checks every request
+ * against the lane contract as it arrives:
+ * - `overlap`: a request for a key arrived while another request of the same key was still unanswered;
+ * - `order`: a request for seq n arrived before seq n - 1 had its first 2xx (or after seq n + 1 had one);
+ * - `repeat`: a request for an event that already had its 2xx (a repeated POST).
+ * It also counts how many distinct keys were in flight at once (different lanes progress side by side).
+ */
+import type { RecordedRequest } from './receiver';
+import { startReceiver, type Receiver } from './receiver';
+
+export interface LaneEventBody {
+  readonly id: string;
+  readonly orderingKey?: string;
+  readonly data: { readonly seq: number };
+}
+
+export interface LaneReceiverOptions {
+  /** Largest answer delay in ms (uniform in [0, maxDelayMs]). */
+  readonly maxDelayMs: number;
+  /** Share of first attempts answered 500. */
+  readonly failFirstAttempts: number;
+  /** Event ids always answered 500 (a lane head that ends FAILURE). */
+  readonly alwaysFail?: ReadonlySet<string>;
+  /** A deterministic source in [0, 1) (default Math.random). */
+  readonly random?: () => number;
+}
+
+export interface LaneViolation {
+  readonly kind: 'overlap' | 'order' | 'repeat';
+  readonly key: string;
+  readonly seq: number;
+  readonly detail: string;
+}
+
+export interface LaneReceiver {
+  readonly receiver: Receiver;
+  readonly url: string;
+  readonly violations: LaneViolation[];
+  /** Per key, the seqs in the order of their first 2xx. */
+  successOrder(key: string): number[];
+  /** Events with a 2xx so far. */
+  succeeded(): number;
+  /** The most distinct keys that had a request open at the same moment. */
+  maxKeysInFlight(): number;
+  /** First attempts answered 500 on purpose. */
+  failedFirstAttempts(): number;
+  /** Distinct webhook-id values seen per event id. */
+  webhookIdsOf(eventId: string): ReadonlySet<string>;
+  close(): Promise<void>;
+}
+
+export async function startLaneReceiver(options: LaneReceiverOptions): Promise<LaneReceiver> {
+  const random = options.random ?? Math.random;
+  const violations: LaneViolation[] = [];
+  const succeededSeqs = new Map<string, number[]>();
+  const succeededIds = new Set<string>();
+  const seenIds = new Set<string>();
+  const openByKey = new Map<string, number>();
+  const webhookIds = new Map<string, Set<string>>();
+  let maxKeys = 0;
+  let failedFirst = 0;
+
+  const respond = async (request: RecordedRequest) => {
+    const body = request.json<LaneEventBody>();
+    const key = body.orderingKey ?? '(none)';
+    const seq = body.data.seq;
+    webhookIds.set(body.id, (webhookIds.get(body.id) ?? new Set()).add(String(request.headers['webhook-id'])));
+    const done = succeededSeqs.get(key) ?? [];
+    if ((openByKey.get(key) ?? 0) > 0) violations.push({ kind: 'overlap', key, seq, detail: 'another request of the key was open' });
+    if (succeededIds.has(body.id)) violations.push({ kind: 'repeat', key, seq, detail: 'already answered 2xx' });
+    else if (seq !== done.length) violations.push({ kind: 'order', key, seq, detail: `arrived when ${done.length} had succeeded` });
+    openByKey.set(key, (openByKey.get(key) ?? 0) + 1);
+    maxKeys = Math.max(maxKeys, [...openByKey.values()].filter((n) => n > 0).length);
+    const first = !seenIds.has(body.id);
+    seenIds.add(body.id);
+    const fail = options.alwaysFail?.has(body.id) === true || (first && random() < options.failFirstAttempts);
+    if (fail && first && options.alwaysFail?.has(body.id) !== true) failedFirst += 1;
+    // The receiver's own processing time: part of the scenario, not a wait of the test.
+    await new Promise((resolve) => setTimeout(resolve, Math.floor(random() * (options.maxDelayMs + 1))));
+    openByKey.set(key, (openByKey.get(key) ?? 1) - 1);
+    if (fail) return { status: 500, body: 'try again' };
+    if (!succeededIds.has(body.id)) {
+      succeededIds.add(body.id);
+      succeededSeqs.set(key, [...done, seq]);
+    }
+    return { status: 200 };
+  };
+
+  const receiver = await startReceiver({ defaultResponse: respond });
+  return {
+    receiver,
+    url: `${receiver.origin}/lanes`,
+    violations,
+    successOrder: (key) => [...(succeededSeqs.get(key) ?? [])],
+    succeeded: () => succeededIds.size,
+    maxKeysInFlight: () => maxKeys,
+    failedFirstAttempts: () => failedFirst,
+    webhookIdsOf: (eventId) => webhookIds.get(eventId) ?? new Set(),
+    close: () => receiver.close(),
+  };
+}
+
+/** Events for `keys` x `perKey`, interleaved by seq (every key's seq 0, then every key's seq 1...): publish order. */
+export function laneEvents(
+  accountId: string,
+  keys: readonly string[],
+  perKey: number,
+  newId: () => string,
+): Array<{ id: string; type: string; accountId: string; occurredAt: string; orderingKey: string; data: { seq: number } }> {
+  const events = [];
+  for (let seq = 0; seq < perKey; seq += 1) {
+    for (const key of keys) {
+      events.push({
+        id: newId(),
+        type: 'NEW_MESSAGE_FROM_VISITOR',
+        accountId,
+        occurredAt: new Date().toISOString(),
+        orderingKey: key,
+        data: { seq },
+      });
+    }
+  }
+  return events;
+}
