@@ -11,8 +11,9 @@ import type { Logger } from '../logger';
 import { backoffDelay, type Backoff } from '../shared/backoff';
 import { errorSummary } from '../shared/error-summary';
 import type { AcceptOutcome, Dispatcher } from './dispatcher';
-import { parseEnvelope, type EnvelopeRules } from './envelope';
+import { parseEnvelope, type EnvelopeRules, type EventEnvelope } from './envelope';
 import type { RejectedMessageRepository } from './rejected-message.repository';
+import { receivingEvent } from '../tracing';
 
 export type IntakeOutcome = AcceptOutcome | 'rejected' | 'lost';
 
@@ -129,6 +130,12 @@ export function createEventIntake(deps: EventIntakeDeps): EventIntake {
     const parsed = parseEnvelope(raw, rules);
     if (!parsed.ok) return keepRejected(raw, parsed.reason, from);
     const { envelope, body } = parsed;
+    // The event's trace (continuing the publisher's traceparent while tracing is on) from its receipt.
+    const attributes = { 'messaging.source.name': from, 'webhooks.event.id': envelope.id, 'webhooks.event.type': envelope.type };
+    return receivingEvent(parsed.traceparent, attributes, () => store(envelope, body, raw, from));
+  }
+
+  async function store(envelope: EventEnvelope, body: string, raw: string, from: string): Promise<IntakeOutcome> {
     const context = { eventId: envelope.id, eventType: envelope.type, accountId: envelope.accountId };
     let outcome: AcceptOutcome = 'deferred';
     const stored = await persistently('storing the event', context, async () => {

@@ -11,6 +11,7 @@ import { instrumentWebhookClient } from '../metrics/instrumented-webhook-client'
 import type { WorkerMetrics } from '../metrics/metric-definitions';
 import { createEndpointGate } from '../throttling/endpoint-gate';
 import { createRedisRateLimiter } from '../throttling/rate-limiter';
+import { activeTracing } from '../tracing';
 
 export interface ActivityDepsOptions {
   readonly config: Config;
@@ -62,12 +63,14 @@ export function buildActivityDeps(options: ActivityDepsOptions): ActivityDeps {
   const { config } = options;
   const allowList = createAllowList(config.ssrfAllowCidrs);
   const lookup = createGuardedLookup({ resolver: options.resolver ?? systemResolver, allowList });
-  const http = createWebhookClient({
+  const guarded = createWebhookClient({
     timeoutMs: config.delivery.requestTimeoutMs,
     lookup,
     allowList,
     requireHttps: config.delivery.requireHttps,
   });
+  // Each request a client span while tracing is on.
+  const http = activeTracing()?.traceWebhookClient(guarded) ?? guarded;
   return {
     dataSource: options.dataSource,
     secretBox: createSecretBox(requireEncryptionKey(config)),
