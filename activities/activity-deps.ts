@@ -20,4 +20,6 @@ export interface ActivityDeps {
   readonly rateLimiter: RateLimiter;
   /** This worker's bound on requests in flight per subscription (WEBHOOKS_MAX_IN_FLIGHT_PER_ENDPOINT). */
   readonly endpointGate: EndpointGate;
+  /** Counts a subscription the attempt switched off (the worker metrics); nothing when absent. */
+  readonly countDisabled?: (reason: 'gone' | 'failing') => void;
 }

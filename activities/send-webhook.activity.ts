@@ -193,6 +193,7 @@ export function createSendWebhookActivity(deps: ActivityDeps) {
     const attemptNumber = recorded?.attempt ?? attempt ?? 0;
     const log = { attempt: attemptNumber, activityAttempt, statusCode, durationMs: sent.durationMs };
     if (switchedOff && switchOff) {
+      deps.countDisabled?.(switchOff.reason);
       logger.warn(
         { ...log, subscriptionId: input.subscriptionId, reason: switchOff.reason, eventId: switchOff.event.id },
         switchOff.reason === 'gone' ? 'receiver answered 410: subscription switched off' : 'subscription failing too long: switched off',

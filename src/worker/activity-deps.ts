@@ -79,6 +79,7 @@ export function buildActivityDeps(options: ActivityDepsOptions): ActivityDeps {
     logger: options.logger,
     retryAfterCapMs: config.delivery.retryAfterCapMs,
     disableAfterMs: config.delivery.disableAfterMs,
+    countDisabled: options.metrics ? (reason) => options.metrics?.subscriptionsDisabled.inc({ reason }) : undefined,
     rateLimiter: createRedisRateLimiter({
       redis: options.redis ?? createRateLimiterRedis(config.redisUrl),
       keyPrefix: options.rateLimitKeyPrefix,
