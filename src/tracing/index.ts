@@ -2,7 +2,8 @@
  * Tracing, off unless OpenTelemetry's own variables configure an OTLP endpoint (`OTEL_EXPORTER_OTLP_ENDPOINT` or
  * `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`; `OTEL_SDK_DISABLED=true` or `OTEL_TRACES_EXPORTER=none` keep it off).
  *
- * This module loads nothing of OpenTelemetry: the SDK, the exporter and the Temporal interceptors are required by
+ * This module loads nothing of OpenTelemetry (not even its API, though prom-client loads that one in every process):
+ * the SDK, the exporter and the Temporal interceptors are required by
  * `startTracing` only when tracing is configured (./sdk.ts). While it is off, `inSpan` is a plain call of its function,
  * no client or worker interceptor is registered and log lines carry no trace fields.
  *
