@@ -132,10 +132,10 @@ export function createEventIntake(deps: EventIntakeDeps): EventIntake {
     const { envelope, body } = parsed;
     // The event's trace (continuing the publisher's traceparent while tracing is on) from its receipt.
     const attributes = { 'messaging.source.name': from, 'webhooks.event.id': envelope.id, 'webhooks.event.type': envelope.type };
-    return receivingEvent(parsed.traceparent, attributes, () => store(envelope, body, raw, from));
+    return receivingEvent(parsed.traceparent, attributes, () => storeAndDispatch(envelope, body, raw, from));
   }
 
-  async function store(envelope: EventEnvelope, body: string, raw: string, from: string): Promise<IntakeOutcome> {
+  async function storeAndDispatch(envelope: EventEnvelope, body: string, raw: string, from: string): Promise<IntakeOutcome> {
     const context = { eventId: envelope.id, eventType: envelope.type, accountId: envelope.accountId };
     let outcome: AcceptOutcome = 'deferred';
     const stored = await persistently('storing the event', context, async () => {
