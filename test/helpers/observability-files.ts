@@ -1,17 +1,45 @@
 /**
  * The metric names that the Grafana dashboard (deploy/grafana) and the Prometheus rules (deploy/prometheus) query,
- * read from the files themselves: every name of the engine's, Node's and the Temporal SDK's namespaces in a PromQL
- * expression.
+ * read from the files themselves.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 
 const ROOT = path.resolve(__dirname, '..', '..');
-const METRIC = /\b(?:webhooks|temporal|process|nodejs)_[a-zA-Z0-9_]+\b/g;
+const KEYWORDS = new Set([
+  'by',
+  'without',
+  'on',
+  'ignoring',
+  'group_left',
+  'group_right',
+  'and',
+  'or',
+  'unless',
+  'bool',
+  'offset',
+  'inf',
+  'nan',
+]);
 
-function namesIn(expr: string): string[] {
-  return [...expr.matchAll(METRIC)].map((m) => m[0]);
+/**
+ * The metric names in a PromQL expression: its identifiers once strings, label matchers, range selectors and grouping
+ * clauses, offsets and numbers are taken out, less function calls and keywords.
+ */
+export function metricNamesIn(expr: string): string[] {
+  const bare = expr
+    .replace(/"(?:[^"\\]|\\.)*"/g, '""')
+    .replace(/\{[^}]*\}/g, ' ')
+    .replace(/\[[^\]]*\]/g, ' ')
+    .replace(/\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/g, ' ')
+    .replace(/\boffset\s+-?\w+/gi, ' ')
+    .replace(/\b\d[\d.]*(e[+-]?\d+)?\b/gi, ' ');
+  // An identifier followed by `(` is a function.
+  return [...bare.matchAll(/([a-zA-Z_:][a-zA-Z0-9_:]*)(\s*\()?/g)]
+    .filter((m) => m[2] === undefined)
+    .map((m) => m[1])
+    .filter((token, i, all) => !KEYWORDS.has(token.toLowerCase()) && all.indexOf(token) === i);
 }
 
 /** Every `expr` of a panel target in the dashboards. */
@@ -38,5 +66,5 @@ export function ruleExpressions(): string[] {
 
 /** The distinct metric names the dashboard and the rules use. */
 export function queriedMetricNames(): string[] {
-  return [...new Set([...dashboardExpressions(), ...ruleExpressions()].flatMap(namesIn))].sort();
+  return [...new Set([...dashboardExpressions(), ...ruleExpressions()].flatMap(metricNamesIn))].sort();
 }
