@@ -28,4 +28,6 @@ export interface ActivityDeps {
    * Default: asked through the worker's own client.
    */
   readonly workflowRunning?: (workflowId: string) => Promise<boolean | 'unknown'>;
+  /** Counts a subscription the attempt switched off (the worker metrics); nothing when absent. */
+  readonly countDisabled?: (reason: 'gone' | 'failing') => void;
 }

@@ -37,6 +37,7 @@ import { classifyOutcome, type AttemptResult } from '../src/http/outcome';
 import { signHeaders, webhookIdFor } from '../src/http/signer';
 import { openLiveSecrets } from '../src/subscriptions/signing-secrets';
 import { switchOffFor } from '../src/subscriptions/subscription-health';
+import { tracedAttemptRecords } from '../src/tracing';
 import type { AttemptFailureDetails, SendWebhookInput, SendWebhookResult, ThrottleReason } from '../workflows/deliver-webhook.types';
 import type { ActivityDeps } from './activity-deps';
 import { presentedFailure, receiverAnswer, refusal } from './failure-presentation';
@@ -62,7 +63,7 @@ const RECORD_RETRY_DELAYS_MS = [100, 400];
 export const LIMITER_UNAVAILABLE_WAIT_MS = 1_000;
 
 export function createSendWebhookActivity(deps: ActivityDeps) {
-  const deliveries = createDeliveryRepository(deps.dataSource);
+  const deliveries = tracedAttemptRecords(createDeliveryRepository(deps.dataSource));
 
   return async function sendWebhook(input: SendWebhookInput): Promise<SendWebhookResult> {
     const execution = currentExecution();
@@ -192,6 +193,7 @@ export function createSendWebhookActivity(deps: ActivityDeps) {
     const attemptNumber = recorded?.attempt ?? attempt ?? 0;
     const log = { attempt: attemptNumber, activityAttempt, statusCode, durationMs: sent.durationMs };
     if (switchedOff && switchOff) {
+      deps.countDisabled?.(switchOff.reason);
       logger.warn(
         { ...log, subscriptionId: input.subscriptionId, reason: switchOff.reason, eventId: switchOff.event.id },
         switchOff.reason === 'gone' ? 'receiver answered 410: subscription switched off' : 'subscription failing too long: switched off',

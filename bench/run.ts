@@ -12,6 +12,9 @@
  *          --temporal=dev|cluster (default dev: a dev server of the run's own; cluster: a real Temporal cluster of the
  *            run's own, bench/cluster-environment.ts, results in their own section of docs/benchmarks.md)
  *          --workers=<n> (the engine's start:worker processes beside the listener, default 1)
+ *          --tracing (the engine's listener and workers, in its phases and its burst, trace every event: OTEL_TRACES_SAMPLER=always_on into a
+ *            local OTLP/HTTP receiver in this process, bench/otlp-sink.ts; implies --no-docs, as docs/benchmarks.md
+ *            holds untraced runs; compare with a run without it)
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync } from 'node:fs';
@@ -28,6 +31,8 @@ import { publishPhase } from './publisher';
 import { startReceiverProcess, type ReceiverHandle } from './receiver-client';
 import { burstSection, phaseTable, resourceTable, summaryLine, summaryTable, databaseLine, type SystemResult } from './report';
 import { SYSTEMS } from './systems';
+import { traceEngineInto } from './systems/system';
+import { startOtlpSink, type OtlpSink } from './otlp-sink';
 import { runBurst, type BurstPlan, type BurstResult } from './burst';
 import type { SystemUnderTest } from './systems/system';
 import { collectEngineDetails, historySection, readProfiles, temporalRequestsLine, writeDocs, machineInfo } from './run-details';
@@ -70,8 +75,11 @@ const TEMPORAL = option('temporal', 'dev') as 'dev' | 'cluster';
 if (TEMPORAL !== 'dev' && TEMPORAL !== 'cluster') throw new Error('--temporal must be dev or cluster');
 const WORKERS = Number(option('workers', '1'));
 if (!(Number.isInteger(WORKERS) && WORKERS >= 1 && WORKERS <= 8)) throw new Error('--workers must be a whole number from 1 to 8');
+const TRACING = flag('tracing');
 /** Set apart in the summary line what differs from the default run. */
-const SUMMARY_SUFFIX = TEMPORAL === 'cluster' ? ` temporal=cluster workers=${WORKERS}` : WORKERS !== 1 ? ` workers=${WORKERS}` : '';
+const SUMMARY_SUFFIX =
+  (TEMPORAL === 'cluster' ? ` temporal=cluster workers=${WORKERS}` : WORKERS !== 1 ? ` workers=${WORKERS}` : '') +
+  (TRACING ? ' tracing=100%' : '');
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -240,7 +248,13 @@ async function main(): Promise<void> {
     );
   const env = await setUpEnvironment(runId, logDir, { temporal: TEMPORAL, log });
   activeEnv = env;
+  let sink: OtlpSink | undefined;
   try {
+    if (TRACING) {
+      sink = await startOtlpSink();
+      traceEngineInto(sink.endpoint);
+      log(`tracing on: every event traced into the OTLP receiver at ${sink.endpoint}`);
+    }
     const receiver = await startReceiverProcess(logDir, env.signingSecret);
     await setSubscriptionUrl(env, receiver.url);
     const results: SystemResult[] = [];
@@ -256,7 +270,11 @@ async function main(): Promise<void> {
       if (r.temporalRequests) process.stdout.write(temporalRequestsLine(r));
     }
     if (burst) process.stdout.write(`\n### burst\n${burstSection(burst)}\n`);
-    if (!flag('no-docs')) {
+    if (sink) {
+      const { exports, spans, bytes } = sink.counts();
+      process.stdout.write(`\ntracing: ${spans} spans received in ${exports} exports (${Math.round(bytes / 1024)} KiB)\n`);
+    }
+    if (!flag('no-docs') && !TRACING) {
       const written = writeDocs({
         results,
         burst,
@@ -274,6 +292,7 @@ async function main(): Promise<void> {
   } finally {
     await env.close();
     await stopAll();
+    await sink?.close();
   }
 }
 

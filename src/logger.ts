@@ -24,11 +24,15 @@ export const REDACTED_PATHS = [
   '*.password',
 ];
 
-/** pino is used because it is fast, structured (JSON lines) and has path-based redaction built in. */
-export function createLogger(name: string, level = 'info', destination?: pino.DestinationStream): Logger {
+/**
+ * pino is used because it is fast, structured (JSON lines) and has path-based redaction built in. `mixin`: fields
+ * added to every line when it is written (the active span's trace and span ids while tracing is on).
+ */
+export function createLogger(name: string, level = 'info', destination?: pino.DestinationStream, mixin?: () => object): Logger {
   return pino(
     {
       name,
+      ...(mixin ? { mixin } : {}),
       level,
       redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
       base: { service: name },

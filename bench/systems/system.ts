@@ -35,6 +35,14 @@ export interface SystemUnderTest {
 }
 
 /** The whole environment of every system process: the engine's own variables (src/config.ts), nothing inherited. */
+/** OpenTelemetry's variables for every engine process of the run (`--tracing`); none by default: tracing off. */
+let tracingEnv: Record<string, string> = {};
+
+/** Every engine process started from now on traces every event (100% sampling) into the OTLP receiver at `endpoint`. */
+export function traceEngineInto(endpoint: string): void {
+  tracingEnv = { OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_TRACES_SAMPLER: 'always_on' };
+}
+
 export function engineEnv(context: SystemContext, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const { env } = context;
   return {
@@ -54,6 +62,7 @@ export function engineEnv(context: SystemContext, extra: Record<string, string> 
     WEBHOOKS_LISTENER_METRICS_PORT: '0',
     WEBHOOKS_WORKER_METRICS_PORT: '0',
     WEBHOOKS_WORKER_SDK_METRICS_PORT: '0',
+    ...tracingEnv,
     ...extra,
   };
 }

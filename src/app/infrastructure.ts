@@ -14,6 +14,7 @@ import { createMetricsRegistry, type MetricsRole } from '../metrics/registry';
 import { backoffDelay } from '../shared/backoff';
 import { errorSummary } from '../shared/error-summary';
 import { temporalConnections, type TemporalClientHandle, type TemporalConnections } from '../temporal/connections';
+import { startTracing, stopTracing } from '../tracing';
 import { closeRateLimiterRedis, createRateLimiterRedis } from '../worker/activity-deps';
 
 export interface Infrastructure {
@@ -46,7 +47,9 @@ const ROLES = {
 
 export async function openInfrastructure(config: Config, options: InfrastructureOptions): Promise<Infrastructure> {
   const role = ROLES[options.role];
-  const logger = options.logger ?? createLogger(role.name, config.logLevel);
+  // Before any Temporal client or worker: they take the tracer's interceptors when tracing is configured.
+  const tracing = startTracing(process.env, role.name);
+  const logger = options.logger ?? createLogger(role.name, config.logLevel, undefined, tracing ? () => tracing.logFields() : undefined);
   logger.info({ config: describeConfig(config) }, 'starting');
   const metrics = createMetricsRegistry(options.role);
   const dataSource = createDataSource(config.databaseUrl, { poolSize: options.poolSize ?? role.poolSize });
@@ -67,6 +70,7 @@ export async function openInfrastructure(config: Config, options: Infrastructure
       await Promise.allSettled([client?.close()]);
       await Promise.allSettled([redis && closeRedis(redis, options.role)]);
       await Promise.allSettled([dataSource.destroy()]);
+      await Promise.allSettled([stopTracing()]);
     },
   };
 }

@@ -15,6 +15,7 @@ import { backoffDelay } from '../shared/backoff';
 import { errorSummary } from '../shared/error-summary';
 import type { EventEnvelope } from './envelope';
 import type { Arrival, EventRepository, StoredEvent } from './event.repository';
+import { inSpan } from '../tracing';
 
 /** What is needed to start one delivery workflow. */
 export interface DeliveryStart {
@@ -171,7 +172,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     const timer = setTimeout(() => {
       retryTimers.delete(event.id);
       void track(
-        dispatchOnce(event).then(
+        inSpan('webhooks.event.dispatch', { ...spanAttributes(event), 'webhooks.dispatch.retry': attempt }, () => dispatchOnce(event)).then(
           () => busy.delete(event.id),
           (error: unknown) => {
             logger.warn({ eventId: event.id, attempt, err: describe(error) }, 'dispatch retry failed; retrying later');
@@ -188,7 +189,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     if (busy.has(event.id)) return false;
     busy.add(event.id);
     try {
-      await dispatchOnce(event, prepared);
+      await inSpan('webhooks.event.dispatch', spanAttributes(event), () => dispatchOnce(event, prepared));
       busy.delete(event.id);
       return true;
     } catch (error) {
@@ -202,7 +203,9 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     accept: (envelope, body, arrival) =>
       track(
         (async (): Promise<AcceptOutcome> => {
-          const { inserted, event } = await events.store(envelope, body, arrival);
+          const { inserted, event } = await inSpan('webhooks.event.store', spanAttributes(envelope), () =>
+            events.store(envelope, body, arrival),
+          );
           if (!inserted && event.dispatchedAt) {
             logger.info({ eventId: event.id }, 'event already received and dispatched; ignoring the re-publish');
             return 'duplicate';
@@ -273,6 +276,11 @@ export class DispatchError extends Error {
     super(`${failed} of ${total} workflow start(s) failed for event ${eventId}: ${describe(cause)}`);
     this.name = 'DispatchError';
   }
+}
+
+/** An event's span attributes: its id and type (never its data). */
+function spanAttributes(event: { readonly id: string; readonly type: string }) {
+  return { 'webhooks.event.id': event.id, 'webhooks.event.type': event.type };
 }
 
 /** With the error's class name: the start failures it summarises are told apart by their class more than their text. */

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { errorSummary } from '../shared/error-summary';
+import { validTraceparent } from '../tracing/traceparent';
 
 export const MAX_ENVELOPE_BYTES = 256 * 1024;
 export const MAX_EVENT_ID_LENGTH = 200;
@@ -24,8 +25,13 @@ export interface EventEnvelope {
   readonly orderingKey?: string;
 }
 
+/**
+ * `traceparent`: the publisher's W3C trace context when the message carries a valid one (a malformed one is ignored);
+ * never part of the envelope or the body.
+ */
 export type EnvelopeParseResult =
-  { readonly ok: true; readonly envelope: EventEnvelope; readonly body: string } | { readonly ok: false; readonly reason: string };
+  | { readonly ok: true; readonly envelope: EventEnvelope; readonly body: string; readonly traceparent?: string }
+  | { readonly ok: false; readonly reason: string };
 
 export interface EnvelopeRules {
   /** True for an event type listed in the catalog. */
@@ -108,7 +114,8 @@ function parseChecked(raw: string, rules: EnvelopeRules): EnvelopeParseResult {
     data: parsed.data.data,
     ...(parsed.data.orderingKey === undefined ? {} : { orderingKey: parsed.data.orderingKey }),
   };
-  return { ok: true, envelope, body: serialiseEnvelope(envelope) };
+  const traceparent = validTraceparent((json as { traceparent?: unknown }).traceparent);
+  return { ok: true, envelope, body: serialiseEnvelope(envelope), ...(traceparent ? { traceparent } : {}) };
 }
 
 /**

@@ -11,9 +11,10 @@ import type { Logger } from '../logger';
 import { backoffDelay, type Backoff } from '../shared/backoff';
 import { errorSummary } from '../shared/error-summary';
 import type { AcceptOutcome, Dispatcher } from './dispatcher';
-import { parseEnvelope, type EnvelopeRules } from './envelope';
+import { parseEnvelope, type EnvelopeRules, type EventEnvelope } from './envelope';
 import type { Arrival } from './event.repository';
 import type { RejectedMessageRepository } from './rejected-message.repository';
+import { receivingEvent } from '../tracing';
 
 export type IntakeOutcome = AcceptOutcome | 'rejected' | 'lost';
 
@@ -133,6 +134,18 @@ export function createEventIntake(deps: EventIntakeDeps): EventIntake {
     const parsed = parseEnvelope(raw, rules);
     if (!parsed.ok) return keepRejected(raw, parsed.reason, from);
     const { envelope, body } = parsed;
+    // The event's trace (continuing the publisher's traceparent while tracing is on) from its receipt.
+    const attributes = { 'messaging.source.name': from, 'webhooks.event.id': envelope.id, 'webhooks.event.type': envelope.type };
+    return receivingEvent(parsed.traceparent, attributes, () => storeAndDispatch(envelope, body, raw, from, arrival));
+  }
+
+  async function storeAndDispatch(
+    envelope: EventEnvelope,
+    body: string,
+    raw: string,
+    from: string,
+    arrival: Arrival | undefined,
+  ): Promise<IntakeOutcome> {
     const context = { eventId: envelope.id, eventType: envelope.type, accountId: envelope.accountId };
     let outcome: AcceptOutcome = 'deferred';
     const stored = await persistently('storing the event', context, async () => {

@@ -174,6 +174,7 @@ export interface WorkerMetrics {
   readonly attempts: Counter<'outcome'>;
   readonly attemptDuration: Histogram<'outcome'>;
   readonly attemptsThrottled: Counter<'reason'>;
+  readonly subscriptionsDisabled: Counter<'reason'>;
 }
 
 /** Why an attempt was put off: the `reason` label of webhooks_delivery_attempts_throttled_total. */
@@ -207,7 +208,22 @@ export function defineWorkerMetrics(registry: Registry): WorkerMetrics {
       registers: [registry],
     }),
     attemptsThrottled: throttledCounter(registry),
+    subscriptionsDisabled: disabledCounter(registry),
   };
+}
+
+/** Why the engine switched a subscription off: the `reason` label of webhooks_subscriptions_disabled_total. */
+export const DISABLED_REASONS = ['gone', 'failing'] as const;
+
+function disabledCounter(registry: Registry): Counter<'reason'> {
+  const counter = new Counter({
+    name: 'webhooks_subscriptions_disabled_total',
+    help: 'Subscriptions the engine switched off, by reason: gone (the receiver answered 410), failing (failing without a success for WEBHOOKS_DISABLE_AFTER_HOURS).',
+    labelNames: ['reason'],
+    registers: [registry],
+  });
+  for (const reason of DISABLED_REASONS) counter.inc({ reason }, 0);
+  return counter;
 }
 
 function throttledCounter(registry: Registry): Counter<'reason'> {

@@ -7,6 +7,7 @@
 import { Client, Connection } from '@temporalio/client';
 import type { NativeConnection } from '@temporalio/worker';
 import type { Config } from '../config';
+import { activeTracing } from '../tracing';
 import { clientConnectionOptions, nativeConnectionOptions } from './connection-options';
 
 export interface TemporalClientHandle {
@@ -37,7 +38,7 @@ const RECONNECT_BACKOFF = {
 export function temporalConnections(config: Pick<Config, 'temporal'>): TemporalConnections {
   const handle = (connection: Connection): TemporalClientHandle => ({
     connection,
-    client: new Client({ connection, namespace: config.temporal.namespace }),
+    client: new Client({ connection, namespace: config.temporal.namespace, interceptors: activeTracing()?.clientInterceptors() }),
     close: () => connection.close(),
   });
   return {

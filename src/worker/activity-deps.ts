@@ -12,6 +12,7 @@ import type { WorkerMetrics } from '../metrics/metric-definitions';
 import { createEndpointGate } from '../throttling/endpoint-gate';
 import { createRedisRateLimiter } from '../throttling/rate-limiter';
 import { createRedisIntakeBarrier } from '../lanes/intake-barrier';
+import { activeTracing } from '../tracing';
 
 export interface ActivityDepsOptions {
   readonly config: Config;
@@ -63,7 +64,7 @@ export function buildActivityDeps(options: ActivityDepsOptions): ActivityDeps {
   const { config } = options;
   const allowList = createAllowList(config.ssrfAllowCidrs);
   const lookup = createGuardedLookup({ resolver: options.resolver ?? systemResolver, allowList });
-  const http = createWebhookClient({
+  const guarded = createWebhookClient({
     timeoutMs: config.delivery.requestTimeoutMs,
     lookup,
     allowList,
@@ -71,6 +72,8 @@ export function buildActivityDeps(options: ActivityDepsOptions): ActivityDeps {
   });
   // One connection for the limiter and the lanes' intake barrier (both short commands that fail fast).
   const redis = options.redis ?? createRateLimiterRedis(config.redisUrl);
+  // Each request a client span while tracing is on.
+  const http = activeTracing()?.traceWebhookClient(guarded) ?? guarded;
   return {
     dataSource: options.dataSource,
     secretBox: createSecretBox(requireEncryptionKey(config)),
@@ -79,6 +82,7 @@ export function buildActivityDeps(options: ActivityDepsOptions): ActivityDeps {
     logger: options.logger,
     retryAfterCapMs: config.delivery.retryAfterCapMs,
     disableAfterMs: config.delivery.disableAfterMs,
+    countDisabled: options.metrics ? (reason) => options.metrics?.subscriptionsDisabled.inc({ reason }) : undefined,
     rateLimiter: createRedisRateLimiter({
       redis,
       keyPrefix: options.rateLimitKeyPrefix,

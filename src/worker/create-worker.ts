@@ -7,6 +7,7 @@ import { Worker, type NativeConnection, type WorkflowBundle } from '@temporalio/
 import type { DeliveryActivities } from '../../activities';
 import type { Config } from '../config';
 import type { WorkerMetrics } from '../metrics/metric-definitions';
+import { withTracing } from '../tracing';
 import { deliveryMetricsInterceptor } from './delivery-metrics.interceptor';
 
 /** workflows/index.ts under ts-node and Jest, workflows/index.js in the built output. */
@@ -39,15 +40,17 @@ export const WORKER_SLOTS = {
 
 export function createWorker(options: CreateWorkerOptions): Promise<Worker> {
   const code = options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH };
-  return Worker.create({
-    connection: options.connection,
-    namespace: options.config.temporal.namespace,
-    taskQueue: options.taskQueue ?? options.config.temporal.taskQueue,
-    activities: options.activities,
-    // Above the 5 s HTTP attempt, below the process's 10 s stop bound (src/shared/process-lifecycle.ts).
-    shutdownGraceTime: options.shutdownGraceTime ?? '7 seconds',
-    ...WORKER_SLOTS,
-    interceptors: options.metrics ? { activity: [deliveryMetricsInterceptor(options.metrics)] } : undefined,
-    ...code,
-  });
+  return Worker.create(
+    withTracing({
+      connection: options.connection,
+      namespace: options.config.temporal.namespace,
+      taskQueue: options.taskQueue ?? options.config.temporal.taskQueue,
+      activities: options.activities,
+      // Above the 5 s HTTP attempt, below the process's 10 s stop bound (src/shared/process-lifecycle.ts).
+      shutdownGraceTime: options.shutdownGraceTime ?? '7 seconds',
+      ...WORKER_SLOTS,
+      interceptors: options.metrics ? { activity: [deliveryMetricsInterceptor(options.metrics)] } : undefined,
+      ...code,
+    }),
+  );
 }

@@ -24,6 +24,7 @@ import type { WorkerMetrics } from '../metrics/metric-definitions';
 import { backoffDelay } from '../shared/backoff';
 import { errorSummary } from '../shared/error-summary';
 import type { TemporalConnections } from '../temporal/connections';
+import { activeTracing } from '../tracing';
 import { createWorker } from './create-worker';
 import { installSdkLogger } from './sdk-logger';
 
@@ -82,7 +83,11 @@ export function startEmbeddedWorker(deps: EmbeddedWorkerDeps): EmbeddedWorker {
           await connection.close();
           return;
         }
-        const client = new Client({ connection, namespace: config.temporal.namespace });
+        const client = new Client({
+          connection,
+          namespace: config.temporal.namespace,
+          interceptors: activeTracing()?.clientInterceptors(),
+        });
         const run = worker.run();
         current = { connection, worker, client };
         attempt = 1;

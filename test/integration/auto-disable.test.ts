@@ -23,13 +23,22 @@ describe('auto-disable', () => {
   let bundle: WorkflowBundle;
   /** Answer by path: the paths in `failing` get that status, every other one 200. */
   const failing = new Map<string, number>();
+  /** The reasons the activity counted (webhooks_subscriptions_disabled_total in a process). */
+  const counted: string[] = [];
 
   beforeAll(async () => {
     bundle = await bundleWorkflows();
     receiver = await startReceiver();
     receiver.setDefault((request) => ({ status: failing.get(request.path) ?? 200 }));
     engine = await startEngine(testConfig('auto-disable', { WEBHOOKS_DISABLE_AFTER_HOURS: '0.002' }), {
-      startWorker: (config, dataSource) => startTestWorker({ config, dataSource, taskQueue: config.temporal.taskQueue, bundle }),
+      startWorker: (config, dataSource) =>
+        startTestWorker({
+          config,
+          dataSource,
+          taskQueue: config.temporal.taskQueue,
+          bundle,
+          decorate: (deps) => ({ ...deps, countDisabled: (reason) => counted.push(reason) }),
+        }),
       // The SUBSCRIPTION_DISABLED event is stored by the worker and dispatched by the listener's sweep.
       listenerOptions: { sweepIntervalMs: 300, dispatcher: { sweepMinAgeMs: 300 } },
     });
@@ -104,6 +113,7 @@ describe('auto-disable', () => {
     const off = await read(key, endpoint.id);
     expect(off).toMatchObject({ isActive: false, disabledReason: 'failing', disabledAt: expect.any(String), consecutiveFailures: 4 });
     expect(Date.parse(off.disabledAt) - failingSince).toBeGreaterThan(WINDOW_MS);
+    expect(counted.filter((reason) => reason === 'failing')).toHaveLength(1);
 
     // The watcher and the * subscription get SUBSCRIPTION_DISABLED, signed with their own secrets; nobody else does.
     const toWatcher = await waitFor(() => requestsTo('/failing/watcher')[0], 20_000, 'event at the watcher');
@@ -174,6 +184,7 @@ describe('auto-disable', () => {
     expect(requestsTo('/gone/endpoint')).toHaveLength(1);
     const off = await read(key, endpoint.id);
     expect(off).toMatchObject({ isActive: false, disabledReason: 'gone', disabledAt: expect.any(String), consecutiveFailures: 1 });
+    expect(counted.filter((reason) => reason === 'gone')).toHaveLength(1);
 
     const toWatcher = await waitFor(() => requestsTo('/gone/watcher')[0], 20_000, 'event at the watcher');
     expect(verified(toWatcher, watcher.secret)).toMatchObject({

@@ -10,7 +10,8 @@ import { createApiKeyRepository } from '../../src/keys/api-key.repository';
 import { newEvent, SHORT_RETRY_ENV, waitFor } from '../helpers/engine';
 import { spawnEngineProcess, type EngineProcess } from '../helpers/engine-processes';
 import { freePort } from '../helpers/free-port';
-import { scrape, valueOf } from '../helpers/prometheus';
+import { queriedMetricNames } from '../helpers/observability-files';
+import { parseSamples, scrape, valueOf } from '../helpers/prometheus';
 import { startReceiver, type Receiver } from '../helpers/receiver';
 import {
   createPublisher,
@@ -205,5 +206,16 @@ describe('Prometheus metrics of every process', () => {
         expect(text).not.toContain(secretish);
       }
     }
+  });
+
+  it('serves every metric that the Grafana dashboard and the Prometheus rules query', async () => {
+    // After the deliveries above: histograms and labelled counters have their series.
+    const texts = await Promise.all(
+      [apiUrl('/metrics'), ...(['listener', 'worker', 'sdk'] as const).map((p) => `http://127.0.0.1:${ports[p]}/metrics`)].map(scrape),
+    );
+    const served = new Set(texts.flatMap((text) => parseSamples(text).map((sample) => sample.name)));
+    const queried = queriedMetricNames();
+    expect(queried.length).toBeGreaterThan(15);
+    expect(queried.filter((name) => !served.has(name))).toEqual([]);
   });
 });

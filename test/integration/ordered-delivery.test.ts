@@ -102,15 +102,20 @@ describe('ordered delivery', () => {
       // Lanes progressed side by side, and the failures on purpose happened (each then retried in its place).
       expect(lanes.maxKeysInFlight()).toBeGreaterThan(10);
       expect(lanes.failedFirstAttempts()).toBeGreaterThan(100);
-      // Every (event, subscription): one webhook-id, one SUCCESS row.
+      // Every (event, subscription): one webhook-id, one SUCCESS row, each turn passed (the last one a moment after
+      // its 2xx was answered).
       for (const event of events) expect(lanes.webhookIdsOf(event.id).size).toBe(1);
-      const [counts] = await engine.dataSource.query(
-        `SELECT count(*) FILTER (WHERE status = 'SUCCESS')::int AS success, count(*)::int AS total,
-                count(*) FILTER (WHERE lane_passed_at IS NULL)::int AS unpassed
-           FROM webhook_deliveries WHERE subscription_id = $1`,
-        [subscriptionId],
-      );
-      expect(counts).toEqual({ success: events.length, total: events.length, unpassed: 0 });
+      const counts = async () =>
+        (
+          await engine.dataSource.query(
+            `SELECT count(*) FILTER (WHERE status = 'SUCCESS')::int AS success, count(*)::int AS total,
+                    count(*) FILTER (WHERE lane_passed_at IS NULL)::int AS unpassed
+               FROM webhook_deliveries WHERE subscription_id = $1`,
+            [subscriptionId],
+          )
+        )[0] as { success: number; total: number; unpassed: number };
+      await waitFor(async () => (await counts()).unpassed === 0, 30_000, 'every turn passed');
+      expect(await counts()).toEqual({ success: events.length, total: events.length, unpassed: 0 });
       // Both listeners took part.
       const consumers = (await streams.redis.call(
         'XINFO',

@@ -90,7 +90,8 @@ describe('handing stream entries to the intake', () => {
     await entries.settled();
     await new Promise((resolve) => setImmediate(resolve));
 
-    expect(intake.handle).toHaveBeenCalledWith('{"id":"e"}', 's');
+    // With the entry it came in: its place in order for lanes.
+    expect(intake.handle).toHaveBeenCalledWith('{"id":"e"}', 's', { streamEntryId: '1-0' });
     expect(state.inHand.size).toBe(0);
     expect(limiter.inUse()).toBe(0);
     expect(calls).toEqual([['XACK', 's', 'g', '1-0']]);
