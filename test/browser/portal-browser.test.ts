@@ -205,6 +205,7 @@ describe('portal in a real browser (Debian chromium)', () => {
     await page.fill('#edit input[name=description]', 'after: CRM sync');
     await page.fill('#edit input[name=events]', 'CONVERSATION_CLOSED, NEW_MESSAGE_FROM_VISITOR');
     await page.fill('#edit input[name=rateLimitPerSecond]', '5');
+    await page.check('#edit input[name=ordered]');
     await page.uncheck('#edit input[name=isActive]');
     await portal.screenshot('portal-edit.png');
     await page.click('#edit button[type=submit]');
@@ -213,6 +214,7 @@ describe('portal in a real browser (Debian chromium)', () => {
     expect(await page.locator('#send-test').isDisabled()).toBe(true);
     await page.locator('#inactive-note').waitFor();
     expect(await page.locator('#health .rate-limit').textContent()).toBe('5/s');
+    expect(await page.locator('#health .ordered').textContent()).toMatch(/^yes/);
     expect(await page.locator('#health .events').textContent()).toBe('CONVERSATION_CLOSED, NEW_MESSAGE_FROM_VISITOR');
     expect(await page.locator('#endpoint-description').textContent()).toBe('after: CRM sync');
     const saved = await engine.request('GET', `/webhooks/subscriptions/${sub.id}`, owner.key);
@@ -220,6 +222,7 @@ describe('portal in a real browser (Debian chromium)', () => {
       description: 'after: CRM sync',
       events: ['CONVERSATION_CLOSED', 'NEW_MESSAGE_FROM_VISITOR'],
       rateLimitPerSecond: 5,
+      ordered: true,
       isActive: false,
     });
 

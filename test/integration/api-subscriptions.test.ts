@@ -24,6 +24,7 @@ describe('subscriptions API', () => {
       description: 'chat',
       isActive: true,
       rateLimitPerSecond: null,
+      ordered: false,
       disabledReason: null,
       disabledAt: null,
       lastSuccessAt: null,
@@ -65,6 +66,20 @@ describe('subscriptions API', () => {
     const cleared = await api.request('PATCH', path, { key: account.key, body: { rateLimitPerSecond: null } });
     expect(cleared.body.rateLimitPerSecond).toBeNull();
     expect((await api.request('GET', path, { key: account.key })).body.rateLimitPerSecond).toBeNull();
+  });
+
+  it('round-trips ordered on create, read, list and update, false by default', async () => {
+    const created = await create({ url: `https://${PUBLIC_HOST}/ordered`, events: ['*'], ordered: true });
+    expect(created.status).toBe(201);
+    expect(created.body.ordered).toBe(true);
+    const path = `/webhooks/subscriptions/${created.body.id}`;
+    expect((await api.request('GET', path, { key: account.key })).body.ordered).toBe(true);
+    const listed = await api.request('GET', '/webhooks/subscriptions?limit=100', { key: account.key });
+    expect(listed.body.data.find((s: { id: string }) => s.id === created.body.id).ordered).toBe(true);
+    const unordered = await api.request('PATCH', path, { key: account.key, body: { ordered: false } });
+    expect(unordered.status).toBe(200);
+    expect(unordered.body.ordered).toBe(false);
+    expect((await api.request('GET', path, { key: account.key })).body.ordered).toBe(false);
   });
 
   it('clears disabledReason and disabledAt when the subscription is switched back on', async () => {

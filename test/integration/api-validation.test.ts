@@ -34,6 +34,9 @@ describe('subscriptions API input validation', () => {
     ['a fractional rateLimitPerSecond', { url: validUrl, events: ['*'], rateLimitPerSecond: 2.5 }, ['rateLimitPerSecond']],
     ['a rateLimitPerSecond over 10000', { url: validUrl, events: ['*'], rateLimitPerSecond: 10001 }, ['rateLimitPerSecond']],
     ['a rateLimitPerSecond of the wrong type', { url: validUrl, events: ['*'], rateLimitPerSecond: '5' }, ['rateLimitPerSecond']],
+    ['ordered as a string', { url: validUrl, events: ['*'], ordered: 'true' }, ['ordered']],
+    ['ordered as a number', { url: validUrl, events: ['*'], ordered: 1 }, ['ordered']],
+    ['ordered null', { url: validUrl, events: ['*'], ordered: null }, ['ordered']],
     ['a client-set disabledReason', { url: validUrl, events: ['*'], disabledReason: null }, ['disabledReason']],
     [
       'client-set health fields',
@@ -100,6 +103,8 @@ describe('subscriptions API input validation', () => {
     ['a url of the wrong type', { url: ['https://x'] }, 'url'],
     ['an unknown event type', { events: ['NOPE'] }, 'events.0'],
     ['isActive as a string', { isActive: 'true' }, 'isActive'],
+    ['ordered as a string', { ordered: 'yes' }, 'ordered'],
+    ['ordered as an object', { ordered: { on: true } }, 'ordered'],
     ['a secret', { secret: 'whsec_AAAA' }, 'secret'],
   ])('refuses a PATCH with %s and leaves the row unchanged', async (_case, body, field) => {
     const res = await api.request('PATCH', `/webhooks/subscriptions/${existingId}`, { key: account.key, body });

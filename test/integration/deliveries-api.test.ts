@@ -78,9 +78,11 @@ describe('deliveries API', () => {
         'id',
         'lastError',
         'lastStatusCode',
+        'orderingKey',
         'status',
         'subscriptionId',
         'updatedAt',
+        'waitingFor',
         'workflowId',
       ].sort(),
     );
@@ -92,6 +94,8 @@ describe('deliveries API', () => {
       lastStatusCode: 200,
       lastError: null,
       workflowId: deliveryWorkflowId(retried.eventId, subscriptionId),
+      orderingKey: null,
+      waitingFor: null,
     });
     expect(res.body.data[1]).toMatchObject({ status: 'FAILURE', attempts: 3, lastStatusCode: 503 });
   });

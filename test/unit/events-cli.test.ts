@@ -20,6 +20,22 @@ describe('cli events publish: parsing', () => {
     expect(JSON.parse(equals.body)).toMatchObject({ type: 'CONVERSATION_CREATED', accountId: 'acme', data: {} });
   });
 
+  it('puts --ordering-key in the envelope, after data', () => {
+    const command = parseEventsCommand(
+      ['publish', '--account', 'acme', '--type', 'NEW_MESSAGE_FROM_VISITOR', '--ordering-key', 'conv_42'],
+      fixedId,
+      fixedNow,
+    );
+    expect(command.body).toBe(
+      '{"id":"evt_fixed","type":"NEW_MESSAGE_FROM_VISITOR","accountId":"acme","occurredAt":"2026-12-01T10:00:00.000Z","data":{},"orderingKey":"conv_42"}',
+    );
+    expect(
+      JSON.parse(parseEventsCommand(['publish', '--account=acme', '--type=CONVERSATION_CREATED', '--ordering-key=c-1']).body),
+    ).toMatchObject({
+      orderingKey: 'c-1',
+    });
+  });
+
   it('gives each event its own id by default', () => {
     const args = ['publish', '--account', 'acme', '--type', 'CONVERSATION_CREATED'];
     const [a, b] = [parseEventsCommand(args), parseEventsCommand(args)];
@@ -38,6 +54,9 @@ describe('cli events publish: parsing', () => {
     [['publish', '--account', 'a b', '--type', 'CONVERSATION_CREATED'], /accountId: must contain only visible ASCII/],
     [['publish', '--account', 'acme', '--account', 'other', '--type', 'CONVERSATION_CREATED'], /--account given twice/],
     [['publish', '--account'], /--account needs a value/],
+    [['publish', '--account', 'acme', '--type', 'CONVERSATION_CREATED', '--ordering-key', ''], /orderingKey: must be 1-200 characters/],
+    [['publish', '--account', 'acme', '--type', 'CONVERSATION_CREATED', '--ordering-key', 'k'.repeat(201)], /orderingKey: must be 1-200/],
+    [['publish', '--account', 'acme', '--type', 'CONVERSATION_CREATED', '--ordering-key', 'a\nb'], /orderingKey: must not contain control/],
     [['publish', '--account', 'acme', '--type', 'CONVERSATION_CREATED', '--id', 'x'], /unexpected argument "--id"/],
     [
       ['publish', '--account', 'acme', '--type', 'CONVERSATION_CREATED', '--data', JSON.stringify({ blob: 'x'.repeat(300 * 1024) })],

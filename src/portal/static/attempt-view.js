@@ -52,6 +52,15 @@ export async function attemptView(ctx, subscriptionId, deliveryId, watch, refres
       ['Attempts', d.attempts],
       ['Event id', d.eventId],
       ['Delivery id', d.id],
+      ...(d.orderingKey ? [['Ordering key', el('span', { id: 'ordering-key' }, d.orderingKey)]] : []),
+      ...(d.waitingFor
+        ? [
+            [
+              'Waiting for',
+              linkButton(d.waitingFor, () => ctx.go.delivery(subscriptionId, d.waitingFor), { id: 'waiting-for', class: 'link' }),
+            ],
+          ]
+        : []),
       ['Created', when(d.createdAt)],
       ['Updated', when(d.updatedAt)],
     ]),

@@ -36,7 +36,7 @@ export function deliveryLog(ctx, subscription, state = {}) {
         { 'data-id': d.id, class: `status-${d.status.toLowerCase()}` },
         el('td', {}, when(d.createdAt)),
         el('td', {}, d.eventType),
-        el('td', { class: 'status' }, d.status),
+        el('td', { class: 'status' }, d.waitingFor ? `${d.status} (waiting for its turn)` : d.status),
         el('td', { class: 'attempts' }, d.attempts),
         el('td', {}, d.lastStatusCode ?? ''),
         el('td', { class: 'last-error' }, d.lastError ?? ''),

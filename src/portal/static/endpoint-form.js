@@ -31,6 +31,7 @@ export function endpointForm({ id, subscription, submitLabel, onSubmit }) {
     value: subscription?.rateLimitPerSecond,
   });
   const active = el('input', { name: 'isActive', type: 'checkbox', checked: subscription ? subscription.isActive : true });
+  const ordered = el('input', { name: 'ordered', type: 'checkbox', checked: subscription ? subscription.ordered : false });
 
   const body = () => {
     const value = {
@@ -39,6 +40,7 @@ export function endpointForm({ id, subscription, submitLabel, onSubmit }) {
       description: description.value || null,
       isActive: active.checked,
       rateLimitPerSecond: rate.value === '' ? null : Number(rate.value),
+      ordered: ordered.checked,
     };
     if (!editing) {
       if (value.description === null) delete value.description;
@@ -63,6 +65,12 @@ export function endpointForm({ id, subscription, submitLabel, onSubmit }) {
     field('Description', description),
     field('Rate limit (per second)', rate),
     el('label', { class: 'check' }, active, el('span', {}, 'Active')),
+    el(
+      'label',
+      { class: 'check', title: 'Events that share an orderingKey arrive one at a time, in order' },
+      ordered,
+      el('span', {}, 'Ordered (one event at a time per ordering key)'),
+    ),
     el('button', { type: 'submit' }, submitLabel),
   );
 }

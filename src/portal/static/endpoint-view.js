@@ -101,6 +101,7 @@ export async function endpointView(ctx, id, logState = {}) {
       ['Failure streak', failureStreakOf(s), 'failures'],
       ['Events', eventsOf(s), 'events'],
       ['Rate limit', rateLimitOf(s), 'rate-limit'],
+      ['Ordered', s.ordered ? 'yes: one event at a time per ordering key' : 'no', 'ordered'],
       ['Created', when(s.createdAt)],
     ]),
     el('div', { class: 'toolbar' }, testType, sendTest, rotate, remove, confirmDelete),
