@@ -222,6 +222,27 @@ describe('ordered delivery', () => {
       expect(order.indexOf(second.id)).toBeLessThan(order.indexOf(third.id));
     });
 
+    it('passes the turn of a delivery ahead whose workflow was terminated, at the re-check (no signal comes)', async () => {
+      const { accountId, key } = await engine.newAccount('ordered-term');
+      const subscriptionId = await createOrdered(key, `${receiver.origin}/terminated`);
+      const lane = `conv-term-${randomBytes(3).toString('hex')}`;
+      const [head, second] = [0, 1].map((seq) => ({ ...newEvent(accountId, 'NEW_MESSAGE_FROM_VISITOR', { seq }), orderingKey: lane }));
+      receiver.setDefault((request) =>
+        request.json<{ id: string }>().id === head.id ? { status: 503, headers: { 'retry-after': '3600' } } : { status: 200 },
+      );
+      for (const event of [head, second]) await streams.add(engine.config.redisStream.key, event);
+      await waitFor(async () => (await deliveryOf(accountId, second.id, subscriptionId))?.waiting_for, 30_000, 'the second waiting');
+
+      // Terminated from outside: the head never ends its turn nor signals; the second's re-check finds it closed.
+      await engine.temporal.workflow.getHandle(deliveryWorkflowId(head.id, subscriptionId)).terminate('operator stopped it');
+      await waitFor(
+        async () => (await deliveryOf(accountId, second.id, subscriptionId))?.status === 'SUCCESS',
+        60_000,
+        'the second delivered',
+      );
+      expect(receiver.requests.filter((r) => r.json<{ id: string }>().id === second.id)).toHaveLength(1);
+    });
+
     it('ends the waiting deliveries as FAILURE when the subscription is switched off', async () => {
       const { accountId, key } = await engine.newAccount('ordered-off');
       const subscriptionId = await createOrdered(key, `${receiver.origin}/off`);
