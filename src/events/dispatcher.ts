@@ -105,8 +105,6 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
   /** Event ids being dispatched now or scheduled for a retry: never dispatched twice at once. */
   const busy = new Set<string>();
   const retryTimers = new Map<string, NodeJS.Timeout>();
-  /** Events whose lane places are being taken now, so that a second copy resolves only after they are. */
-  const placing = new Map<string, Promise<void>>();
   const inFlight = new Set<Promise<unknown>>();
   let stopped = false;
   const startedByType = new Map<string, number>();
@@ -211,29 +209,16 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
             return 'duplicate';
           }
           if (!inserted && busy.has(event.id)) {
-            // Being dispatched right now (the same event by the other way in, a moment earlier): nothing to add once
-            // its lane places are taken.
-            await placing.get(event.id);
+            // Being dispatched right now (the same event by the other way in, the sweep, or a background retry):
+            // nothing to add once its lane places are taken. Whoever holds it may not have taken them yet (the sweep
+            // of an event that a killed listener stored without its places) and this copy's stream entry is
+            // acknowledged when this resolves, so they are taken here too (a place taken before is kept).
+            if (event.lane) await targetsOf(event, false);
             logger.info({ eventId: event.id }, 'event already received and being dispatched; ignoring the re-publish');
             return 'duplicate';
           }
           // Lane places are taken before this resolves (a failure here rejects: the intake stores it again).
-          let prepared: readonly DeliveryStart[] | undefined;
-          if (event.lane) {
-            const places = targetsOf(event, inserted);
-            placing.set(
-              event.id,
-              places.then(
-                () => undefined,
-                () => undefined,
-              ),
-            );
-            try {
-              prepared = await places;
-            } finally {
-              placing.delete(event.id);
-            }
-          }
+          const prepared = event.lane ? await targetsOf(event, inserted) : undefined;
           return (await dispatchOrDefer(event, prepared)) ? 'dispatched' : 'deferred';
         })(),
       ),

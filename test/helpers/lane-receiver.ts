@@ -4,7 +4,8 @@
  * against the lane contract as it arrives:
  * - `overlap`: a request for a key arrived while another request of the same key was still unanswered;
  * - `order`: a request for seq n arrived before seq n - 1 had its first 2xx (or after seq n + 1 had one);
- * - `repeat`: a request for an event that already had its 2xx (a repeated POST).
+ * - `repeat`: a request for an event that already had its 2xx (a repeated POST). An answer ready after its sender
+ *   went away (a process killed mid-request) reached nobody: it is not counted as that event's 2xx.
  * It also counts how many distinct keys were in flight at once (different lanes progress side by side).
  */
 import type { RecordedRequest } from './receiver';
@@ -48,6 +49,8 @@ export interface LaneReceiver {
   failedFirstAttempts(): number;
   /** Distinct webhook-id values seen per event id. */
   webhookIdsOf(eventId: string): ReadonlySet<string>;
+  /** Requests whose sender was gone by the time the answer was ready (not counted as answered). */
+  abandoned(): number;
   close(): Promise<void>;
 }
 
@@ -61,6 +64,7 @@ export async function startLaneReceiver(options: LaneReceiverOptions): Promise<L
   const webhookIds = new Map<string, Set<string>>();
   let maxKeys = 0;
   let failedFirst = 0;
+  let abandoned = 0;
 
   const respond = async (request: RecordedRequest) => {
     const body = request.json<LaneEventBody>();
@@ -80,6 +84,12 @@ export async function startLaneReceiver(options: LaneReceiverOptions): Promise<L
     // The receiver's own processing time: part of the scenario, not a wait of the test.
     await new Promise((resolve) => setTimeout(resolve, Math.floor(random() * (options.maxDelayMs + 1))));
     openByKey.set(key, (openByKey.get(key) ?? 1) - 1);
+    // The sender is gone (its process was killed mid-request): this answer never reaches it, so it is no 2xx it got,
+    // and sending the event again is not a repeat.
+    if (request.clientGone()) {
+      abandoned += 1;
+      return { status: 500, body: 'nobody to answer' };
+    }
     if (fail) return { status: 500, body: 'try again' };
     if (!succeededIds.has(body.id)) {
       succeededIds.add(body.id);
@@ -98,6 +108,7 @@ export async function startLaneReceiver(options: LaneReceiverOptions): Promise<L
     maxKeysInFlight: () => maxKeys,
     failedFirstAttempts: () => failedFirst,
     webhookIdsOf: (eventId) => webhookIds.get(eventId) ?? new Set(),
+    abandoned: () => abandoned,
     close: () => receiver.close(),
   };
 }

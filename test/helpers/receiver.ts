@@ -37,6 +37,8 @@ export interface RecordedRequest {
   text(): string;
   /** The body parsed as JSON (throws if it is not JSON). */
   json<T = unknown>(): T;
+  /** True once the client's side of the connection is gone (it died or gave up): an answer can no longer reach it. */
+  clientGone(): boolean;
 }
 
 /** How to answer one request. Every field is optional; the default is 200 with an empty body. */
@@ -106,7 +108,7 @@ export async function startReceiver(options: ReceiverOptions = {}): Promise<Rece
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
-      const recorded = record(requests.length, req, Buffer.concat(chunks), receivedAt);
+      const recorded = record(requests.length, req, res, Buffer.concat(chunks), receivedAt);
       requests.push(recorded);
       const responder = queue.shift() ?? fallback;
       waiters.forEach((notify) => notify());
@@ -170,7 +172,7 @@ export async function startReceiver(options: ReceiverOptions = {}): Promise<Rece
   };
 }
 
-function record(index: number, req: http.IncomingMessage, body: Buffer, receivedAt: number): RecordedRequest {
+function record(index: number, req: http.IncomingMessage, res: http.ServerResponse, body: Buffer, receivedAt: number): RecordedRequest {
   return {
     index,
     method: req.method ?? '',
@@ -181,6 +183,7 @@ function record(index: number, req: http.IncomingMessage, body: Buffer, received
     receivedAt,
     text: () => body.toString('utf8'),
     json: <T>() => JSON.parse(body.toString('utf8')) as T,
+    clientGone: () => res.destroyed || req.socket.destroyed || !req.socket.writable,
   };
 }
 

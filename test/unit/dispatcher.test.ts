@@ -1,4 +1,4 @@
-import { createDispatcher, type DeliveryStart, type Dispatcher } from '../../src/events/dispatcher';
+import { createDispatcher, type DeliveryStart, type Dispatcher, type DispatcherDeps } from '../../src/events/dispatcher';
 import type { EventEnvelope } from '../../src/events/envelope';
 import type { EventRepository, StoredEvent } from '../../src/events/event.repository';
 import { createLogger } from '../../src/logger';
@@ -61,7 +61,13 @@ describe('dispatcher', () => {
   let dispatcher: Dispatcher;
   afterEach(async () => dispatcher?.stop());
 
-  function setup(opts: { subscriptions?: typeof subs; start?: (s: DeliveryStart) => Promise<'started' | 'already-started'> } = {}) {
+  function setup(
+    opts: {
+      subscriptions?: Array<{ id: string; url: string; ordered?: boolean }>;
+      start?: (s: DeliveryStart) => Promise<'started' | 'already-started'>;
+      reserveLanePlaces?: DispatcherDeps['reserveLanePlaces'];
+    } = {},
+  ) {
     const events = memoryEvents();
     const started: DeliveryStart[] = [];
     const lookups: Array<[string, string]> = [];
@@ -71,6 +77,7 @@ describe('dispatcher', () => {
         lookups.push([accountId, type]);
         return opts.subscriptions ?? subs;
       },
+      reserveLanePlaces: opts.reserveLanePlaces,
       startDelivery: async (start) => {
         const result = await (opts.start ?? (async () => 'started' as const))(start);
         started.push(start);
@@ -190,6 +197,39 @@ describe('dispatcher', () => {
     const callsAfterAccept = calls;
     await expect(dispatcher.sweep()).resolves.toBe(0);
     expect(calls).toBe(callsAfterAccept);
+  });
+
+  it('takes the lane places of an event the sweep is dispatching before a copy of it resolves as a duplicate', async () => {
+    // A listener killed between storing an event and taking its lane places: a new listener's sweep takes the event
+    // while its stream entry, claimed, arrives again. The entry is acknowledged when accept resolves, and from then
+    // on the intake barrier lets the next event of the lane go: the event's places must exist by then.
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const reservations: string[] = [];
+    const done: string[] = [];
+    const { events } = setup({
+      subscriptions: [{ id: 'sub-o', url: 'https://o.example.com/hook', ordered: true }],
+      reserveLanePlaces: async (event, subscriptionIds) => {
+        reservations.push(event.id);
+        // The sweep's reservation is slow (a busy database); any later one goes through.
+        if (reservations.length === 1) await held;
+        done.push(event.id);
+        return subscriptionIds.map((subscriptionId) => ({ subscriptionId, url: 'https://o.example.com/hook' }));
+      },
+    });
+    const laneEnvelope = { ...envelope('k'), orderingKey: 'conv-1' };
+    await events.repo.store(laneEnvelope, '{}');
+    events.rows.get('k')!.receivedAt -= 1_000;
+    const swept = dispatcher.sweep();
+    await waitUntil(() => reservations.length === 1);
+
+    try {
+      await expect(dispatcher.accept(laneEnvelope, '{}')).resolves.toBe('duplicate');
+      expect(done).toContain('k');
+    } finally {
+      release();
+    }
+    await expect(swept).resolves.toBe(1);
   });
 
   it('stops retrying when stopped and leaves the event undispatched for the next sweep', async () => {
