@@ -5,7 +5,8 @@ import type { CollectedEvent, ReceiverReply, ReceiverRequest } from './receiver-
 export interface ReceiverHandle {
   child: Child;
   url: string;
-  collect(prefix: string): Promise<{ events: CollectedEvent[]; badSignatures: number; malformed: number }>;
+  /** `timed`: each event also with its requests' [arrived, answered] times. */
+  collect(prefix: string, timed?: boolean): Promise<{ events: CollectedEvent[]; badSignatures: number; malformed: number }>;
   count(prefix: string): Promise<{ distinct: number; receipts: number }>;
   forget(prefix: string): Promise<void>;
 }
@@ -44,8 +45,8 @@ export async function startReceiverProcess(logDir: string, signingSecret: string
   return {
     child,
     url: `http://127.0.0.1:${port}/hook`,
-    collect: async (prefix) => {
-      const r = await ask<Extract<ReceiverReply, { type: 'collected' }>>({ type: 'collect', prefix });
+    collect: async (prefix, timed) => {
+      const r = await ask<Extract<ReceiverReply, { type: 'collected' }>>({ type: 'collect', prefix, ...(timed ? { timed } : {}) });
       return { events: r.events, badSignatures: r.badSignatures, malformed: r.malformed };
     },
     count: async (prefix) => {

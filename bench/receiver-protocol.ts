@@ -2,12 +2,15 @@
 
 export type ReceiverRequest =
   | { type: 'configure'; requestId: number; signingSecret: string }
-  | { type: 'collect'; requestId: number; prefix: string }
+  | { type: 'collect'; requestId: number; prefix: string; timed?: boolean }
   | { type: 'count'; requestId: number; prefix: string }
   | { type: 'forget'; requestId: number; prefix: string };
 
-/** [event id, scheduled send time (ms), receipt times (ms)] */
-export type CollectedEvent = [string, number, number[]];
+/**
+ * [event id, scheduled send time (ms), receipt times (ms)], and with `timed` each webhook request's [arrived,
+ * answered] (ms since the epoch, sub-millisecond).
+ */
+export type CollectedEvent = [string, number, number[]] | [string, number, number[], Array<[number, number]>];
 
 export type ReceiverReply =
   | { type: 'ready'; requestId: number; port: number }

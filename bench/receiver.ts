@@ -9,6 +9,9 @@
  * are /hook/b0 ... /hook/bN, so one event delivered to each is counted once per subscription). POST /floor-receipts
  * takes a batch of receipts from the floor system, whose no-op activity sends nothing: `[[key, scheduledAt,
  * receivedAt], ...]` (not signed; counted apart from the webhook requests).
+ *
+ * For each webhook request it also keeps, on a sub-millisecond clock, when the request arrived (its headers in) and
+ * when its 200 was sent: `collect` with `timed` returns them, for the ordered phase's order check.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
@@ -20,6 +23,8 @@ let secret = '';
 interface Seen {
   scheduledAt: number;
   receivedAt: number[];
+  /** [arrived, answered] of each webhook request (none for the floor's receipts). */
+  requests: Array<[number, number]>;
 }
 const events = new Map<string, Seen>();
 let badSignatures = 0;
@@ -32,10 +37,17 @@ function signatureOk(header: string | string[] | undefined, body: Buffer): boole
   return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
-function record(key: string, scheduledAt: number, receivedAt: number): void {
-  const seen = events.get(key);
-  if (seen) seen.receivedAt.push(receivedAt);
-  else events.set(key, { scheduledAt, receivedAt: [receivedAt] });
+/** Milliseconds since the epoch, to a fraction of a millisecond. */
+const preciseNow = () => performance.timeOrigin + performance.now();
+
+function record(key: string, scheduledAt: number, receivedAt: number, request?: [number, number]): void {
+  let seen = events.get(key);
+  if (!seen) {
+    seen = { scheduledAt, receivedAt: [], requests: [] };
+    events.set(key, seen);
+  }
+  seen.receivedAt.push(receivedAt);
+  if (request) seen.requests.push(request);
 }
 
 /** `/hook` -> '', `/hook/b3` -> '@b3': the subscription a request was sent to, when the run has several. */
@@ -45,6 +57,7 @@ function subscriptionSuffix(url: string | undefined): string {
 }
 
 const server = http.createServer((req, res) => {
+  const arrivedAt = preciseNow();
   const chunks: Buffer[] = [];
   req.on('data', (chunk: Buffer) => chunks.push(chunk));
   req.on('end', () => {
@@ -61,13 +74,18 @@ const server = http.createServer((req, res) => {
       return;
     }
     if (!signatureOk(req.headers['x-hub-signature-256'], body)) badSignatures += 1;
+    let key: string | undefined;
+    let scheduledAt = 0;
     try {
       const envelope = JSON.parse(body.toString('utf8')) as { id: string; data: { scheduledAt: number } };
-      record(`${envelope.id}${subscriptionSuffix(req.url)}`, envelope.data.scheduledAt, receivedAt);
+      key = `${envelope.id}${subscriptionSuffix(req.url)}`;
+      scheduledAt = envelope.data.scheduledAt;
     } catch {
       malformed += 1;
     }
     res.writeHead(200, { 'content-length': '0' }).end();
+    // Recorded once the 200 is handed to the socket: no later request can have been caused by it before this time.
+    if (key !== undefined) record(key, scheduledAt, receivedAt, [arrivedAt, preciseNow()]);
   });
 });
 server.keepAliveTimeout = 30_000;
@@ -85,7 +103,10 @@ process.on('message', (message: ReceiverRequest) => {
     );
   } else if (message.type === 'collect') {
     const out: CollectedEvent[] = [];
-    for (const [id, seen] of events) if (id.startsWith(message.prefix)) out.push([id, seen.scheduledAt, seen.receivedAt]);
+    for (const [id, seen] of events) {
+      if (!id.startsWith(message.prefix)) continue;
+      out.push(message.timed ? [id, seen.scheduledAt, seen.receivedAt, seen.requests] : [id, seen.scheduledAt, seen.receivedAt]);
+    }
     reply({ type: 'collected', requestId: message.requestId, events: out, badSignatures, malformed });
   } else if (message.type === 'count') {
     let distinct = 0;

@@ -7,6 +7,8 @@ import type { DatabaseCounters } from './environment';
 import type { BurstResult } from './burst';
 import type { SystemName } from './systems/system';
 import type { TemporalRequests } from './temporal-metrics';
+import type { OrderedResult } from './ordered';
+import { orderedShare } from './order-check';
 
 /** CPU of Temporal's own processes in a by-group record: the dev server, or a cluster's four services. */
 export function temporalCpu(byGroup: Record<string, number>): number {
@@ -40,6 +42,8 @@ export interface SystemResult {
   /** Commits of Temporal's own Postgres databases per delivery over the measured phases (cluster only). */
   temporalCommits?: number;
   profiles?: ThreadProfile[];
+  /** The engine's ordered phase (bench/ordered.ts), run on its processes after its measured phases. */
+  ordered?: OrderedResult;
   /** 1-minute load average of the machine when the system started and when it stopped (other work shows here). */
   loadAverage: { start: number; end: number };
   error?: string;
@@ -186,7 +190,8 @@ export function summaryLine(systems: SystemResult[], burst?: BurstResult, suffix
   const burstRate = burst && !burst.error ? Math.round(burst.ratePerSecond) : 'n/a';
   return (
     `bench: engine=${e}/s floor=${f}/s bullmq=${b}/s direct=${d}/s burst=${burstRate}/s engine/floor=${formatRatio(e, f)} ` +
-    `engine/direct=${formatRatio(e, d)} engine/bullmq=${formatRatio(e, b)} p99@50=${p99}ms cpu/1k=${Number.isFinite(cpu) ? cpu.toFixed(2) : 'n/a'}s${suffix}`
+    `engine/direct=${formatRatio(e, d)} engine/bullmq=${formatRatio(e, b)} p99@50=${p99}ms cpu/1k=${Number.isFinite(cpu) ? cpu.toFixed(2) : 'n/a'}s` +
+    `${engine?.ordered ? ` ${orderedSummary(engine.ordered, e)}` : ''}${suffix}`
   );
 }
 
@@ -228,4 +233,75 @@ export function burstSection(burst: BurstResult): string {
 **Error: ${burst.error}**`
       : ''
   }`;
+}
+
+/** `ordered=<rate>/s (<share>x unordered) violations=0 lost=0 dup=0`: the ordered phase beside the engine's sustained rate. */
+export function orderedSummary(ordered: OrderedResult, unorderedRate: number): string {
+  if (ordered.error) return 'ordered=n/a (failed)';
+  const { check } = ordered;
+  const share = orderedShare(ordered.ratePerSecond, unorderedRate);
+  return (
+    `ordered=${ordered.ratePerSecond.toFixed(1)}/s (${Number.isFinite(share) ? `${share.toFixed(2)}x` : 'n/a'} unordered) ` +
+    `violations=${check.violations} lost=${check.lost} dup=${check.duplicates}`
+  );
+}
+
+/**
+ * The ordered phase: drain rate beside the engine's unordered sustained rate of the same run, order violations, loss
+ * and duplicates, and per ordered delivery its Temporal and Postgres cost and CPU, each beside the unordered figure of
+ * the same run (the engine's measured phases: histories of its 50/s phase, RPCs and Postgres over its phases).
+ */
+export function orderedSection(ordered: OrderedResult, systems: SystemResult[]): string {
+  const engine = systems.find((s) => s.name === 'engine');
+  const unordered = sustained(engine);
+  const { plan, check } = ordered;
+  const delivered = check.delivered;
+  const per = (seconds: number) => f1(delivered > 0 ? (seconds * 1000) / delivered : Number.NaN);
+  const own = ordered.ownGroups.reduce((sum, g) => sum + (ordered.cpuSeconds[g] ?? 0), 0);
+  const h = ordered.history;
+  const u = engine?.history;
+  const t = ordered.temporalRequests;
+  const beside = (value: number | undefined, unorderedValue: number | undefined) =>
+    `${value === undefined ? '-' : f1(value)} (unordered ${unorderedValue === undefined ? '-' : f1(unorderedValue)})`;
+  const unorderedCommits = engine && engine.database.deliveries > 0 ? engine.database.xactCommit / engine.database.deliveries : undefined;
+  const byEngineCpu = engine ? cpuPer1kByGroup(engine) : {};
+  const unorderedOwn = engine ? ownCpuPer1k(engine) : undefined;
+  const rows = [
+    [
+      'published at once (on the stream, interleaved)',
+      `${plan.keys} keys x ${plan.events} events = ${check.expected} events to one ordered subscription`,
+    ],
+    ['drain (first publish to last receipt)', `${f1(ordered.drainMs / 1000)} s`],
+    ['drain rate', `**${f1(ordered.ratePerSecond)} events/s**`],
+    ["engine's unordered sustained rate, same run", `${unordered}/s`],
+    ['ordered / unordered', `**${formatRatio(ordered.ratePerSecond, unordered)}x**`],
+    ['order violations (lanes with one)', `${check.violations} (${check.lanesWithViolations})`],
+    ['delivered / lost / duplicates / bad signatures', `${delivered} / ${check.lost} / ${check.duplicates} / ${ordered.badSignatures}`],
+    ['rows SUCCESS', `${ordered.recordedSuccess}/${check.expected}`],
+    ['history events per delivery', beside(h?.eventsPerDelivery, u?.eventsPerDelivery)],
+    ['workflow tasks per delivery', beside(h?.workflowTasksPerDelivery, u?.workflowTasksPerDelivery)],
+    ['activities per delivery', beside(h?.activitiesPerDelivery, u?.activitiesPerDelivery)],
+    ['billable actions per delivery', beside(h?.billableActionsPerDelivery, u?.billableActionsPerDelivery)],
+    ['frontend RPCs per delivery', beside(t?.rpcTotal, engine?.temporalRequests?.rpcTotal)],
+    ['Postgres commits per delivery', beside(delivered > 0 ? ordered.database.xactCommit / delivered : undefined, unorderedCommits)],
+    [
+      'CPU ms per delivery, engine processes',
+      `${per(own)} (unordered, fixed-rate phases ${unorderedOwn === undefined ? '-' : f1(unorderedOwn)})`,
+    ],
+    [
+      'CPU ms per delivery, engine + Temporal',
+      `${per(own + temporalCpu(ordered.cpuSeconds))} (unordered ${unorderedOwn === undefined ? '-' : f1(unorderedOwn + temporalCpu(byEngineCpu))})`,
+    ],
+    ...Object.entries(ordered.cpuSeconds).map(([group, s]) => [`CPU ms per delivery, ${group}`, per(s)]),
+  ];
+  const types = h
+    ? `\n\nOrdered history per delivery (${h.workflows} workflows sampled across lanes and places in them) by type: ${Object.entries(
+        h.byType,
+      )
+        .sort((a, b) => b[1] - a[1])
+        .map(([name, n]) => `${name} ${n.toFixed(1)}`)
+        .join(', ')}.`
+    : '';
+  const examples = check.examples.length > 0 ? `\n\nOrder violations, first ones: ${check.examples.join('; ')}.` : '';
+  return `${table(['ordered', 'value'], rows)}${types}${examples}${ordered.error ? `\n\n**Error: ${ordered.error}**` : ''}`;
 }

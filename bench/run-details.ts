@@ -12,6 +12,7 @@ import type { BurstResult } from './burst';
 import { replaceSection, sectionMarkers } from './docs-sections';
 import {
   burstSection,
+  orderedSection,
   temporalCpu,
   databaseLine,
   cpuPer1kByGroup,
@@ -216,6 +217,14 @@ export function renderResults(input: DocsInput): string {
     lines.push('```');
     lines.push('');
     lines.push(burstSection(input.burst));
+    lines.push('');
+  }
+  if (engine?.ordered) {
+    lines.push(
+      `### Ordered (the engine's processes after its phases, on the same ${env.temporalKind === 'cluster' ? 'cluster' : 'dev server'})`,
+    );
+    lines.push('');
+    lines.push(orderedSection(engine.ordered, results));
     lines.push('');
   }
   lines.push(`![latency vs offered load](${sectionMarkers(env.temporalKind, input.workers).plot})`);

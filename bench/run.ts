@@ -1,12 +1,15 @@
 /**
  * `npm run bench`: the engine, Temporal's floor for the engine's shape, a BullMQ queue + worker and a direct loop,
  * each fed by the same open-loop Redis publisher at fixed rates and then a saturation ramp, all delivering to one
- * receiver process on 127.0.0.1; then the engine's burst phase on a file-backed dev server (bench/burst.ts).
+ * receiver process on 127.0.0.1; after its measured phases the engine runs its ordered phase (bench/ordered.ts); then
+ * the engine's burst phase on a file-backed dev server (bench/burst.ts).
  * Prints a table, writes docs/benchmarks.md (between its generated-results markers) and docs/benchmarks-latency.svg,
  * and ends with the one-line summary. Every child process is stopped and the database dropped, also on error.
  *
  * Options: --systems=direct,bullmq,floor,engine  --quick (short phases, for a smoke run)  --no-profile  --no-docs
  *          --burst=<events>x<subscriptions> (default 400x5; 100x5 with --quick)  --no-burst
+ *          --ordered[=<keys>x<events>] (default 500x10; 100x5 with --quick)  --no-ordered: the engine's ordered phase
+ *            (bench/ordered.ts), after its measured phases on the same processes; on by default
  *          --engine-layout=embedded|separate (default embedded: the listener hosts a worker; separate: it does not)
  *          --ts-node (run the systems through ts-node instead of compiled JavaScript)
  *          --temporal=dev|cluster (default dev: a dev server of the run's own; cluster: a real Temporal cluster of the
@@ -24,17 +27,28 @@ import { Queue } from 'bullmq';
 import { BUILD_ROOT, setRunMode, stopAll, PROJECT_ROOT } from './children';
 import { transpileProject } from './build';
 import { perDelivery, scrapeTemporalCounters } from './temporal-metrics';
-import { setSubscriptionUrl, setUpEnvironment, type BenchEnvironment } from './environment';
+import { setSubscriptionUrl, setUpEnvironment, type BenchEnvironment, type DatabaseCounters } from './environment';
 import { recheckLateArrivals, runPlan, waitForReceipts, type PhasePlan } from './phases';
 import { ProcMonitor } from './proc-monitor';
 import { publishPhase } from './publisher';
 import { startReceiverProcess, type ReceiverHandle } from './receiver-client';
-import { burstSection, phaseTable, resourceTable, summaryLine, summaryTable, databaseLine, type SystemResult } from './report';
+import {
+  burstSection,
+  orderedSection,
+  phaseTable,
+  resourceTable,
+  summaryLine,
+  summaryTable,
+  databaseLine,
+  type SystemResult,
+} from './report';
 import { SYSTEMS } from './systems';
 import { traceEngineInto } from './systems/system';
 import { startOtlpSink, type OtlpSink } from './otlp-sink';
 import { runBurst, type BurstPlan, type BurstResult } from './burst';
 import type { SystemUnderTest } from './systems/system';
+import { runOrdered } from './ordered';
+import { parseOrderedSize, type OrderedPlan } from './order-check';
 import { collectEngineDetails, historySection, readProfiles, temporalRequestsLine, writeDocs, machineInfo } from './run-details';
 
 const HARD_LIMIT_MS = 20 * 60 * 1000;
@@ -67,6 +81,13 @@ const [burstEvents, burstSubscriptions] = option('burst', QUICK ? '100x5' : '400
   .split('x')
   .map(Number) as [number, number];
 const BURST: BurstPlan = { events: burstEvents, subscriptions: burstSubscriptions, drainTimeoutMs: QUICK ? 120_000 : 300_000 };
+
+const orderedArg = argv.find((a) => a === '--ordered' || a.startsWith('--ordered='));
+const orderedSize = parseOrderedSize(orderedArg?.slice('--ordered='.length), QUICK ? { keys: 100, events: 5 } : { keys: 500, events: 10 });
+if (!orderedSize) throw new Error('--ordered must be <keys>x<events>, e.g. 500x10');
+if (orderedArg && flag('no-ordered')) throw new Error('--ordered and --no-ordered together');
+/** The engine's ordered phase; undefined with --no-ordered. */
+const ORDERED: OrderedPlan | undefined = flag('no-ordered') ? undefined : { ...orderedSize, drainTimeoutMs: QUICK ? 120_000 : 300_000 };
 
 const ENGINE_LAYOUT = option('engine-layout', 'embedded') as 'embedded' | 'separate';
 if (ENGINE_LAYOUT !== 'embedded' && ENGINE_LAYOUT !== 'separate') throw new Error('--engine-layout must be embedded or separate');
@@ -120,7 +141,10 @@ async function runSystem(
         ? `${system.describe}; here with --engine-layout=separate: the listener without its embedded worker (WEBHOOKS_LISTENER_EMBEDDED_WORKER=false), no eager start, the worker process makes every delivery`
         : system.describe
       ).replace('same dev server', TEMPORAL === 'cluster' ? 'same cluster' : 'same dev server') +
-      (system.name === 'engine' && WORKERS !== 1 ? `; ${WORKERS} start:worker processes beside the listener` : ''),
+      (system.name === 'engine' && WORKERS !== 1 ? `; ${WORKERS} start:worker processes beside the listener` : '') +
+      (system.name === 'engine' && ORDERED
+        ? "; its listener also reads a Redis stream of the run's own (idle until the ordered phase)"
+        : ''),
     phases: [],
     ownGroups: [],
     memory: [],
@@ -129,6 +153,9 @@ async function runSystem(
     loadAverage: { start: os.loadavg()[0] as number, end: Number.NaN },
   };
   log(`\n== ${system.name}: ${system.describe}`);
+  // The ordered phase publishes on a stream: the engine's listener reads one of the run's own beside its channel.
+  const stream = system.name === 'engine' && ORDERED ? `bench:${env.runId}:engine:stream` : undefined;
+  let orderedDatabase: DatabaseCounters | undefined;
   const running = await system.start({
     env,
     channel,
@@ -136,6 +163,7 @@ async function runSystem(
     receiverUrl: receiver.url,
     engineLayout: ENGINE_LAYOUT,
     workers: WORKERS,
+    stream,
   });
   try {
     for (const child of running.processes) monitor.add(child.name, () => (child.exited() ? [] : [child.pid]));
@@ -155,6 +183,10 @@ async function runSystem(
         result.temporalCommits = (commitsAfter - commitsBefore) / Math.max(1, delivered);
     }
     await monitor.snapshot();
+    if (stream && ORDERED) {
+      result.ordered = await runOrdered({ env, receiver, monitor, ownGroups: result.ownGroups, stream, log }, ORDERED);
+      orderedDatabase = result.ordered.database;
+    }
   } catch (error) {
     result.error = error instanceof Error ? error.message : String(error);
     log(`  ${system.name} failed: ${result.error} (logs in ${env.logDir})`);
@@ -162,6 +194,7 @@ async function runSystem(
     monitor.stop();
     result.loadAverage.end = os.loadavg()[0] as number;
     await running.stop();
+    if (stream) await env.redis.del(stream).catch(() => undefined);
   }
   result.memory = [...result.ownGroups, ...env.temporalGroups.map(([name]) => name), 'postgres-backends', 'redis-server']
     .map((name) => ({ name, m: monitor.memory(name) }))
@@ -174,12 +207,14 @@ async function runSystem(
       system.name === 'floor' ? await countReceipts(receiver, env, system.name, prefixes) : await countRecorded(env, prefixes, published),
     published,
   };
+  // The system's own figures: the ordered phase's Postgres work is reported with that phase, not here.
   const databaseAfter = await env.databaseCounters();
+  const o = orderedDatabase ?? { xactCommit: 0, tupInserted: 0, tupUpdated: 0, tupFetched: 0 };
   result.database = {
-    xactCommit: databaseAfter.xactCommit - databaseBefore.xactCommit,
-    tupInserted: databaseAfter.tupInserted - databaseBefore.tupInserted,
-    tupUpdated: databaseAfter.tupUpdated - databaseBefore.tupUpdated,
-    tupFetched: databaseAfter.tupFetched - databaseBefore.tupFetched,
+    xactCommit: databaseAfter.xactCommit - databaseBefore.xactCommit - o.xactCommit,
+    tupInserted: databaseAfter.tupInserted - databaseBefore.tupInserted - o.tupInserted,
+    tupUpdated: databaseAfter.tupUpdated - databaseBefore.tupUpdated - o.tupUpdated,
+    tupFetched: databaseAfter.tupFetched - databaseBefore.tupFetched - o.tupFetched,
     deliveries: await countAllDelivered(env, system.name),
   };
   if (profile) result.profiles = readProfiles(profileDir);
@@ -269,6 +304,8 @@ async function main(): Promise<void> {
       if (r.history) process.stdout.write(historySection(r.history));
       if (r.temporalRequests) process.stdout.write(temporalRequestsLine(r));
     }
+    const ordered = results.find((r) => r.name === 'engine')?.ordered;
+    if (ordered) process.stdout.write(`\n### ordered\n${orderedSection(ordered, results)}\n`);
     if (burst) process.stdout.write(`\n### burst\n${burstSection(burst)}\n`);
     if (sink) {
       const { exports, spans, bytes } = sink.counts();

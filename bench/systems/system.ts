@@ -18,6 +18,11 @@ export interface SystemContext {
   engineLayout?: 'embedded' | 'separate';
   /** The engine's `start:worker` processes beside its listener (default 1); the other systems ignore it. */
   workers?: number;
+  /**
+   * A Redis stream for the listener to read beside its channel (WEBHOOKS_REDIS_STREAM, unique to the run; the
+   * ordered phase publishes on it); absent: none, the listener reads the channel only.
+   */
+  stream?: string;
 }
 
 export interface RunningSystem {
@@ -49,8 +54,8 @@ export function engineEnv(context: SystemContext, extra: Record<string, string> 
     DATABASE_URL: env.databaseUrl,
     REDIS_URL: env.redisUrl,
     WEBHOOKS_REDIS_CHANNEL: context.channel,
-    // The benchmark publishes on Pub/Sub; its listener does not join the default stream's group.
-    WEBHOOKS_REDIS_STREAM: '',
+    // The benchmark publishes on Pub/Sub; its listener never joins the default stream's group, only a run's own stream.
+    WEBHOOKS_REDIS_STREAM: context.stream ?? '',
     TEMPORAL_ADDRESS: env.temporal.address,
     TEMPORAL_NAMESPACE: env.temporal.namespace,
     TEMPORAL_TASK_QUEUE: `bench-${env.runId}`,
