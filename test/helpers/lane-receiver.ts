@@ -8,6 +8,7 @@
  *   went away (a process killed mid-request) reached nobody: it is not counted as that event's 2xx.
  * It also counts how many distinct keys were in flight at once (different lanes progress side by side).
  */
+import type { DataSource } from 'typeorm';
 import type { RecordedRequest } from './receiver';
 import { startReceiver, type Receiver } from './receiver';
 
@@ -134,4 +135,37 @@ export function laneEvents(
     }
   }
   return events;
+}
+
+/**
+ * Delivery is at least once (docs/operations.md): when the engine did not record a 2xx the receiver sent (its process
+ * was killed before recording it, or, on a starved machine, the request timed out on the engine's side as the answer
+ * came), it sends the event again with the same webhook-id. The receiver flags that as a `repeat`; here it must be
+ * exactly that: the event's attempt log holds an attempt without a recorded 2xx (in flight, or failed), and every
+ * key's requests never go back in seq (the lane did not move on past the unrecorded answer). Returns the repeats.
+ */
+export async function expectRepeatsOnlyOfUnrecordedAnswers(
+  dataSource: DataSource,
+  receiver: LaneReceiver,
+  events: ReadonlyArray<{ id: string; orderingKey: string; data: { seq: number } }>,
+  subscriptionId: string,
+): Promise<number> {
+  const seqsByKey = new Map<string, number[]>();
+  for (const request of receiver.receiver.requests) {
+    const body = request.json<{ orderingKey: string; data: { seq: number } }>();
+    seqsByKey.set(body.orderingKey, [...(seqsByKey.get(body.orderingKey) ?? []), body.data.seq]);
+  }
+  for (const [key, seqs] of seqsByKey) expect({ key, seqs }).toEqual({ key, seqs: [...seqs].sort((a, b) => a - b) });
+  const repeats = receiver.violations.filter((v) => v.kind === 'repeat');
+  for (const repeat of repeats) {
+    const event = events.find((e) => e.orderingKey === repeat.key && e.data.seq === repeat.seq);
+    const [row] = (await dataSource.query(
+      `SELECT count(*) FILTER (WHERE a.in_flight OR a.status_code IS NULL OR a.status_code NOT BETWEEN 200 AND 299)::int AS unrecorded
+         FROM webhook_delivery_attempts a JOIN webhook_deliveries d ON d.id = a.delivery_id
+        WHERE d.event_id = $1 AND d.subscription_id = $2`,
+      [event?.id, subscriptionId],
+    )) as Array<{ unrecorded: number }>;
+    expect({ ...repeat, unrecorded: row.unrecorded > 0 }).toEqual({ ...repeat, unrecorded: true });
+  }
+  return repeats.length;
 }

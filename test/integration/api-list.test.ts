@@ -56,6 +56,7 @@ describe('listing subscriptions', () => {
       description: null,
       isActive: true,
       rateLimitPerSecond: null,
+      ordered: false,
       disabledReason: null,
       disabledAt: null,
       lastSuccessAt: null,

@@ -9,7 +9,7 @@ import type { WorkflowBundle } from '@temporalio/worker';
 import { workflowMetadataQuery } from '@temporalio/workflow';
 import { deliveryWorkflowId } from '../../src/temporal/contract';
 import { newEvent, SHORT_RETRY_ENV, startEngine, testConfig, waitFor, type Engine } from '../helpers/engine';
-import { laneEvents, startLaneReceiver, type LaneReceiver } from '../helpers/lane-receiver';
+import { expectRepeatsOnlyOfUnrecordedAnswers, laneEvents, startLaneReceiver, type LaneReceiver } from '../helpers/lane-receiver';
 import { spawnListener, type ListenerProcess } from '../helpers/listener-process';
 import { startReceiver, type Receiver } from '../helpers/receiver';
 import { createStreamPublisher, type StreamPublisher } from '../helpers/redis';
@@ -97,7 +97,10 @@ describe('ordered delivery', () => {
       await streams.addMany(engine.config.redisStream.key, events, 200);
 
       await waitFor(() => lanes.succeeded() === events.length, 360_000, `all ${events.length} events answered 2xx`);
-      expect(lanes.violations).toEqual([]);
+      // Never two requests of a key at once, never one before the event ahead of it had its 2xx; an event sent again
+      // only after a 2xx the engine did not see (its request timed out on a starved machine).
+      expect(lanes.violations.filter((v) => v.kind !== 'repeat')).toEqual([]);
+      await expectRepeatsOnlyOfUnrecordedAnswers(engine.dataSource, lanes, events, subscriptionId);
       for (const k of keys) expect(lanes.successOrder(k)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
       // Lanes progressed side by side, and the failures on purpose happened (each then retried in its place).
       expect(lanes.maxKeysInFlight()).toBeGreaterThan(10);

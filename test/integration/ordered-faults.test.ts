@@ -17,7 +17,7 @@ import { startTemporalDevServer, type RunningDevServer } from '../../tools/dev/t
 import { spawnEngineProcess, type EngineProcess } from '../helpers/engine-processes';
 import { SHORT_RETRY_ENV, startEngine, testConfig, waitFor, type Engine, type TestConfig } from '../helpers/engine';
 import { freePort } from '../helpers/free-port';
-import { laneEvents, startLaneReceiver, type LaneReceiver } from '../helpers/lane-receiver';
+import { expectRepeatsOnlyOfUnrecordedAnswers, laneEvents, startLaneReceiver, type LaneReceiver } from '../helpers/lane-receiver';
 import { spawnListener } from '../helpers/listener-process';
 import { createStreamPublisher, pendingOf, type StreamPublisher } from '../helpers/redis';
 
@@ -112,7 +112,7 @@ async function expectEveryLaneInOrder(engine: Engine, lanes: Lanes): Promise<num
   await waitFor(() => receiver.succeeded() === events.length, 180_000, `all ${events.length} events answered 2xx`);
   // Never two requests of a key at once, never one before the event ahead of it had its 2xx.
   expect(receiver.violations.filter((v) => v.kind !== 'repeat')).toEqual([]);
-  const repeats = await expectRepeatsOnlyOfUnrecordedAnswers(engine, lanes);
+  const repeats = await expectRepeatsOnlyOfUnrecordedAnswers(engine.dataSource, lanes.receiver, events, subscriptionId);
   for (const k of keys) expect(receiver.successOrder(k)).toEqual(Array.from({ length: PER_KEY }, (_, i) => i));
   for (const event of events) expect(receiver.webhookIdsOf(event.id).size).toBe(1);
   const counts = await waitFor(
@@ -129,35 +129,6 @@ async function expectEveryLaneInOrder(engine: Engine, lanes: Lanes): Promise<num
   );
   expect(counts).toEqual({ done: events.length, total: events.length });
   return repeats;
-}
-
-/**
- * Delivery is at least once (docs/operations.md): a process killed after the receiver answered 2xx and before it
- * recorded the answer sends the event again, with the same webhook-id. The receiver flags that as a `repeat`; here
- * it must be exactly that: the event's attempt log holds an attempt whose answer was never recorded, and the repeat
- * came before any request for a later event of its key (the lane did not move on past an unrecorded answer).
- * Returns how many repeats there were.
- */
-async function expectRepeatsOnlyOfUnrecordedAnswers(engine: Engine, lanes: Lanes): Promise<number> {
-  const { receiver, events, subscriptionId } = lanes;
-  const seqsByKey = new Map<string, number[]>();
-  for (const request of receiver.receiver.requests) {
-    const body = request.json<{ orderingKey: string; data: { seq: number } }>();
-    seqsByKey.set(body.orderingKey, [...(seqsByKey.get(body.orderingKey) ?? []), body.data.seq]);
-  }
-  for (const [key, seqs] of seqsByKey) expect({ key, seqs }).toEqual({ key, seqs: [...seqs].sort((a, b) => a - b) });
-  const repeats = receiver.violations.filter((v) => v.kind === 'repeat');
-  for (const repeat of repeats) {
-    const event = events.find((e) => e.orderingKey === repeat.key && e.data.seq === repeat.seq);
-    const [row] = await engine.dataSource.query(
-      `SELECT count(*) FILTER (WHERE a.in_flight)::int AS unrecorded
-         FROM webhook_delivery_attempts a JOIN webhook_deliveries d ON d.id = a.delivery_id
-        WHERE d.event_id = $1 AND d.subscription_id = $2`,
-      [event?.id, subscriptionId],
-    );
-    expect({ ...repeat, unrecorded: row.unrecorded > 0 }).toEqual({ ...repeat, unrecorded: true });
-  }
-  return repeats.length;
 }
 
 /** SIGKILL; resolves once the process is gone. */
