@@ -4,8 +4,8 @@
  * where n is the room left under the listener's in-hand bound (reserved before the read, so Pub/Sub cannot take it
  * meanwhile): it reads only when it has room.
  */
-import type { Redis } from 'ioredis';
 import type { Logger } from '../../logger';
+import { nodeOf, type RedisClient } from '../../redis/clients';
 import { backoffDelay } from '../../shared/backoff';
 import { errorSummary } from '../../shared/error-summary';
 import type { InHandLimiter } from '../in-hand-limiter';
@@ -20,9 +20,9 @@ export interface ReadSettings {
 
 export interface GroupReaderOptions {
   /** XREADGROUP BLOCK only, so that a block never delays an acknowledgement. */
-  readonly reader: Redis;
+  readonly reader: RedisClient;
   /** For CLIENT UNBLOCK at stop. */
-  readonly commands: Redis;
+  readonly commands: RedisClient;
   readonly state: StreamState;
   readonly settings: ReadSettings;
   readonly limiter: InHandLimiter;
@@ -95,8 +95,10 @@ export class GroupReader {
     void this.loop.then(() => {
       settled = true;
     });
-    while (!settled && this.reading && this.clientId !== null && commands.status === 'ready' && Date.now() < deadline) {
-      await commands.call('CLIENT', 'UNBLOCK', this.clientId).catch(() => undefined);
+    // In a Cluster both go to the node holding the stream (the reader's connection to it, and the commands' one).
+    const node = await nodeOf(commands, this.options.state.context.stream).catch(() => null);
+    while (!settled && this.reading && this.clientId !== null && node?.status === 'ready' && Date.now() < deadline) {
+      await node.call('CLIENT', 'UNBLOCK', this.clientId).catch(() => undefined);
       await Promise.race([this.loop, sleep(50)]);
     }
     if (!settled && reader.status !== 'ready') reader.disconnect();
@@ -112,7 +114,8 @@ export class GroupReader {
     } catch (error) {
       if (!/BUSYGROUP/.test(errorSummary(error))) throw error;
     }
-    this.clientId = Number(await reader.call('CLIENT', 'ID'));
+    const node = await nodeOf(reader, key);
+    this.clientId = node ? Number(await node.call('CLIENT', 'ID')) : null;
     this.options.onGroupReady();
     this.groupReady = true;
     this.options.errors.clear();
