@@ -80,8 +80,10 @@ export function createRedisClient(target: RedisTarget, options: RedisClientOptio
         role: 'master',
         // The Sentinels themselves speak TLS when REDIS_URL does; they take no credentials from it.
         enableTLSForSentinelMode: url.protocol === 'rediss:',
-        // Told of a failover by the Sentinels (+switch-master) rather than waiting for the old primary's socket to fail.
-        failoverDetector: true,
+        // A primary demoted to replica (a failover it lived through) answers writes with READONLY: reconnect to the
+        // one the Sentinels name now and send the command again there. (ioredis' failoverDetector, which would
+        // listen for +switch-master, leaves reconnecting Sentinel connections behind after a failover.)
+        reconnectOnError: (error: Error) => (/^READONLY/.test(error.message) ? 2 : false),
         retryStrategy: retry,
         // Every Sentinel unreachable: keep asking (a one-shot command gives up).
         sentinelRetryStrategy: retry,
