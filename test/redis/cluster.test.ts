@@ -7,6 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { WorkflowBundle } from '@temporalio/worker';
+import { parseEventsCommand, runEventsCommand } from '../../src/events/events-cli';
 import { newEvent, startEngine, testConfig, waitFor, type Engine, type TestConfig } from '../helpers/engine';
 import { startReceiver, type Receiver } from '../helpers/receiver';
 import { createStreamPublisher, pendingOf, type StreamPublisher } from '../helpers/redis';
@@ -95,17 +96,25 @@ describe('Redis Cluster', () => {
     await topology?.stop();
   });
 
-  it('delivers events from the stream and from the channel', async () => {
+  it('delivers events from the stream (a publisher and the CLI) and from the channel', async () => {
     const { accountId, receiver } = await subscribe();
     const viaStream = Array.from({ length: 10 }, () => newEvent(accountId));
     const viaChannel = Array.from({ length: 10 }, () => newEvent(accountId));
     for (const event of viaStream) await streams.add(config.redisStream.key, event);
     // A Cluster forwards a PUBLISH to every node; the listener is subscribed on one of them.
     for (const event of viaChannel) await engine.publish(event);
+    // `cli events publish`, in Cluster mode like every process.
+    const out = { stdout: '', stderr: '' };
+    const command = parseEventsCommand(['publish', '--account', accountId, '--type', 'NEW_MESSAGE_FROM_VISITOR']);
+    const exitCode = await runEventsCommand(command, config, {
+      stdout: (text) => (out.stdout += text),
+      stderr: (text) => (out.stderr += text),
+    });
+    expect({ exitCode, stdout: out.stdout }).toEqual({ exitCode: 0, stdout: `${command.eventId}\n` });
 
-    await waitFor(() => webhookIdsOf(receiver).size === 20, 60_000, '20 events delivered');
+    await waitFor(() => webhookIdsOf(receiver).size === 21, 60_000, '21 events delivered');
     const ids = webhookIdsOf(receiver);
-    expect(new Set(ids.keys())).toEqual(new Set([...viaStream, ...viaChannel].map((e) => e.id)));
+    expect(new Set(ids.keys())).toEqual(new Set([...viaStream, ...viaChannel].map((e) => e.id).concat(command.eventId)));
     expect([...ids.values()].every((webhookIds) => webhookIds.size === 1)).toBe(true);
   });
 
