@@ -1,6 +1,6 @@
 /**
  * Redis Sentinel: a primary, a replica and three Sentinels (real redis-server and redis-sentinel processes). The
- * listener PROCESS (with its embedded worker) and the API PROCESS run in Sentinel mode; a publisher adds 1,000 events
+ * listener PROCESS (with its embedded worker), a worker PROCESS and the API PROCESS run in Sentinel mode; a publisher adds 1,000 events
  * to the stream, each acknowledged by a replica (XADD, then WAIT 1), and the primary is SIGKILLed in the middle.
  * The Sentinels promote the replica; the killed node comes back as a Redis operator would bring it back, and the
  * Sentinels make it the new primary's replica. No engine process is restarted: each finds the new primary by
@@ -28,6 +28,7 @@ describe('Redis Sentinel: the primary SIGKILLed while 1,000 events are published
   let publisher: RedisClient;
   let listener: EngineProcess | undefined;
   let api: EngineProcess | undefined;
+  let worker: EngineProcess | undefined;
 
   beforeAll(async () => {
     topology = await startSentinelTopology();
@@ -42,6 +43,7 @@ describe('Redis Sentinel: the primary SIGKILLed while 1,000 events are published
 
   afterAll(async () => {
     await listener?.stop();
+    await worker?.stop();
     await api?.stop();
     publisher?.disconnect();
     await engine?.close();
@@ -89,7 +91,9 @@ describe('Redis Sentinel: the primary SIGKILLed while 1,000 events are published
       SSRF_ALLOW_CIDRS: '127.0.0.1/32',
       LOG_LEVEL: 'info',
     };
+    // The listener with its embedded worker, and a worker process on the same task queue: both deliver.
     listener = spawnEngineProcess('src/main-listener.ts', env);
+    worker = spawnEngineProcess('src/main-worker.ts', env);
     const apiPort = await freePort();
     api = spawnEngineProcess('src/main-api.ts', {
       ...env,
@@ -99,6 +103,7 @@ describe('Redis Sentinel: the primary SIGKILLed while 1,000 events are published
     });
     await listener.logLine((l) => l.msg === 'stream reader ready', 0, 90_000);
     await api.logLine((l) => l.msg === 'API listening', 0, 90_000);
+    await worker.logLine((l) => l.msg === 'worker started', 0, 90_000);
     const apiUrl = `http://127.0.0.1:${apiPort}`;
     const ready = async () => (await fetch(`${apiUrl}/readyz`)).status === 200;
     await waitFor(ready, 30_000, 'the API process to be ready');
@@ -143,8 +148,20 @@ describe('Redis Sentinel: the primary SIGKILLed while 1,000 events are published
       accountId,
     ]);
     expect(rows).toBe(EVENTS);
-    expect(listener.child.exitCode).toBeNull();
-    expect(api.child.exitCode).toBeNull();
+    for (const engineProcess of [listener, worker, api]) expect(engineProcess.child.exitCode).toBeNull();
+
+    // Pub/Sub too: the listener subscribed again on the new primary (published until it arrives: Pub/Sub keeps
+    // nothing for a subscriber that is not there yet; a repeat is deduplicated).
+    const viaChannel = newEvent(accountId);
+    await waitFor(
+      async () => {
+        await publisher.publish(config.redisChannel, JSON.stringify(viaChannel));
+        return webhookIdsOf().has(viaChannel.id);
+      },
+      60_000,
+      'an event published on the channel after the failover delivered',
+    );
+    expect(webhookIdsOf().get(viaChannel.id)?.size).toBe(1);
 
     // The API process reaches the new primary (readiness pings Redis) and still limits each key.
     await waitFor(ready, 30_000, 'the API process to be ready on the new primary');
