@@ -129,6 +129,16 @@ export async function nodeOf(client: RedisClient, key: string): Promise<Redis | 
 }
 
 /**
+ * The connection of `client` to the same server as `node` (a connection of another client, from nodeOf), without
+ * asking Redis anything: the client itself unless it is a Cluster; null when the Cluster has no connection to it.
+ */
+export function sameServerIn(client: RedisClient, node: Redis): Redis | null {
+  if (!isCluster(client)) return client;
+  const { host, port } = node.options;
+  return client.nodes('master').find((candidate) => candidate.options.host === host && candidate.options.port === port) ?? null;
+}
+
+/**
  * The socket that Pub/Sub messages arrive on, to pause and resume it: the client's own, or the connection a
  * Cluster chose for its subscriptions (ioredis keeps it in the Cluster's subscriber; null while none is chosen).
  */
