@@ -36,13 +36,22 @@ export interface RedisClientOptions {
   readonly protocol?: 2 | 3;
 }
 
+/** A percent-encoded URL part; as written when it is not valid percent-encoding. */
+const decoded = (part: string) => {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return part;
+  }
+};
+
 /** What REDIS_URL says besides the server: credentials, TLS and db. */
 function connectionSettings(redisUrl: string): Pick<RedisOptions, 'username' | 'password' | 'db' | 'tls'> {
   const url = new URL(redisUrl);
   const db = url.pathname.replace(/^\//, '');
   return {
-    ...(url.username ? { username: decodeURIComponent(url.username) } : {}),
-    ...(url.password ? { password: decodeURIComponent(url.password) } : {}),
+    ...(url.username ? { username: decoded(url.username) } : {}),
+    ...(url.password ? { password: decoded(url.password) } : {}),
     ...(db !== '' && /^\d+$/.test(db) ? { db: Number(db) } : {}),
     ...(url.protocol === 'rediss:' ? { tls: { servername: url.hostname } } : {}),
   };

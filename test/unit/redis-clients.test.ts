@@ -47,6 +47,11 @@ describe('createRedisClient', () => {
     });
   });
 
+  it('takes a password that is not valid percent-encoding as written, rather than failing', () => {
+    const client = build({ REDIS_URL: 'redis://:100%zz@ignored:6379', REDIS_CLUSTER_NODES: 'a:7000' }) as Cluster;
+    expect(client.options.redisOptions?.password).toBe('100%zz');
+  });
+
   it('opens a Cluster over the given nodes, with the credentials and TLS of REDIS_URL', () => {
     const client = build({ REDIS_URL: 'rediss://app:pw@ignored:6379', REDIS_CLUSTER_NODES: 'a:7000,b:7001' });
     expect(client).toBeInstanceOf(Cluster);
