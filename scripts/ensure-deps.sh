@@ -5,6 +5,7 @@
 #   postgres      PostgreSQL reachable at TEST_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres)
 #   redis         Redis reachable at REDIS_URL (default redis://127.0.0.1:6379)
 #   redis-server  the redis-server binary on PATH (fault tests start their own)
+#   redis-sentinel  redis-sentinel and redis-cli on PATH (npm run test:redis starts Sentinel and Cluster topologies)
 #   temporal      a Temporal CLI (TEMPORAL_CLI, PATH or .tools/bin), or Go to build one (scripts/ensure-temporal.sh)
 #   chromium      chromium on PATH, or PORTAL_TEST_CHROMIUM (the portal's browser tests)
 # `npm test` asks for all of them: bash scripts/ensure-deps.sh postgres redis redis-server temporal chromium
@@ -60,6 +61,14 @@ check_redis_server() {
     "install (Debian): apt-get install redis-server"
 }
 
+check_redis_sentinel() {
+  check_redis_server
+  command -v redis-sentinel >/dev/null 2>&1 || missing "the redis-sentinel binary is not on PATH (npm run test:redis starts Sentinels)" \
+    "install (Debian): apt-get install redis-sentinel"
+  command -v redis-cli >/dev/null 2>&1 || missing "redis-cli is not on PATH (npm run test:redis creates a Redis Cluster with it)" \
+    "install (Debian): apt-get install redis-tools (a dependency of redis-server)"
+}
+
 check_temporal() {
   if [ -n "${TEMPORAL_CLI:-}" ] && [ -x "$TEMPORAL_CLI" ]; then return; fi
   if command -v temporal >/dev/null 2>&1 || [ -x "$root/.tools/bin/temporal" ]; then return; fi
@@ -85,6 +94,7 @@ for need in "$@"; do
     postgres) check_postgres ;;
     redis) check_redis ;;
     redis-server) check_redis_server ;;
+    redis-sentinel) check_redis_sentinel ;;
     temporal) check_temporal ;;
     chromium) check_chromium ;;
     *) echo "ensure-deps.sh: unknown prerequisite '$need'" >&2; exit 2 ;;

@@ -60,6 +60,47 @@ const EMPTY_MEANS_NONE = new Set(['WEBHOOKS_REDIS_CHANNEL', 'WEBHOOKS_REDIS_STRE
  */
 export type StreamTrim = Readonly<{ strategy: 'minid' } | { strategy: 'maxlen'; maxLen: number } | { strategy: 'none' }>;
 
+/** One Redis node or Sentinel: a host name, an IPv4 address or a bracketed IPv6 address, and a port. */
+export type HostPort = Readonly<{ host: string; port: number }>;
+
+/**
+ * How the processes reach Redis (user, password, TLS and db always come from REDIS_URL): the one server of REDIS_URL;
+ * the primary Sentinels name (REDIS_SENTINELS, REDIS_SENTINEL_MASTER); or a Redis Cluster (REDIS_CLUSTER_NODES).
+ */
+export type RedisTopology = Readonly<
+  | { mode: 'standalone' }
+  | { mode: 'sentinel'; sentinels: ReadonlyArray<HostPort>; masterName: string }
+  | { mode: 'cluster'; nodes: ReadonlyArray<HostPort> }
+>;
+
+const HOST_PORT = /^(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?)):(\d{1,5})$/;
+
+/** `host:port,...`: at least one, each port 1-65535; the value is not echoed in the error. */
+export function parseHostPortList(value: string): HostPort[] | null {
+  const items = value.split(',').map((item) => item.trim());
+  const nodes: HostPort[] = [];
+  for (const item of items) {
+    const match = HOST_PORT.exec(item);
+    const port = match ? Number(match[3]) : 0;
+    if (!match || port < 1 || port > 65535) return null;
+    nodes.push(Object.freeze({ host: match[1] ?? match[2], port }));
+  }
+  return nodes;
+}
+
+const hostPortList = z
+  .string()
+  .trim()
+  .min(1, 'must not be empty')
+  .transform((value, ctx) => {
+    const nodes = parseHostPortList(value);
+    if (nodes === null) {
+      ctx.addIssue({ code: 'custom', message: 'must be host:port,... (a host name, an IPv4 address or [IPv6], and a port 1-65535 each)' });
+      return z.NEVER;
+    }
+    return nodes;
+  });
+
 const encryptionKey = z
   .string()
   .trim()
@@ -72,6 +113,10 @@ const envSchema = z.object({
   PORT: intFrom(0, 65535).default(3000),
   DATABASE_URL: urlWithProtocols(['postgres:', 'postgresql:']).default('postgres://postgres@127.0.0.1:5432/webhooks'),
   REDIS_URL: urlWithProtocols(['redis:', 'rediss:']).default('redis://127.0.0.1:6379'),
+  // At most one of Sentinel mode and Cluster mode (see RedisTopology); credentials, TLS and db stay in REDIS_URL.
+  REDIS_SENTINELS: hostPortList.optional(),
+  REDIS_SENTINEL_MASTER: nonEmpty.pipe(z.string().max(200, 'must be at most 200 characters')).optional(),
+  REDIS_CLUSTER_NODES: hostPortList.optional(),
   // The two ways in (see src/events): an empty value switches one off (EMPTY_MEANS_NONE).
   WEBHOOKS_REDIS_CHANNEL: redisName.default('webhooks:events'),
   WEBHOOKS_REDIS_STREAM: redisName.default('webhooks:stream'),
@@ -185,7 +230,10 @@ export type Config = Readonly<{
   host: string;
   port: number;
   databaseUrl: string;
+  /** User, password, TLS (rediss:) and db of every Redis connection; the server itself in standalone mode. */
   redisUrl: string;
+  /** Standalone, Sentinel or Cluster: every process builds its connections for it (src/redis/clients.ts). */
+  redisTopology: RedisTopology;
   /** Pub/Sub channel of the listener; null: not subscribed. */
   redisChannel: string | null;
   /** The stream the listener consumes in its group; null: none. */
@@ -268,6 +316,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (e.WEBHOOKS_RETRY_INITIAL_INTERVAL_MS > e.WEBHOOKS_RETRY_MAX_INTERVAL_MS) {
     throw new ConfigError(['WEBHOOKS_RETRY_INITIAL_INTERVAL_MS: must not exceed WEBHOOKS_RETRY_MAX_INTERVAL_MS']);
   }
+  const redisTopology = redisTopologyOf(e);
   if (e.WEBHOOKS_REDIS_CHANNEL === null && e.WEBHOOKS_REDIS_STREAM === null) {
     throw new ConfigError(['WEBHOOKS_REDIS_CHANNEL, WEBHOOKS_REDIS_STREAM: both are empty; the listener needs at least one way in']);
   }
@@ -276,6 +325,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port: e.PORT,
     databaseUrl: e.DATABASE_URL,
     redisUrl: e.REDIS_URL,
+    redisTopology,
     redisChannel: e.WEBHOOKS_REDIS_CHANNEL,
     redisStream:
       e.WEBHOOKS_REDIS_STREAM === null
@@ -325,6 +375,24 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   });
 }
 
+/** The Redis mode from its variables: at most one mode, each complete; a Cluster has only db 0. */
+function redisTopologyOf(e: z.infer<typeof envSchema>): RedisTopology {
+  if (e.REDIS_SENTINELS && e.REDIS_CLUSTER_NODES) {
+    throw new ConfigError(['REDIS_SENTINELS, REDIS_CLUSTER_NODES: both are set; choose Sentinel mode or Cluster mode, not both']);
+  }
+  if (e.REDIS_SENTINELS) {
+    if (!e.REDIS_SENTINEL_MASTER) throw new ConfigError(["REDIS_SENTINEL_MASTER: required with REDIS_SENTINELS (the primary's name)"]);
+    return Object.freeze({ mode: 'sentinel', sentinels: Object.freeze(e.REDIS_SENTINELS), masterName: e.REDIS_SENTINEL_MASTER });
+  }
+  if (e.REDIS_SENTINEL_MASTER) throw new ConfigError(['REDIS_SENTINEL_MASTER: set without REDIS_SENTINELS']);
+  if (e.REDIS_CLUSTER_NODES) {
+    const db = new URL(e.REDIS_URL).pathname.replace(/^\//, '');
+    if (db !== '' && db !== '0') throw new ConfigError(['REDIS_URL: a Redis Cluster has database 0 only (REDIS_CLUSTER_NODES is set)']);
+    return Object.freeze({ mode: 'cluster', nodes: Object.freeze(e.REDIS_CLUSTER_NODES) });
+  }
+  return Object.freeze({ mode: 'standalone' });
+}
+
 /** A loggable view of the configuration: no secrets, no credentials inside URLs. */
 export function describeConfig(config: Config): Record<string, unknown> {
   const stripCredentials = (value: string) => {
@@ -337,6 +405,7 @@ export function describeConfig(config: Config): Record<string, unknown> {
     port: config.port,
     databaseUrl: stripCredentials(config.databaseUrl),
     redisUrl: stripCredentials(config.redisUrl),
+    redisTopology: config.redisTopology,
     redisChannel: config.redisChannel,
     redisStream: config.redisStream,
     listenerMaxInHand: config.listenerMaxInHand,

@@ -78,7 +78,7 @@ async function main(): Promise<void> {
   };
   const channel = config.redisChannel;
   if (channel === null) throw new Error('the floor process needs WEBHOOKS_REDIS_CHANNEL');
-  const listener = startRedisListener({ redisUrl: config.redisUrl, channel, onMessage: deliver, logger });
+  const listener = startRedisListener({ redis: config, channel, onMessage: deliver, logger });
   await listener.whenSubscribed(30_000);
   logger.info('floor ready');
 

@@ -4,13 +4,13 @@
  * command connection. `close()` closes what was opened, in reverse order; a close that fails does not keep the
  * others open.
  */
-import { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import type { DataSource } from 'typeorm';
 import { describeConfig, type Config } from '../config';
 import { createDataSource } from './data-source';
 import { createLogger, type Logger } from '../logger';
 import { createMetricsRegistry, type MetricsRole } from '../metrics/registry';
+import { createRedisClient, type RedisClient } from '../redis/clients';
 import { backoffDelay } from '../shared/backoff';
 import { errorSummary } from '../shared/error-summary';
 import { temporalConnections, type TemporalClientHandle, type TemporalConnections } from '../temporal/connections';
@@ -27,7 +27,7 @@ export interface Infrastructure {
   /** The process's Temporal client, on a lazy connection (made on first use). */
   temporalClient(): TemporalClientHandle;
   /** The process's Redis command connection (made on first use): the API's readiness, the workers' rate limiter. */
-  redis(): Redis;
+  redis(): RedisClient;
   close(): Promise<void>;
 }
 
@@ -57,7 +57,7 @@ export async function openInfrastructure(config: Config, options: Infrastructure
   const temporal = temporalConnections(config);
 
   let client: TemporalClientHandle | undefined;
-  let redis: Redis | undefined;
+  let redis: RedisClient | undefined;
   return {
     config,
     logger,
@@ -92,14 +92,19 @@ async function initialize(dataSource: DataSource, wait: boolean, logger: Logger)
  * The API pings Redis for readiness: connected at once, a command fails at once while Redis is away. The workers'
  * rate limiter connects when a rate-limited subscription is first delivered to.
  */
-function openRedis(config: Config, role: MetricsRole, logger: Logger): Redis {
-  if (role !== 'api') return createRateLimiterRedis(config.redisUrl);
-  const redis = new Redis(config.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 1, enableOfflineQueue: false });
+function openRedis(config: Config, role: MetricsRole, logger: Logger): RedisClient {
+  if (role !== 'api') return createRateLimiterRedis(config);
+  const redis = createRedisClient(config, {
+    connectionName: 'webhooks-api',
+    lazyConnect: false,
+    maxRetriesPerRequest: 1,
+    enableOfflineQueue: false,
+  });
   redis.on('error', (error: Error) => logger.warn({ error: error.message }, 'redis connection error'));
   return redis;
 }
 
-async function closeRedis(redis: Redis, role: MetricsRole): Promise<void> {
+async function closeRedis(redis: RedisClient, role: MetricsRole): Promise<void> {
   // An unreachable Redis would keep QUIT queued: the API disconnects.
   if (role === 'api') redis.disconnect();
   else await closeRateLimiterRedis(redis);

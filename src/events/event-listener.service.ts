@@ -28,7 +28,7 @@ import { createRejectedMessageRepository, MAX_STORED_RAW_CHARS } from './rejecte
 import { startStreamReader, type StreamReader, type StreamReaderStatus } from './stream';
 
 export interface EventListenerServiceDeps {
-  config: Pick<Config, 'redisUrl' | 'redisChannel' | 'redisStream' | 'listenerMaxInHand' | 'temporal' | 'delivery'>;
+  config: Pick<Config, 'redisUrl' | 'redisTopology' | 'redisChannel' | 'redisStream' | 'listenerMaxInHand' | 'temporal' | 'delivery'>;
   dataSource: DataSource;
   /** The active subscriptions an event goes to (the subscriptions slice's lookup, wired by the composition root). */
   findSubscriptions: FindMatchingSubscriptions;
@@ -105,7 +105,7 @@ export function startEventListenerService(deps: EventListenerServiceDeps): Event
     channel === null
       ? null
       : startRedisListener({
-          redisUrl: config.redisUrl,
+          redis: config,
           channel,
           onMessage: (raw) => intake.handle(raw, channel),
           oversized: {
@@ -120,7 +120,7 @@ export function startEventListenerService(deps: EventListenerServiceDeps): Event
     config.redisStream === null
       ? null
       : startStreamReader({
-          redisUrl: config.redisUrl,
+          redis: config,
           settings: config.redisStream,
           intake,
           limiter,

@@ -4,8 +4,8 @@
  * and adds it to the stream (`XADD <WEBHOOKS_REDIS_STREAM> * event <json>`). Prints the event id alone on stdout.
  */
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
 import type { Config } from '../config';
+import { createRedisClient, describeRedisTarget } from '../redis/clients';
 import { UsageError, type CliOutput } from '../shared/cli';
 import { MAX_ENVELOPE_BYTES, parseEnvelope } from './envelope';
 import { EVENT_CATALOG, isKnownEventType } from './event-catalog';
@@ -88,18 +88,19 @@ function readFlags(args: readonly string[]): Partial<Record<Flag, string>> {
 /** Adds the event to the stream; 0 on success, 1 when Redis fails or no stream is configured. */
 export async function runEventsCommand(
   command: PublishCommand,
-  config: Pick<Config, 'redisUrl' | 'redisStream'>,
+  config: Pick<Config, 'redisUrl' | 'redisTopology' | 'redisStream'>,
   out: CliOutput,
 ): Promise<number> {
   if (!config.redisStream) {
     out.stderr('WEBHOOKS_REDIS_STREAM is empty: there is no stream to publish to\n');
     return 1;
   }
-  const redis = new Redis(config.redisUrl, {
+  const redis = createRedisClient(config, {
+    connectionName: 'webhooks-cli',
     lazyConnect: true,
     maxRetriesPerRequest: 0,
     connectTimeout: 5_000,
-    retryStrategy: () => null,
+    maxReconnectDelayMs: null,
   });
   let connectionError: string | null = null;
   redis.on('error', (error: Error) => {
@@ -113,7 +114,7 @@ export async function runEventsCommand(
     return 0;
   } catch (error) {
     const reason = connectionError ?? (error as Error).message;
-    out.stderr(`could not add the event to the stream at ${new URL(config.redisUrl).host}: ${reason}\n`);
+    out.stderr(`could not add the event to the stream at ${describeRedisTarget(config)}: ${reason}\n`);
     return 1;
   } finally {
     redis.disconnect();

@@ -11,8 +11,8 @@
  * chunk being parsed, at most about 64 KiB) wait in an overflow queue and are handled first; a queue over
  * MAX_WAITING_BYTES (which a paused socket cannot reach) would drop and count them.
  */
-import { Redis, type RedisStatus } from 'ioredis';
 import type { Logger } from '../logger';
+import { createRedisClient, subscriberSocket, type RedisClientStatus, type RedisTarget } from '../redis/clients';
 import { errorSummary } from '../shared/error-summary';
 import { truncateText } from '../shared/storable-text';
 import type { InHandLimiter } from './in-hand-limiter';
@@ -24,7 +24,7 @@ export const MAX_WAITING_BYTES = 1024 * 1024;
 
 export interface RedisListenerStatus {
   /** The connection state as ioredis reports it (`ready` when connected). */
-  readonly connection: RedisStatus;
+  readonly connection: RedisClientStatus;
   /** True while the channel subscription is confirmed on the current connection. */
   readonly subscribed: boolean;
   readonly channel: string;
@@ -43,7 +43,8 @@ export interface RedisListenerStatus {
 }
 
 export interface RedisListenerOptions {
-  redisUrl: string;
+  /** Where Redis is, in the configured mode (a Cluster delivers a channel's messages on any of its nodes). */
+  redis: RedisTarget;
   channel: string;
   /** Called once per message; its promise is not awaited by the listener (messages are handled concurrently). */
   onMessage: (raw: string) => unknown;
@@ -75,13 +76,13 @@ export function startRedisListener(options: RedisListenerOptions): RedisListener
   let stopping = false;
   const waiters = new Set<() => void>();
 
-  const subscriber = new Redis(options.redisUrl, {
+  const subscriber = createRedisClient(options.redis, {
     // Re-subscription is done explicitly on every 'ready' below, so that `subscribed` reflects a confirmed SUBSCRIBE.
+    // (A Cluster re-subscribes its own subscriber connection when it moves it to another node.)
     autoResubscribe: false,
-    enableReadyCheck: true,
     maxRetriesPerRequest: null,
     connectionName: 'webhooks-listener',
-    retryStrategy: (times) => Math.min(times * 200, maxDelay),
+    maxReconnectDelayMs: maxDelay,
   });
 
   subscriber.on('ready', () => {
@@ -138,7 +139,7 @@ export function startRedisListener(options: RedisListenerOptions): RedisListener
     pausedAt = Date.now();
     counts.pauses += 1;
     pausesSinceLog += 1;
-    subscriber.stream?.pause();
+    subscriberSocket(subscriber)?.pause();
     if (Date.now() - lastPauseLogAt >= PAUSE_LOG_INTERVAL_MS) {
       logger.warn(
         { channel, inHand: limiter?.inUse(), limit: limiter?.limit, pauses: pausesSinceLog },
@@ -159,7 +160,7 @@ export function startRedisListener(options: RedisListenerOptions): RedisListener
     }
     if (paused && overflow.length === 0 && limiter.inUse() <= resumeAtOrBelow) {
       paused = false;
-      subscriber.stream?.resume();
+      subscriberSocket(subscriber)?.resume();
       if (pauseLogged) {
         logger.info({ channel, pausedMs: Date.now() - pausedAt, inHand: limiter.inUse() }, 'Pub/Sub reads resumed');
         pauseLogged = false;

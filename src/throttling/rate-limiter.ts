@@ -23,7 +23,7 @@
  * Keys expire by themselves (PEXPIRE) once nobody asks; nothing needs tidying.
  */
 import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/clients';
 
 /** A send holds its slot for this long after its answer. */
 export const RATE_WINDOW_MS = 1000;
@@ -117,7 +117,7 @@ interface LimiterCommands {
 }
 
 export interface RedisRateLimiterOptions {
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   readonly keyPrefix?: string;
   /**
    * Longest a send can be in flight (the HTTP timeout and some): a send never reported answered (its worker died)
@@ -130,10 +130,10 @@ export interface RedisRateLimiterOptions {
 export function createRedisRateLimiter(options: RedisRateLimiterOptions): RateLimiter {
   const prefix = options.keyPrefix ?? DEFAULT_RATE_LIMIT_KEY_PREFIX;
   const windowMs = options.windowMs ?? RATE_WINDOW_MS;
-  const redis = options.redis as Redis & Partial<LimiterCommands>;
+  const redis = options.redis as RedisClient & Partial<LimiterCommands>;
   if (!redis.webhooksRateAcquire) redis.defineCommand('webhooksRateAcquire', { numberOfKeys: 3, lua: ACQUIRE_LUA });
   if (!redis.webhooksRateAnswered) redis.defineCommand('webhooksRateAnswered', { numberOfKeys: 2, lua: ANSWERED_LUA });
-  const commands = redis as Redis & LimiterCommands;
+  const commands = redis as RedisClient & LimiterCommands;
   const keysOf = (subscriptionId: string) => {
     const tag = `${prefix}{${subscriptionId}}`;
     return { flying: `${tag}:flying`, sent: `${tag}:sent`, queue: `${tag}:queue` };

@@ -1,5 +1,4 @@
 /** Wires the delivery activities' dependencies from config: the one place the worker's real collaborators are built. */
-import { Redis } from 'ioredis';
 import type { DataSource } from 'typeorm';
 import type { ActivityDeps } from '../../activities';
 import { requireEncryptionKey, type Config } from '../config';
@@ -9,6 +8,7 @@ import { createWebhookClient } from '../http/webhook-client';
 import type { Logger } from '../logger';
 import { instrumentWebhookClient } from '../metrics/instrumented-webhook-client';
 import type { WorkerMetrics } from '../metrics/metric-definitions';
+import { closeRedisClient, createRedisClient, type RedisClient, type RedisTarget } from '../redis/clients';
 import { createEndpointGate } from '../throttling/endpoint-gate';
 import { createRedisRateLimiter } from '../throttling/rate-limiter';
 import { createRedisIntakeBarrier } from '../lanes/intake-barrier';
@@ -25,10 +25,10 @@ export interface ActivityDepsOptions {
   readonly metrics?: WorkerMetrics;
   /**
    * The connection of the shared rate limiter, owned (and closed) by the composition root: see
-   * createRateLimiterRedis. Absent: one made here from REDIS_URL, which connects only when a subscription with a
+   * createRateLimiterRedis. Absent: one made here for the configured Redis, which connects only when a subscription with a
    * rate limit is first delivered to (a caller that never meets one never opens it).
    */
-  readonly redis?: Redis;
+  readonly redis?: RedisClient;
   /** Prefix of the limiter's Redis keys (tests keep theirs apart); default webhooks:rate:. */
   readonly rateLimitKeyPrefix?: string;
 }
@@ -37,14 +37,14 @@ export interface ActivityDepsOptions {
  * The rate limiter's own Redis connection: connects on first use, fails a command fast while Redis is away (the
  * activity then waits and asks again) and reconnects in the background.
  */
-export function createRateLimiterRedis(redisUrl: string): Redis {
-  const redis = new Redis(redisUrl, {
+export function createRateLimiterRedis(target: RedisTarget): RedisClient {
+  const redis = createRedisClient(target, {
     lazyConnect: true,
     maxRetriesPerRequest: 1,
     connectTimeout: 2_000,
     commandTimeout: 2_000,
     connectionName: 'webhooks-rate-limiter',
-    retryStrategy: (times) => Math.min(times * 200, 2_000),
+    maxReconnectDelayMs: 2_000,
   });
   // Errors reach the asking activity as rejected commands; the event itself needs no handling.
   redis.on('error', () => undefined);
@@ -52,12 +52,8 @@ export function createRateLimiterRedis(redisUrl: string): Redis {
 }
 
 /** Closes it: QUIT when it ever connected, nothing to say otherwise. */
-export async function closeRateLimiterRedis(redis: Redis): Promise<void> {
-  if (redis.status === 'wait' || redis.status === 'end') {
-    redis.disconnect();
-    return;
-  }
-  await redis.quit().catch(() => redis.disconnect());
+export async function closeRateLimiterRedis(redis: RedisClient): Promise<void> {
+  await closeRedisClient(redis);
 }
 
 export function buildActivityDeps(options: ActivityDepsOptions): ActivityDeps {
@@ -71,7 +67,7 @@ export function buildActivityDeps(options: ActivityDepsOptions): ActivityDeps {
     requireHttps: config.delivery.requireHttps,
   });
   // One connection for the limiter and the lanes' intake barrier (both short commands that fail fast).
-  const redis = options.redis ?? createRateLimiterRedis(config.redisUrl);
+  const redis = options.redis ?? createRateLimiterRedis(config);
   // Each request a client span while tracing is on.
   const http = activeTracing()?.traceWebhookClient(guarded) ?? guarded;
   return {

@@ -137,7 +137,7 @@ export async function startEngine(config: TestConfig, options: EngineOptions = {
   await built?.start();
   const listener = built?.service() ?? null;
   const worker = options.startWorker ? await options.startWorker(config, dataSource) : null;
-  const publisher = createPublisher(config.redisUrl);
+  const publisher = createPublisher(config);
   const keys = createApiKeyRepository(dataSource);
   if (listener) await listener.whenReady();
 

@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
+import { createRedisClient, type RedisClient, type RedisTarget } from '../../src/redis/clients';
 import { stopProcess } from '../../tools/dev/temporal-dev-server';
 import { freePort } from './free-port';
 
@@ -26,9 +27,20 @@ export interface Publisher {
   close(): Promise<void>;
 }
 
-/** A publishing client; `publish` resolves with the number of subscribers that received the message. */
-export function createPublisher(redisUrl: string): Publisher {
-  const client = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
+/** A REDIS_URL (standalone), or a configured mode (Sentinel, Cluster) as the engine's processes use it. */
+export type TestRedisTarget = string | RedisTarget;
+
+function testClient(target: TestRedisTarget, connectionName: string): RedisClient {
+  const resolved: RedisTarget = typeof target === 'string' ? { redisUrl: target, redisTopology: { mode: 'standalone' } } : target;
+  return createRedisClient(resolved, { connectionName, maxRetriesPerRequest: 1 });
+}
+
+/**
+ * A publishing client; `publish` resolves with the number of subscribers that received the message (in a Redis
+ * Cluster: those connected to the node it was published on).
+ */
+export function createPublisher(target: TestRedisTarget): Publisher {
+  const client = testClient(target, 'test-publisher');
   client.on('error', () => undefined);
   return {
     publish: (channel, message) => client.publish(channel, typeof message === 'string' ? message : JSON.stringify(message)),
@@ -54,7 +66,7 @@ export async function publishWhenSubscribed(
 
 /** Adds entries to streams as the README tells publishers to (`XADD <stream> * event <json>`). */
 export interface StreamPublisher {
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   /** One entry; resolves with its id. */
   add(stream: string, message: string | object): Promise<string>;
   /** Many entries, pipelined in chunks (a burst as fast as Redis takes it). */
@@ -64,8 +76,8 @@ export interface StreamPublisher {
   close(): Promise<void>;
 }
 
-export function createStreamPublisher(redisUrl: string): StreamPublisher {
-  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
+export function createStreamPublisher(target: TestRedisTarget): StreamPublisher {
+  const redis = testClient(target, 'test-stream-publisher');
   redis.on('error', () => undefined);
   const text = (message: string | object) => (typeof message === 'string' ? message : JSON.stringify(message));
   return {
@@ -89,7 +101,7 @@ export function createStreamPublisher(redisUrl: string): StreamPublisher {
 
 /** XPENDING's summary of a group: how many entries are read and not acknowledged, per consumer. */
 export async function pendingOf(
-  redis: Redis,
+  redis: RedisClient,
   stream: string,
   group: string,
 ): Promise<{ count: number; consumers: Record<string, number> }> {

@@ -84,7 +84,7 @@ export async function startTestWorker(options: {
   quietRuntime();
   const connection = await connectWorker(options.config);
   const logger = createLogger('test-worker', options.config.logLevel);
-  const redis = createRateLimiterRedis(options.config.redisUrl);
+  const redis = createRateLimiterRedis(options.config);
   const deps = buildActivityDeps({
     config: options.config,
     dataSource: options.dataSource,

@@ -45,7 +45,7 @@ beforeAll(async () => {
   await dataSource.initialize();
   box = createSecretBox(requireEncryptionKey(config));
   receiver = await startRawReceiver();
-  redis = createRateLimiterRedis(config.redisUrl);
+  redis = createRateLimiterRedis(config);
   activities = createActivities(buildActivityDeps({ config, dataSource, logger: createLogger('test', config.logLevel), redis }));
 });
 

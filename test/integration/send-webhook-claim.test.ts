@@ -32,7 +32,7 @@ let activities: ReturnType<typeof createActivities>;
 beforeAll(async () => {
   ({ config, dataSource, box } = await openActivityWorld());
   receiver = await startReceiver();
-  redis = createRateLimiterRedis(config.redisUrl);
+  redis = createRateLimiterRedis(config);
   activities = createActivities(buildActivityDeps({ config, dataSource, logger: createLogger('test', config.logLevel), redis }));
 });
 

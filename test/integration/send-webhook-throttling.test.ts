@@ -43,7 +43,7 @@ afterAll(async () => {
 
 /** The activities wired like a worker's, with the limiter on `redisUrl`. */
 function activitiesOn(redisUrl: string): ReturnType<typeof createActivities> {
-  const redis = createRateLimiterRedis(redisUrl);
+  const redis = createRateLimiterRedis({ redisUrl, redisTopology: { mode: 'standalone' } });
   redisClients.push(redis);
   const deps: ActivityDeps = buildActivityDeps({
     config,

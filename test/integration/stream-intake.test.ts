@@ -7,7 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { WorkflowBundle } from '@temporalio/worker';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../src/redis/clients';
 import type { Config } from '../../src/config';
 import { createDataSource } from '../../src/app/data-source';
 import { startEventListenerService, type EventListenerService } from '../../src/events/event-listener.service';
@@ -128,7 +128,7 @@ describe('stream intake', () => {
     );
   const rejectedOn = (stream: string): Promise<Array<{ raw: string; reason: string }>> =>
     engine.dataSource.query('SELECT raw, reason FROM rejected_messages WHERE channel = $1 ORDER BY received_at, id', [stream]);
-  const redis = (): Redis => streams.redis;
+  const redis = (): RedisClient => streams.redis;
   const allAcknowledged = async (config: StreamConfig) =>
     (await pendingOf(redis(), config.redisStream.key, config.redisStream.group)).count === 0;
 

@@ -213,3 +213,80 @@ describe('loadConfig', () => {
     expect(described).not.toContain('hunter2');
   });
 });
+
+describe('loadConfig: the Redis mode', () => {
+  it.each<[string, NodeJS.ProcessEnv, unknown]>([
+    ['standalone by default', {}, { mode: 'standalone' }],
+    [
+      'Sentinel mode with its primary name',
+      { REDIS_SENTINELS: '10.0.0.1:26379, sentinel-2.internal:26380,[::1]:26381', REDIS_SENTINEL_MASTER: 'webhooks' },
+      {
+        mode: 'sentinel',
+        masterName: 'webhooks',
+        sentinels: [
+          { host: '10.0.0.1', port: 26379 },
+          { host: 'sentinel-2.internal', port: 26380 },
+          { host: '::1', port: 26381 },
+        ],
+      },
+    ],
+    [
+      'Cluster mode',
+      { REDIS_CLUSTER_NODES: 'redis-a:7000,redis-b:7001', REDIS_URL: 'rediss://user:pw@ignored:6379/0' },
+      {
+        mode: 'cluster',
+        nodes: [
+          { host: 'redis-a', port: 7000 },
+          { host: 'redis-b', port: 7001 },
+        ],
+      },
+    ],
+    ['empty variables as unset', { REDIS_SENTINELS: '', REDIS_SENTINEL_MASTER: '', REDIS_CLUSTER_NODES: '' }, { mode: 'standalone' }],
+  ])('%s', (_name, env, topology) => {
+    expect(loadConfig(env).redisTopology).toEqual(topology);
+  });
+
+  it.each<[string, NodeJS.ProcessEnv, RegExp]>([
+    [
+      'both modes',
+      { REDIS_SENTINELS: 'a:26379', REDIS_SENTINEL_MASTER: 'm', REDIS_CLUSTER_NODES: 'b:7000' },
+      /REDIS_SENTINELS, REDIS_CLUSTER_NODES: both are set/,
+    ],
+    ['sentinels without a primary name', { REDIS_SENTINELS: 'a:26379' }, /REDIS_SENTINEL_MASTER: required with REDIS_SENTINELS/],
+    ['a primary name without sentinels', { REDIS_SENTINEL_MASTER: 'm' }, /REDIS_SENTINEL_MASTER: set without REDIS_SENTINELS/],
+    ['a sentinel without a port', { REDIS_SENTINELS: 'a', REDIS_SENTINEL_MASTER: 'm' }, /REDIS_SENTINELS: must be host:port/],
+    ['a sentinel port out of range', { REDIS_SENTINELS: 'a:70000', REDIS_SENTINEL_MASTER: 'm' }, /REDIS_SENTINELS: must be host:port/],
+    [
+      'an empty item in the sentinel list',
+      { REDIS_SENTINELS: 'a:1,,b:2', REDIS_SENTINEL_MASTER: 'm' },
+      /REDIS_SENTINELS: must be host:port/,
+    ],
+    ['a URL as a sentinel', { REDIS_SENTINELS: 'redis://a:26379', REDIS_SENTINEL_MASTER: 'm' }, /REDIS_SENTINELS: must be host:port/],
+    ['an unbracketed IPv6 node', { REDIS_CLUSTER_NODES: '::1:7000' }, /REDIS_CLUSTER_NODES: must be host:port/],
+    ['a node port of 0', { REDIS_CLUSTER_NODES: 'a:0' }, /REDIS_CLUSTER_NODES: must be host:port/],
+    ['a node with a space in its host', { REDIS_CLUSTER_NODES: 'a b:7000' }, /REDIS_CLUSTER_NODES: must be host:port/],
+    ['a trailing comma', { REDIS_CLUSTER_NODES: 'a:7000,' }, /REDIS_CLUSTER_NODES: must be host:port/],
+    ['whitespace only', { REDIS_CLUSTER_NODES: '  ' }, /REDIS_CLUSTER_NODES: must not be empty/],
+    [
+      'a Cluster with a database other than 0',
+      { REDIS_CLUSTER_NODES: 'a:7000', REDIS_URL: 'redis://a:7000/3' },
+      /REDIS_URL: a Redis Cluster has database 0 only/,
+    ],
+  ])('refuses %s, naming the variable', (_name, env, message) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(message);
+  });
+
+  it('does not echo the node list in its error, and describes the mode without the password of REDIS_URL', () => {
+    expect(() => loadConfig({ REDIS_CLUSTER_NODES: 'secret-host-name:x' })).toThrow(/^(?![\s\S]*secret-host-name)/);
+    const config = loadConfig({
+      REDIS_URL: 'rediss://app:hunter2@ignored:6379/2',
+      REDIS_SENTINELS: '10.0.0.1:26379',
+      REDIS_SENTINEL_MASTER: 'webhooks',
+    });
+    const described = JSON.stringify(describeConfig(config));
+    expect(described).not.toContain('hunter2');
+    expect(described).toContain('"mode":"sentinel"');
+    expect(described).toContain('10.0.0.1');
+  });
+});

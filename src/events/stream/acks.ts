@@ -3,8 +3,8 @@
  * the event loop. A failed flush keeps its ids for the next maintenance tick; a missing group drops them (its pending
  * list went with it).
  */
-import type { Redis } from 'ioredis';
 import type { Logger } from '../../logger';
+import type { RedisClient } from '../../redis/clients';
 import { ACK_BATCH, isNoGroup, type ErrorLog, type StreamState } from './state';
 
 export class AckQueue {
@@ -13,7 +13,7 @@ export class AckQueue {
   private flushing: Promise<void> | null = null;
 
   constructor(
-    private readonly commands: Redis,
+    private readonly commands: RedisClient,
     private readonly state: StreamState,
     private readonly errors: ErrorLog,
     private readonly logger: Logger,

@@ -4,8 +4,8 @@
  * already delivered more than `maxDeliveries` times (its XPENDING delivery count) is kept in rejected_messages and
  * acknowledged instead of being tried again.
  */
-import type { Redis } from 'ioredis';
 import type { Logger } from '../../logger';
+import type { RedisClient } from '../../redis/clients';
 import type { InHandLimiter } from '../in-hand-limiter';
 import type { EntryHandoff } from './handoff';
 import type { StreamEntry } from './replies';
@@ -23,7 +23,7 @@ export class Claims {
   private readonly touchAfterMs: number;
 
   constructor(
-    private readonly commands: Redis,
+    private readonly commands: RedisClient,
     private readonly state: StreamState,
     private readonly settings: ClaimSettings,
     private readonly limiter: InHandLimiter,

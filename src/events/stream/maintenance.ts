@@ -3,9 +3,9 @@
  * (`XTRIM MINID ~` below the oldest entry that any group of the stream has not acknowledged, or `MAXLEN ~`), and
  * consumers of dead processes with nothing pending are removed.
  */
-import type { Redis } from 'ioredis';
 import type { Config } from '../../config';
 import type { Logger } from '../../logger';
+import type { RedisClient } from '../../redis/clients';
 import { compareIds, nextId, parseInfoGroups, parseInfoRows } from './replies';
 import type { StreamState } from './state';
 
@@ -22,7 +22,7 @@ export class StreamMaintenance {
   private lastDeadConsumerCheck = 0;
 
   constructor(
-    private readonly commands: Redis,
+    private readonly commands: RedisClient,
     private readonly state: StreamState,
     private readonly settings: MaintenanceSettings,
     private readonly logger: Logger,

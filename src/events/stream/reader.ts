@@ -6,6 +6,7 @@
  */
 import type { Redis } from 'ioredis';
 import type { Logger } from '../../logger';
+import { nodeOf, sameServerIn, type RedisClient } from '../../redis/clients';
 import { backoffDelay } from '../../shared/backoff';
 import { errorSummary } from '../../shared/error-summary';
 import type { InHandLimiter } from '../in-hand-limiter';
@@ -20,9 +21,9 @@ export interface ReadSettings {
 
 export interface GroupReaderOptions {
   /** XREADGROUP BLOCK only, so that a block never delays an acknowledgement. */
-  readonly reader: Redis;
+  readonly reader: RedisClient;
   /** For CLIENT UNBLOCK at stop. */
-  readonly commands: Redis;
+  readonly commands: RedisClient;
   readonly state: StreamState;
   readonly settings: ReadSettings;
   readonly limiter: InHandLimiter;
@@ -39,6 +40,8 @@ export interface GroupReaderOptions {
 export class GroupReader {
   private groupReady = false;
   private clientId: number | null = null;
+  /** The reader's connection to the server holding the stream (in a Cluster, one of its node connections). */
+  private readerNode: Redis | null = null;
   /** An XREADGROUP is in flight. */
   private reading = false;
   private readonly readyWaiters = new Set<() => void>();
@@ -50,6 +53,7 @@ export class GroupReader {
         options.logger.warn(options.state.context, 'stream reader lost its redis connection; reconnecting');
       this.groupReady = false;
       this.clientId = null;
+      this.readerNode = null;
     });
   }
 
@@ -95,8 +99,10 @@ export class GroupReader {
     void this.loop.then(() => {
       settled = true;
     });
-    while (!settled && this.reading && this.clientId !== null && commands.status === 'ready' && Date.now() < deadline) {
-      await commands.call('CLIENT', 'UNBLOCK', this.clientId).catch(() => undefined);
+    // In a Cluster the UNBLOCK goes to the node the reader blocks on (asking Redis nothing: it may be unreachable).
+    const node = this.readerNode ? sameServerIn(commands, this.readerNode) : null;
+    while (!settled && this.reading && this.clientId !== null && node?.status === 'ready' && Date.now() < deadline) {
+      await node.call('CLIENT', 'UNBLOCK', this.clientId).catch(() => undefined);
       await Promise.race([this.loop, sleep(50)]);
     }
     if (!settled && reader.status !== 'ready') reader.disconnect();
@@ -112,7 +118,9 @@ export class GroupReader {
     } catch (error) {
       if (!/BUSYGROUP/.test(errorSummary(error))) throw error;
     }
-    this.clientId = Number(await reader.call('CLIENT', 'ID'));
+    // CLIENT ID of the connection that blocks in XREADGROUP: in a Cluster, the reader's one to the stream's node.
+    this.readerNode = await nodeOf(reader, key);
+    this.clientId = this.readerNode ? Number(await this.readerNode.call('CLIENT', 'ID')) : null;
     this.options.onGroupReady();
     this.groupReady = true;
     this.options.errors.clear();

@@ -11,9 +11,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { Redis, type RedisStatus } from 'ioredis';
 import type { Config } from '../../config';
 import type { Logger } from '../../logger';
+import { closeRedisClient, createRedisClient, type RedisClientStatus, type RedisTarget } from '../../redis/clients';
 import type { EventIntake } from '../event-intake';
 import type { InHandLimiter } from '../in-hand-limiter';
 import { AckQueue } from './acks';
@@ -30,7 +30,7 @@ export interface StreamReaderStatus {
   readonly group: string;
   readonly consumer: string;
   /** The reading connection as ioredis reports it. */
-  readonly connection: RedisStatus;
+  readonly connection: RedisClientStatus;
   /** True once the group is confirmed on the current connection and entries are being read. */
   readonly ready: boolean;
   readonly lastError: string | null;
@@ -58,7 +58,8 @@ export interface StreamReaderStatus {
 }
 
 export interface StreamReaderOptions {
-  redisUrl: string;
+  /** Where Redis is, in the configured mode. */
+  redis: RedisTarget;
   settings: StreamSettings;
   intake: Pick<EventIntake, 'handle' | 'reject'>;
   limiter: InHandLimiter;
@@ -90,13 +91,12 @@ export function startStreamReader(options: StreamReaderOptions): StreamReader {
   const tickMs = Math.min(5_000, Math.max(200, Math.floor(settings.claimIdleMs / 4)));
 
   const connect = (role: string) =>
-    new Redis(options.redisUrl, {
+    createRedisClient(options.redis, {
       // RESP2: the reply shapes of XREADGROUP, XAUTOCLAIM, XPENDING and XINFO parsed in replies.ts are the documented ones.
       protocol: 2,
-      enableReadyCheck: true,
       maxRetriesPerRequest: null,
       connectionName: `webhooks-stream-${role}`,
-      retryStrategy: (times) => Math.min(times * 200, maxDelayMs),
+      maxReconnectDelayMs: maxDelayMs,
     });
   /** XREADGROUP BLOCK only, so that a block never delays an acknowledgement. */
   const reader = connect('reader');
@@ -184,11 +184,7 @@ export function startStreamReader(options: StreamReaderOptions): StreamReader {
           { ...state.context, entries: acks.waiting },
           'stopping with unacknowledged stored entries; another listener will claim them',
         );
-      await Promise.all(
-        [reader, commands].map((connection) =>
-          connection.status === 'ready' ? connection.quit().catch(() => connection.disconnect()) : Promise.resolve(connection.disconnect()),
-        ),
-      );
+      await Promise.all([reader, commands].map(closeRedisClient));
     },
   };
 }
