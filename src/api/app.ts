@@ -117,6 +117,7 @@ export function createApp(deps: AppDeps): Express {
         repository: subscriptions,
         service,
         urlGuard: deps.urlGuard,
+        secretBox: deps.secretBox,
         wakeLanes: deps.wakeLanes,
         logger: deps.logger,
       }),

@@ -18,8 +18,8 @@
  */
 import { textProblem } from '../shared/text-rules';
 
-export type FilterValue = null | boolean | number | string | FilterValue[] | { [key: string]: FilterValue };
-export type EventFilter = { [key: string]: FilterValue };
+/** A filter checkFilter accepted (JSON: an object of paths and combinators). */
+export type EventFilter = Readonly<Record<string, unknown>>;
 
 export const FILTER_LIMITS = {
   /** The filter as JSON, in UTF-8 bytes. */
