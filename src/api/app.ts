@@ -118,6 +118,7 @@ export function createApp(deps: AppDeps): Express {
         service,
         urlGuard: deps.urlGuard,
         secretBox: deps.secretBox,
+        now,
         wakeLanes: deps.wakeLanes,
         logger: deps.logger,
       }),

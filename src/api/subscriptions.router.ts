@@ -30,6 +30,8 @@ export interface SubscriptionsRouterDeps {
   urlGuard: UrlGuard;
   /** Opens custom headers for the account's answers, seals them on PATCH. */
   secretBox: SecretBox;
+  /** Which keys are live (JWKS, publicKey). Default: the system clock. */
+  now?: () => Date;
   /** Wakes the deliveries waiting in a subscription's lanes once they must not wait any more (src/lanes/lane-waker.ts). */
   wakeLanes?: WakeLanes;
   logger: Logger;
@@ -58,12 +60,13 @@ export function createSubscriptionsRouter({
   service,
   urlGuard,
   secretBox,
+  now = () => new Date(),
   wakeLanes,
   logger,
 }: SubscriptionsRouterDeps): Router {
   const router = Router();
   // Every answer below goes to the subscription's own account (the rows are scoped by it): its headers are shown.
-  const view = (subscription: WebhookSubscription) => toSubscriptionView(subscription, secretBox);
+  const view = (subscription: WebhookSubscription) => toSubscriptionView(subscription, secretBox, now());
 
   router.post('/subscriptions', async (req, res) => {
     const input = parseOrThrow(createSubscriptionSchema, req.body, 'request body');
@@ -137,11 +140,11 @@ export function createSubscriptionsRouter({
   });
 
   router.get('/jwks.json', async (_req, res) => {
-    const now = new Date();
+    const at = now();
     const rows = await repository.listSigningKeys(accountIdOf(res));
     res.json({
       keys: rows.flatMap((row) =>
-        liveStoredSecrets(row.secrets, now).flatMap((s) => (s.publicKey ? [jwkOf(row.id, s.publicKey, s.expiresAt)] : [])),
+        liveStoredSecrets(row.secrets, at).flatMap((s) => (s.publicKey ? [jwkOf(row.id, s.publicKey, s.expiresAt)] : [])),
       ),
     });
   });
