@@ -159,7 +159,7 @@ export function createSubscriptionRepository(dataSource: DataSource): Subscripti
  * `events && ARRAY[type, '*']` can use the GIN index on events.
  */
 export const DISPATCH_TARGETS_SQL = `
-  SELECT s.id, s.url, s.ordered FROM webhook_subscriptions s
+  SELECT s.id, s.url, s.ordered, s.filter FROM webhook_subscriptions s
    WHERE s.account_id = $1 AND s.is_active = true AND s.events && $2::text[]
    ORDER BY s.created_at ASC, s.id ASC`;
 
