@@ -16,6 +16,7 @@ import {
   createSubscriptionSchema,
   DEFAULT_PAGE_SIZE,
   listSubscriptionsQuerySchema,
+  protoKeyPath,
   rotateSecretSchema,
   subscriptionIdSchema,
   updateSubscriptionSchema,
@@ -44,6 +45,15 @@ function subscriptionId(req: Request): string {
   return parsed.data;
 }
 
+/** A body with an own `__proto__` key anywhere answers 400 naming it (see protoKeyPath). */
+function refuseProtoKeys(body: unknown): void {
+  const path = protoKeyPath(body);
+  if (path)
+    throw new ApiError(400, 'validation_failed', 'request body is invalid', [
+      { field: path.join('.'), message: 'the key __proto__ is not accepted' },
+    ]);
+}
+
 /** The SSRF guard at create and update: a refused target answers 400 target_not_allowed with the reason. */
 async function assertTargetAllowed(urlGuard: UrlGuard, url: string): Promise<void> {
   const verdict = await urlGuard(url);
@@ -69,6 +79,7 @@ export function createSubscriptionsRouter({
   const view = (subscription: WebhookSubscription) => toSubscriptionView(subscription, secretBox, now());
 
   router.post('/subscriptions', async (req, res) => {
+    refuseProtoKeys(req.body);
     const input = parseOrThrow(createSubscriptionSchema, req.body, 'request body');
     await assertTargetAllowed(urlGuard, input.url);
     const { subscription, credential } = await service.create({
@@ -108,6 +119,7 @@ export function createSubscriptionsRouter({
 
   router.patch('/subscriptions/:id', async (req, res) => {
     const id = subscriptionId(req);
+    refuseProtoKeys(req.body);
     const patch = parseOrThrow(updateSubscriptionSchema, req.body, 'request body');
     const accountId = accountIdOf(res);
     // 404 before the guard, so another account's id never learns anything from a URL verdict.

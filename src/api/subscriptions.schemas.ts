@@ -38,6 +38,21 @@ const rateLimitPerSecond = z
 
 const description = textField(MAX_DESCRIPTION_LENGTH).nullable();
 
+/**
+ * The path of the first own `__proto__` key in a parsed JSON body, or null. Such a key is refused rather than parsed:
+ * the schemas' records would drop it silently (a filter condition or a header that vanishes), and it names nothing
+ * a filter or a header needs.
+ */
+export function protoKeyPath(value: unknown, at: string[] = [], depth = 0): string[] | null {
+  if (typeof value !== 'object' || value === null || depth > 64) return null;
+  for (const key of Object.keys(value)) {
+    if (key === '__proto__') return [...at, key];
+    const found = protoKeyPath((value as Record<string, unknown>)[key], [...at, key], depth + 1);
+    if (found) return found;
+  }
+  return null;
+}
+
 /** Invalid: 400 validation_failed whose detail names the bad part (`filter.$or.1.amount.$gt`). */
 const filter = z
   .record(z.string(), z.unknown(), { error: 'must be an object (or null for no filter)' })

@@ -59,6 +59,30 @@ describe('endpoint options in the API', () => {
       }
     });
 
+    it('refuses a __proto__ key (which a parser would drop silently) in a filter or in headers, naming it', async () => {
+      const target = (await create({})).body.id;
+      for (const [part, json] of [
+        ['filter.__proto__', '{"__proto__": {"a": 1}, "b": 2}'],
+        ['filter.$or.0.__proto__', '{"$or": [{"__proto__": 1}]}'],
+      ] as const) {
+        for (const [method, path] of [
+          ['POST', '/webhooks/subscriptions'],
+          ['PATCH', `/webhooks/subscriptions/${target}`],
+        ]) {
+          const rawBody = `{"url": "https://${PUBLIC_HOST}/o", "events": ["*"], "filter": ${json}}`;
+          const res = await api.request(method, path, { key: account.key, rawBody });
+          expect(res.status).toBe(400);
+          expect(res.body.error.details[0].field).toBe(part);
+        }
+      }
+      const res = await api.request('POST', '/webhooks/subscriptions', {
+        key: account.key,
+        rawBody: `{"url": "https://${PUBLIC_HOST}/o", "events": ["*"], "headers": {"__proto__": "x"}}`,
+      });
+      expect(res.status).toBe(400);
+      expect(res.body.error.details[0].field).toBe('headers.__proto__');
+    });
+
     it('refuses filters past the bounds (size, depth, conditions)', async () => {
       let deep: unknown = 1;
       for (let i = 0; i < 12; i++) deep = { a: deep };
