@@ -158,6 +158,32 @@ describe('dispatcher', () => {
       expect(events.dataReads).toEqual(['e-dup']);
     });
 
+    it('take no lane place on an ordered subscription whose filter leaves the event out', async () => {
+      const events = memoryEvents();
+      const reserved: string[][] = [];
+      const started: DeliveryStart[] = [];
+      dispatcher = createDispatcher({
+        events: events.repo,
+        findSubscriptions: async () => [
+          { id: 'ordered-vip', url: 'https://a.example.com/o1', ordered: true, filter: { tags: 'vip' } },
+          { id: 'ordered-all', url: 'https://a.example.com/o2', ordered: true, filter: null },
+        ],
+        reserveLanePlaces: async (_event, ids) => {
+          reserved.push([...ids]);
+          return ids.map((id) => ({ subscriptionId: id, url: `https://a.example.com/${id}` }));
+        },
+        startDelivery: async (start) => {
+          started.push(start);
+          return 'started';
+        },
+        logger: createLogger('test', 'silent'),
+      });
+      const event = { ...withData('e-lane', { tags: ['new'] }), orderingKey: 'conv-1' };
+      await expect(dispatcher.accept(event, bodyOf(event))).resolves.toBe('dispatched');
+      expect(reserved).toEqual([['ordered-all']]);
+      expect(started.map((s) => [s.subscriptionId, s.lane?.orderingKey])).toEqual([['ordered-all', 'conv-1']]);
+    });
+
     it('a filter that cannot apply to the data (a scalar where an object was expected) leaves the other subscriptions alone', async () => {
       const { started } = setup({ subscriptions: filtered });
       const odd = withData('e-odd', { tags: 'vip', amount: { nested: true } });
