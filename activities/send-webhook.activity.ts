@@ -36,6 +36,7 @@ import { truncateText } from '../src/shared/storable-text';
 import { classifyOutcome, type AttemptResult } from '../src/http/outcome';
 import { signHeaders, webhookIdFor } from '../src/http/signer';
 import { openLiveSecrets } from '../src/subscriptions/signing-secrets';
+import { openHeaders } from '../src/subscriptions/custom-headers';
 import { switchOffFor } from '../src/subscriptions/subscription-health';
 import { tracedAttemptRecords } from '../src/tracing';
 import type { AttemptFailureDetails, SendWebhookInput, SendWebhookResult, ThrottleReason } from '../workflows/deliver-webhook.types';
@@ -144,13 +145,18 @@ export function createSendWebhookActivity(deps: ActivityDeps) {
       // The attempt's row before the request (already written by beginAttempt on the common path).
       attempt ??= await deliveries.openAttempt(deliveryId, { runId, activityAttempt, token: claimToken });
       signedAt = deps.clock();
-      const headers = signHeaders({
+      const signed = signHeaders({
         body: event.body,
         webhookId,
         timestamp: Math.floor(signedAt.getTime() / 1000),
         eventType: event.type,
         secrets,
+        scheme: subscription.signatureScheme,
       });
+      // Custom headers (never logged) first: their names never collide with the engine's (reserved at the API), and
+      // the engine's win anyway. A subscription without any opens nothing.
+      const custom = openHeaders(deps.secretBox, subscription.id, subscription.headers);
+      const headers = custom === null ? signed : { ...custom, ...signed };
       sent = await deps.http.post({ url: subscription.url, body: event.body, headers });
     } finally {
       if (gate.entered) gate.pass.leave(sent?.durationMs);

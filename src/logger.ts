@@ -15,8 +15,9 @@ export const REDACTED_PATHS = [
   '*.apiKey',
   'authorization',
   '*.authorization',
-  'headers.authorization',
-  '*.headers.authorization',
+  // Request headers: a subscription's custom headers (values are secrets to the receiver) and any request's own.
+  'headers',
+  '*.headers',
   'req.headers.authorization',
   'encryptionKey',
   '*.encryptionKey',

@@ -117,6 +117,8 @@ export function createApp(deps: AppDeps): Express {
         repository: subscriptions,
         service,
         urlGuard: deps.urlGuard,
+        secretBox: deps.secretBox,
+        now,
         wakeLanes: deps.wakeLanes,
         logger: deps.logger,
       }),

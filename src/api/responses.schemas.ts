@@ -35,6 +35,20 @@ export const subscriptionViewSchema = documentComponent(
       description:
         'Deliveries of events that share an orderingKey form a lane: each starts only after the one before it ended (SUCCESS, or FAILURE once its retries are exhausted).',
     }),
+    filter: z
+      .record(z.string(), z.unknown())
+      .nullable()
+      .meta({ description: "Conditions on the event's data (MongoDB-style); null: every event of the subscription's types." }),
+    headers: z
+      .record(z.string(), z.string())
+      .nullable()
+      .meta({ description: 'Custom headers sent on every attempt (stored encrypted; shown to the account only); null: none.' }),
+    signatureScheme: z.enum(['hmac', 'ed25519']),
+    publicKey: z
+      .string()
+      .regex(/^whpk_[A-Za-z0-9+/]{43}=$/)
+      .nullable()
+      .meta({ description: 'ed25519: the current public key (whpk_ + base64 of the 32-byte raw key); null for hmac.' }),
     disabledReason: z
       .enum(['gone', 'failing'])
       .nullable()
@@ -57,11 +71,37 @@ const secret = z
   .regex(/^whsec_[A-Za-z0-9+/]+={0,2}$/)
   .meta({ description: 'whsec_ + base64 of 32 random bytes; shown only by create and rotate.' });
 
-export const createdSubscriptionSchema = documentComponent('SubscriptionWithSecret', subscriptionViewSchema.extend({ secret }));
+export const createdSubscriptionSchema = documentComponent(
+  'SubscriptionWithSecret',
+  subscriptionViewSchema.extend({ secret: secret.optional().meta({ description: 'hmac only (ed25519: see publicKey).' }) }),
+);
 
 export const subscriptionPageSchema = z.strictObject({ data: z.array(subscriptionViewSchema), nextCursor: z.string().nullable() });
 
-export const rotatedSecretSchema = z.strictObject({ secret });
+const publicKey = z
+  .string()
+  .regex(/^whpk_[A-Za-z0-9+/]{43}=$/)
+  .meta({ description: 'ed25519 subscriptions: the new public key (whpk_ + base64 of the 32-byte raw key).' });
+
+export const rotatedSecretSchema = z.union([z.strictObject({ secret }), z.strictObject({ publicKey })]);
+
+export const jwksSchema = documentComponent(
+  'Jwks',
+  z.strictObject({
+    keys: z.array(
+      z.strictObject({
+        kty: z.literal('OKP'),
+        crv: z.literal('Ed25519'),
+        x: z.string().meta({ description: 'base64url of the 32-byte raw public key' }),
+        kid: z.string().meta({ description: 'RFC 7638 thumbprint (base64url SHA-256)' }),
+        use: z.literal('sig'),
+        alg: z.literal('EdDSA'),
+        subscriptionId: z.uuid().meta({ description: 'The subscription whose deliveries this key signs' }),
+        expiresAt: isoDate.nullable().meta({ description: 'End of the grace period of a rotated-out key; null for the current one' }),
+      }),
+    ),
+  }),
+);
 
 export const eventTypesSchema = z.strictObject({
   data: z.array(z.strictObject({ type: z.string(), description: z.string() })),

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { EVENT_CATALOG, isSubscribableEvent, WILDCARD_EVENT } from '../events/event-catalog';
 import { MAX_ROTATION_GRACE_SECONDS } from '../subscriptions/subscription.service';
+import { checkFilter, FILTER_LIMITS } from '../subscriptions/event-filter';
+import { checkHeaders, HEADER_LIMITS } from '../subscriptions/custom-headers';
 import { textField, urlField } from './text-fields';
 
 export const MAX_URL_LENGTH = 2048;
@@ -36,6 +38,54 @@ const rateLimitPerSecond = z
 
 const description = textField(MAX_DESCRIPTION_LENGTH).nullable();
 
+/**
+ * The path of the first own `__proto__` key in a parsed JSON body, or null. Such a key is refused rather than parsed:
+ * the schemas' records would drop it silently (a filter condition or a header that vanishes), and it names nothing
+ * a filter or a header needs.
+ */
+export function protoKeyPath(value: unknown, at: string[] = [], depth = 0): string[] | null {
+  if (typeof value !== 'object' || value === null || depth > 64) return null;
+  for (const key of Object.keys(value)) {
+    if (key === '__proto__') return [...at, key];
+    const found = protoKeyPath((value as Record<string, unknown>)[key], [...at, key], depth + 1);
+    if (found) return found;
+  }
+  return null;
+}
+
+/** Invalid: 400 validation_failed whose detail names the bad part (`filter.$or.1.amount.$gt`). */
+const filter = z
+  .record(z.string(), z.unknown(), { error: 'must be an object (or null for no filter)' })
+  .superRefine((value, ctx) => {
+    const problem = checkFilter(value);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem.message, path: [...problem.path] });
+  })
+  .nullable()
+  .meta({
+    description: `Conditions on the event's data, MongoDB-style: dotted paths inside data, a bare value for equality, operators $eq $ne $gt $gte $lt $lte $in $nin $exists, $and/$or arrays of filters; an array in the data matches when any element does. Null: every event of the subscription's types. At most ${FILTER_LIMITS.maxBytes} bytes as JSON, ${FILTER_LIMITS.maxDepth} levels deep, ${FILTER_LIMITS.maxConditions} conditions (docs/limits.md).`,
+    examples: [{ 'message.attachments': { $exists: true }, 'visitor.country': { $in: ['FR', 'DE'] } }],
+  });
+
+/** Values are secrets to the receiver: stored encrypted, answered to the account only. */
+const headers = z
+  .record(z.string(), z.string({ error: 'header values must be strings' }), {
+    error: 'must be an object of header names to values (or null)',
+  })
+  .superRefine((value, ctx) => {
+    const problem = checkHeaders(value);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem.message, path: problem.name === undefined ? [] : [problem.name] });
+  })
+  .nullable()
+  .meta({
+    description: `Sent on every attempt. At most ${HEADER_LIMITS.maxCount}; names are tokens of at most ${HEADER_LIMITS.maxNameLength} characters, values visible ASCII of at most ${HEADER_LIMITS.maxValueLength}. Refused: Content-Type, Content-Length, User-Agent, Host, X-Hub-Signature-256, X-Webhook-*, webhook-*, hop-by-hop headers (Connection, Keep-Alive, Transfer-Encoding, TE, Upgrade, Trailer, Proxy-*). Stored encrypted.`,
+    examples: [{ Authorization: 'Bearer receiver-token' }],
+  });
+
+const signatureScheme = z.enum(['hmac', 'ed25519'], { error: 'must be hmac or ed25519' }).meta({
+  description:
+    'hmac (default): X-Hub-Signature-256 and v1, signatures with the secret; ed25519: v1a, signatures only, verified with publicKey. Fixed at creation.',
+});
+
 export const createSubscriptionSchema = z.strictObject({
   url,
   events,
@@ -43,6 +93,9 @@ export const createSubscriptionSchema = z.strictObject({
   isActive: z.boolean().optional(),
   rateLimitPerSecond: rateLimitPerSecond.optional(),
   ordered: z.boolean().optional(),
+  filter: filter.optional(),
+  headers: headers.optional(),
+  signatureScheme: signatureScheme.optional(),
 });
 
 export const updateSubscriptionSchema = z
@@ -53,9 +106,11 @@ export const updateSubscriptionSchema = z
     isActive: z.boolean().optional(),
     rateLimitPerSecond: rateLimitPerSecond.optional(),
     ordered: z.boolean().optional(),
+    filter: filter.optional(),
+    headers: headers.optional(),
   })
   .refine((patch) => Object.keys(patch).length > 0, {
-    message: 'give at least one of url, events, description, isActive, rateLimitPerSecond, ordered',
+    message: 'give at least one of url, events, description, isActive, rateLimitPerSecond, ordered, filter, headers',
   });
 
 export const rotateSecretSchema = z.strictObject({

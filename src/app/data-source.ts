@@ -14,6 +14,7 @@ import { SubscriptionHealthStreak1765100000000 } from '../db/migrations/17651000
 import { AttemptClaim1765200000000 } from '../db/migrations/1765200000000-attempt-claim';
 import { AttemptLogEntries1765300000000 } from '../db/migrations/1765300000000-attempt-log-entries';
 import { OrderedLanes1765400000000 } from '../db/migrations/1765400000000-ordered-lanes';
+import { EndpointOptions1765500000000 } from '../db/migrations/1765500000000-endpoint-options';
 import { PortalSession } from '../portal/portal-session.entity';
 import { StorableTextClient } from '../db/storable-text-client';
 
@@ -36,6 +37,7 @@ export const MIGRATIONS = [
   AttemptClaim1765200000000,
   AttemptLogEntries1765300000000,
   OrderedLanes1765400000000,
+  EndpointOptions1765500000000,
 ];
 
 export interface DataSourceOptions {

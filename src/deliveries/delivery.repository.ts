@@ -6,7 +6,7 @@
 import type { DataSource } from 'typeorm';
 import { preparedStatement } from '../db/prepared-statement';
 import type { SwitchOff } from '../subscriptions/subscription-health';
-import type { StoredSecret } from '../subscriptions/subscription.entity';
+import type { SignatureScheme, StoredSecret } from '../subscriptions/subscription.entity';
 import { WebhookDelivery } from './delivery.entity';
 import { INTERRUPTED_ATTEMPT_ERROR, readAttemptLog } from './attempt-log';
 import type { WebhookDeliveryAttempt } from './delivery-attempt.entity';
@@ -93,6 +93,9 @@ export interface AttemptContext {
     readonly secrets: StoredSecret[];
     /** Null: no rate limit. */
     readonly rateLimitPerSecond: number | null;
+    /** Custom headers, sealed (src/subscriptions/custom-headers.ts); null: none. */
+    readonly headers: string | null;
+    readonly signatureScheme: SignatureScheme;
   } | null;
   /** Null when the event is not stored. */
   readonly event: { readonly type: string; readonly body: string } | null;
@@ -262,7 +265,7 @@ const KEY_RECORDED = `EXISTS (SELECT 1 FROM webhook_delivery_attempts r
                     AND r.activity_attempt = EXCLUDED.claim_attempt AND NOT r.in_flight)`;
 const BEGIN_ATTEMPT_SQL = `
   WITH sub AS (
-    SELECT id, url, is_active, secrets, rate_limit_per_second FROM webhook_subscriptions WHERE id = $1::uuid
+    SELECT id, url, is_active, secrets, rate_limit_per_second, headers, signature_scheme FROM webhook_subscriptions WHERE id = $1::uuid
   ),
   ev AS (SELECT type, body FROM webhook_events WHERE id = $3::varchar),
   ready AS (
@@ -304,7 +307,7 @@ const BEGIN_ATTEMPT_SQL = `
   )
   SELECT started.id AS delivery_id, started.claimed, started.held_for_ms, (SELECT attempt FROM opened) AS opened_attempt,
          a.attempt AS recorded_attempt, a.status_code AS recorded_status_code, a.error AS recorded_error,
-         sub.id AS subscription_id, sub.url, sub.is_active, sub.secrets, sub.rate_limit_per_second,
+         sub.id AS subscription_id, sub.url, sub.is_active, sub.secrets, sub.rate_limit_per_second, sub.headers, sub.signature_scheme,
          ev.type AS event_type, ev.body AS event_body
     FROM started
     LEFT JOIN LATERAL (
@@ -336,6 +339,8 @@ interface BeginAttemptRow {
   is_active: boolean | null;
   secrets: StoredSecret[] | null;
   rate_limit_per_second: number | null;
+  headers: string | null;
+  signature_scheme: SignatureScheme | null;
   event_type: string | null;
   event_body: string | null;
 }
@@ -343,7 +348,7 @@ interface BeginAttemptRow {
 export function createDeliveryRepository(dataSource: DataSource): DeliveryRepository {
   const deliveries = dataSource.getRepository(WebhookDelivery);
   // The statements of every attempt, prepared once per connection (src/db/prepared-statement.ts).
-  const beginAttemptStatement = preparedStatement<BeginAttemptRow>(dataSource, 'webhooks_begin_attempt_v2', BEGIN_ATTEMPT_SQL);
+  const beginAttemptStatement = preparedStatement<BeginAttemptRow>(dataSource, 'webhooks_begin_attempt_v3', BEGIN_ATTEMPT_SQL);
   const openAttemptStatement = preparedStatement<{ attempt: number }>(dataSource, 'webhooks_open_attempt', OPEN_ATTEMPT_SQL);
   const recordSuccessStatement = preparedStatement<{ attempt: number; switched_off: boolean }>(
     dataSource,
@@ -392,6 +397,8 @@ export function createDeliveryRepository(dataSource: DataSource): DeliveryReposi
                 isActive: row.is_active === true,
                 secrets: row.secrets ?? [],
                 rateLimitPerSecond: row.rate_limit_per_second ?? null,
+                headers: row.headers ?? null,
+                signatureScheme: row.signature_scheme ?? 'hmac',
               },
         event: row.event_type === null ? null : { type: row.event_type, body: row.event_body as string },
       };

@@ -13,6 +13,7 @@ import type { Logger } from '../logger';
 import type { LaneEvent, LanePlace } from '../lanes/lane.repository';
 import { backoffDelay } from '../shared/backoff';
 import { errorSummary } from '../shared/error-summary';
+import { matchesFilter, type EventFilter } from '../subscriptions/event-filter';
 import type { EventEnvelope } from './envelope';
 import type { Arrival, EventRepository, StoredEvent } from './event.repository';
 import { inSpan } from '../tracing';
@@ -42,6 +43,8 @@ export interface MatchedSubscription {
   readonly url: string;
   /** Deliveries of events with an orderingKey wait for their turn in the key's lane (absent: false). */
   readonly ordered?: boolean;
+  /** Conditions on the event's data (src/subscriptions/event-filter.ts); null or absent: every event of its types. */
+  readonly filter?: EventFilter | null;
 }
 
 /** The account's ACTIVE subscriptions whose `events` match the type (exact or `*`). */
@@ -116,9 +119,28 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     return promise;
   };
 
+  /**
+   * The subscriptions whose filter the event's data satisfies (all of them when none has a filter: then the data is
+   * not needed). `data` is the envelope's when in hand; otherwise it is read from the stored event, once. A filter
+   * never throws (a failed evaluation is no match), so one subscription's filter never stops the others.
+   */
+  async function passingFilters(
+    event: StoredEvent,
+    subscriptions: readonly MatchedSubscription[],
+    data: EventData | undefined,
+  ): Promise<readonly MatchedSubscription[]> {
+    if (!subscriptions.some((s) => s.filter !== null && s.filter !== undefined)) return subscriptions;
+    const value = data ? data.value : await events.findData(event.id);
+    const passing = subscriptions.filter((s) => matchesFilter(s.filter, value));
+    if (passing.length < subscriptions.length) {
+      logger.debug({ eventId: event.id, filteredOut: subscriptions.length - passing.length }, "subscriptions' filters left the event out");
+    }
+    return passing;
+  }
+
   /** The deliveries to start: the matching subscriptions, those in lanes with their lane. */
-  async function targetsOf(event: StoredEvent, firstDispatch: boolean): Promise<DeliveryStart[]> {
-    const subscriptions = await findSubscriptions(event.accountId, event.type);
+  async function targetsOf(event: StoredEvent, firstDispatch: boolean, data?: EventData): Promise<DeliveryStart[]> {
+    const subscriptions = await passingFilters(event, await findSubscriptions(event.accountId, event.type), data);
     const ordered = subscriptions.filter((s) => s.ordered === true).map((s) => s.id);
     const lane = event.lane;
     // A re-dispatch also looks for places taken before, whose subscriptions may no longer match: they start too, so
@@ -143,8 +165,8 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
   }
 
   /** Starts every delivery of the event, then marks it dispatched. Throws if any start failed. */
-  async function dispatchOnce(event: StoredEvent, prepared?: readonly DeliveryStart[]): Promise<void> {
-    const targets = prepared ?? (await targetsOf(event, false));
+  async function dispatchOnce(event: StoredEvent, prepared?: readonly DeliveryStart[], data?: EventData): Promise<void> {
+    const targets = prepared ?? (await targetsOf(event, false, data));
     const results = await Promise.allSettled(targets.map((start) => startDelivery(start)));
     // Counted before a failure is raised: the starts that did succeed are `already-started` on the retry.
     const startedNow = results.filter((r) => r.status === 'fulfilled' && r.value === 'started').length;
@@ -183,11 +205,11 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
   }
 
   /** Dispatches now; on failure hands the event to the background retry. Resolves true when dispatched. */
-  async function dispatchOrDefer(event: StoredEvent, prepared?: readonly DeliveryStart[]): Promise<boolean> {
+  async function dispatchOrDefer(event: StoredEvent, prepared?: readonly DeliveryStart[], data?: EventData): Promise<boolean> {
     if (busy.has(event.id)) return false;
     busy.add(event.id);
     try {
-      await inSpan('webhooks.event.dispatch', spanAttributes(event), () => dispatchOnce(event, prepared));
+      await inSpan('webhooks.event.dispatch', spanAttributes(event), () => dispatchOnce(event, prepared, data));
       busy.delete(event.id);
       return true;
     } catch (error) {
@@ -217,9 +239,11 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
             logger.info({ eventId: event.id }, 'event already received and being dispatched; ignoring the re-publish');
             return 'duplicate';
           }
+          // The envelope's data is the stored event's only when this copy was the one stored (first write wins).
+          const data: EventData | undefined = inserted ? { value: envelope.data } : undefined;
           // Lane places are taken before this resolves (a failure here rejects: the intake stores it again).
-          const prepared = event.lane ? await targetsOf(event, inserted) : undefined;
-          return (await dispatchOrDefer(event, prepared)) ? 'dispatched' : 'deferred';
+          const prepared = event.lane ? await targetsOf(event, inserted, data) : undefined;
+          return (await dispatchOrDefer(event, prepared, data)) ? 'dispatched' : 'deferred';
         })(),
       ),
 
@@ -249,6 +273,11 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       busy.clear();
     },
   };
+}
+
+/** An event's data when in hand (boxed: the data itself may be anything). */
+interface EventData {
+  readonly value: unknown;
 }
 
 export class DispatchError extends Error {

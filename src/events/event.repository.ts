@@ -43,6 +43,11 @@ export interface EventRepository {
   markDispatched(eventId: string): Promise<void>;
   /** Events received before `receivedBefore` that no workflow start has been confirmed for, oldest first. */
   findUndispatched(receivedBefore: Date, limit: number): Promise<StoredEvent[]>;
+  /**
+   * The stored event's `data` (undefined when the event is not stored). Read only to evaluate subscription filters on
+   * the sweep and retry paths, where the envelope is no longer in hand.
+   */
+  findData(eventId: string): Promise<unknown>;
 }
 
 interface EventRow {
@@ -119,6 +124,12 @@ export function createEventRepository(dataSource: DataSource): EventRepository {
         [receivedBefore, limit],
       )) as EventRow[];
       return rows.map(toStored);
+    },
+
+    async findData(eventId) {
+      const rows = (await dataSource.query(`SELECT body FROM webhook_events WHERE id = $1`, [eventId])) as Array<{ body: string }>;
+      if (rows.length !== 1) return undefined;
+      return (JSON.parse(rows[0].body) as { data?: unknown }).data;
     },
   };
 }

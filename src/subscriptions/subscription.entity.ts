@@ -1,4 +1,5 @@
 import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import type { EventFilter } from './event-filter';
 
 /** One signing secret, encrypted at rest. `expiresAt` is null for the current secret. */
 export interface StoredSecret {
@@ -6,7 +7,12 @@ export interface StoredSecret {
   ciphertext: string;
   createdAt: string;
   expiresAt: string | null;
+  /** An ed25519 key's public half (`whpk_` + base64 of the 32-byte raw key); absent for HMAC secrets. */
+  publicKey?: string;
 }
+
+/** `hmac`: HMAC-SHA256 signatures (X-Hub-Signature-256 and `v1,`); `ed25519`: Ed25519 `v1a,` signatures only. */
+export type SignatureScheme = 'hmac' | 'ed25519';
 
 /** `gone`: the endpoint answered 410; `failing`: it failed without a success for WEBHOOKS_DISABLE_AFTER_HOURS. */
 export type DisabledReason = 'gone' | 'failing';
@@ -62,7 +68,18 @@ export class WebhookSubscription {
   @Column({ name: 'consecutive_failures', type: 'integer', default: 0 })
   consecutiveFailures: number;
 
-  /** Newest first. Only ciphertext is stored. */
+  /** Conditions on the event's data (src/subscriptions/event-filter.ts); null: every event of its types. */
+  @Column({ type: 'jsonb', nullable: true })
+  filter: EventFilter | null;
+
+  /** Custom headers sent on every attempt: one sealed envelope of the JSON object (src/subscriptions/custom-headers.ts). */
+  @Column({ type: 'text', nullable: true })
+  headers: string | null;
+
+  @Column({ name: 'signature_scheme', type: 'varchar', length: 16, default: 'hmac' })
+  signatureScheme: SignatureScheme;
+
+  /** Newest first. Only ciphertext is stored (HMAC secrets, or ed25519 private keys). */
   @Column({ type: 'jsonb', default: () => "'[]'::jsonb" })
   secrets: StoredSecret[];
 

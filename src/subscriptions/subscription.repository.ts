@@ -1,8 +1,10 @@
 import type { DataSource, EntityManager } from 'typeorm';
+import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { WILDCARD_EVENT } from '../events/event-catalog';
 import { preparedStatement, type PreparedStatement } from '../db/prepared-statement';
 import { newestFirstPage, type KeysetPage, type KeysetPosition } from '../db/keyset-page';
-import { WebhookSubscription, type StoredSecret } from './subscription.entity';
+import { WebhookSubscription, type SignatureScheme, type StoredSecret } from './subscription.entity';
+import type { EventFilter } from './event-filter';
 
 export type { KeysetPosition };
 
@@ -25,11 +27,18 @@ export interface NewSubscription {
   rateLimitPerSecond?: number | null;
   /** Absent means false. */
   ordered?: boolean;
+  /** Absent: none. */
+  filter?: EventFilter | null;
+  /** Sealed (src/subscriptions/custom-headers.ts). Absent: none. */
+  headers?: string | null;
+  /** Absent: hmac. */
+  signatureScheme?: SignatureScheme;
   secrets: StoredSecret[];
 }
 
+/** `headers` sealed (src/subscriptions/custom-headers.ts). */
 export type SubscriptionPatch = Partial<
-  Pick<WebhookSubscription, 'url' | 'events' | 'description' | 'isActive' | 'rateLimitPerSecond' | 'ordered'>
+  Pick<WebhookSubscription, 'url' | 'events' | 'description' | 'isActive' | 'rateLimitPerSecond' | 'ordered' | 'filter' | 'headers'>
 >;
 
 /** Every method is scoped by account: another account's id behaves exactly like a missing one. */
@@ -45,6 +54,8 @@ export interface SubscriptionRepository {
   list(accountId: string, options: ListOptions): Promise<KeysetPage<WebhookSubscription>>;
   update(accountId: string, id: string, patch: SubscriptionPatch): Promise<WebhookSubscription | null>;
   remove(accountId: string, id: string): Promise<boolean>;
+  /** The account's ed25519 subscriptions with their stored keys (for the JWKS), oldest first. */
+  listSigningKeys(accountId: string): Promise<Array<Pick<WebhookSubscription, 'id' | 'secrets'>>>;
   /** Replaces the secrets under a row lock, so concurrent rotations do not lose one another's secrets. */
   updateSecrets(
     accountId: string,
@@ -56,11 +67,15 @@ export interface SubscriptionRepository {
 /** First key of the advisory lock that serialises one account's subscription inserts (the second is the account's hash). */
 export const SUBSCRIPTIONS_LOCK_CLASS = 0x5742_0001;
 
+/** TypeORM's deep partial does not follow a JSON object column (the filter); the row is whole and typed above. */
+const asRow = (row: NewSubscription | SubscriptionPatch): QueryDeepPartialEntity<WebhookSubscription> =>
+  row as QueryDeepPartialEntity<WebhookSubscription>;
+
 export function createSubscriptionRepository(dataSource: DataSource): SubscriptionRepository {
   const repo = dataSource.getRepository(WebhookSubscription);
   return {
     async insert(subscription) {
-      await repo.insert(subscription);
+      await repo.insert(asRow(subscription));
       return repo.findOneByOrFail({ id: subscription.id, accountId: subscription.accountId });
     },
 
@@ -72,7 +87,7 @@ export function createSubscriptionRepository(dataSource: DataSource): Subscripti
           [subscription.accountId],
         );
         if (n >= max) return null;
-        await manager.insert(WebhookSubscription, subscription);
+        await manager.insert(WebhookSubscription, asRow(subscription));
         return manager.findOneByOrFail(WebhookSubscription, { id: subscription.id, accountId: subscription.accountId });
       });
     },
@@ -95,16 +110,16 @@ export function createSubscriptionRepository(dataSource: DataSource): Subscripti
       // Switching a subscription back on clears why the engine switched it off, and (when it was off) its failing
       // streak, so that the next failed attempt does not switch it off again at once. SET expressions read the row as
       // it was before this statement. An active subscription keeps its streak: a PATCH does not postpone auto-disable.
-      const change =
+      const change: QueryDeepPartialEntity<WebhookSubscription> =
         patch.isActive === true
           ? {
-              ...patch,
+              ...asRow(patch),
               disabledReason: null,
               disabledAt: null,
               failingSince: () => 'CASE WHEN is_active THEN failing_since ELSE NULL END',
               consecutiveFailures: () => 'CASE WHEN is_active THEN consecutive_failures ELSE 0 END',
             }
-          : patch;
+          : asRow(patch);
       const result = await repo.update({ id, accountId }, change);
       if (!result.affected) return null;
       return repo.findOneBy({ id, accountId });
@@ -113,6 +128,14 @@ export function createSubscriptionRepository(dataSource: DataSource): Subscripti
     async remove(accountId, id) {
       const result = await repo.delete({ id, accountId });
       return (result.affected ?? 0) > 0;
+    },
+
+    listSigningKeys(accountId) {
+      return repo.find({
+        select: { id: true, secrets: true },
+        where: { accountId, signatureScheme: 'ed25519' },
+        order: { createdAt: 'ASC', id: 'ASC' },
+      });
     },
 
     updateSecrets(accountId, id, change) {
@@ -131,12 +154,12 @@ export function createSubscriptionRepository(dataSource: DataSource): Subscripti
 
 /**
  * The dispatcher's match: the active subscriptions of an account that receive an event type (listing it exactly or
- * `*`; case-sensitive, no patterns), oldest first, with only the id, the URL and `ordered` each start needs. One prepared
+ * `*`; case-sensitive, no patterns), oldest first, with only the id, the URL, `ordered` and the `filter` each start needs. One prepared
  * statement (no query building, no entity to hydrate, planned once per connection: it runs once per event);
  * `events && ARRAY[type, '*']` can use the GIN index on events.
  */
 export const DISPATCH_TARGETS_SQL = `
-  SELECT s.id, s.url, s.ordered FROM webhook_subscriptions s
+  SELECT s.id, s.url, s.ordered, s.filter FROM webhook_subscriptions s
    WHERE s.account_id = $1 AND s.is_active = true AND s.events && $2::text[]
    ORDER BY s.created_at ASC, s.id ASC`;
 
@@ -144,6 +167,8 @@ export interface DispatchTarget {
   readonly id: string;
   readonly url: string;
   readonly ordered: boolean;
+  /** Null for most subscriptions: then the event's data is not needed to match (src/events/dispatcher.ts). */
+  readonly filter: EventFilter | null;
 }
 
 /** One prepared statement per data source, made on its first event rather than on every one. */
@@ -157,7 +182,7 @@ export function dispatchTargetsIn(dataSource: DataSource): (accountId: string, e
 export function findDispatchTargets(dataSource: DataSource, accountId: string, eventType: string): Promise<DispatchTarget[]> {
   let statement = dispatchTargetStatements.get(dataSource);
   if (!statement) {
-    statement = preparedStatement<DispatchTarget>(dataSource, 'webhooks_dispatch_targets_v2', DISPATCH_TARGETS_SQL);
+    statement = preparedStatement<DispatchTarget>(dataSource, 'webhooks_dispatch_targets_v3', DISPATCH_TARGETS_SQL);
     dispatchTargetStatements.set(dataSource, statement);
   }
   return statement([accountId, [eventType, WILDCARD_EVENT]]);

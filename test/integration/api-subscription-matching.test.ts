@@ -34,10 +34,10 @@ describe('finding the active subscriptions an event goes to', () => {
     expect(await found(accountA.accountId, 'CONVERSATION_CLOSED')).toEqual([ids.all]);
   });
 
-  it('gives the dispatcher each subscription as its id, URL and whether it is ordered', async () => {
+  it('gives the dispatcher each subscription as its id, URL, whether it is ordered and its filter', async () => {
     expect(await findDispatchTargets(api.dataSource, accountA.accountId, 'NEW_MESSAGE_FROM_VISITOR')).toEqual([
-      { id: ids.visitor, url: `https://${PUBLIC_HOST}/visitor`, ordered: false },
-      { id: ids.all, url: `https://${PUBLIC_HOST}/all`, ordered: false },
+      { id: ids.visitor, url: `https://${PUBLIC_HOST}/visitor`, ordered: false, filter: null },
+      { id: ids.all, url: `https://${PUBLIC_HOST}/all`, ordered: false, filter: null },
     ]);
   });
 

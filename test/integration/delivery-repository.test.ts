@@ -82,6 +82,8 @@ describe('delivery repository', () => {
       isActive: true,
       rateLimitPerSecond: null,
       secrets: subscription.secrets,
+      headers: null,
+      signatureScheme: 'hmac',
     });
     expect(begun.event).toEqual({ type: event.type, body: event.body });
     expect(await deliveries.findById(begun.deliveryId)).toMatchObject({

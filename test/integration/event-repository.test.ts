@@ -89,3 +89,13 @@ describe('event repository', () => {
     expect((await dispatchedAt([event.id])).get(event.id)).toEqual(first);
   });
 });
+
+describe('findData', () => {
+  it("reads back the stored event's data (the first copy's), and undefined for an event not stored", async () => {
+    const first = { ...envelope(), data: { message: { attachments: [1] } } };
+    await events.store(first, JSON.stringify(first));
+    await events.store({ ...first, data: { other: true } }, JSON.stringify({ ...first, data: { other: true } }));
+    await expect(events.findData(first.id)).resolves.toEqual({ message: { attachments: [1] } });
+    await expect(events.findData(`evt_${randomUUID()}`)).resolves.toBeUndefined();
+  });
+});

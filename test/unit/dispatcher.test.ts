@@ -6,6 +6,7 @@ import { createLogger } from '../../src/logger';
 /** In-memory stand-in for the events table, with the same first-write-wins semantics. */
 function memoryEvents() {
   const rows = new Map<string, StoredEvent & { body: string; receivedAt: number }>();
+  const dataReads: string[] = [];
   const repo: EventRepository = {
     async store(envelope, body) {
       const existing = rows.get(envelope.id);
@@ -32,8 +33,13 @@ function memoryEvents() {
     async findUndispatched(before, limit) {
       return [...rows.values()].filter((r) => !r.dispatchedAt && r.receivedAt < before.getTime()).slice(0, limit);
     },
+    async findData(id) {
+      dataReads.push(id);
+      const row = rows.get(id);
+      return row ? (JSON.parse(row.body) as { data?: unknown }).data : undefined;
+    },
   };
-  return { repo, rows };
+  return { repo, rows, dataReads };
 }
 
 const envelope = (id: string, accountId = 'acc_1', type = 'NEW_MESSAGE_FROM_VISITOR'): EventEnvelope => ({
@@ -44,7 +50,7 @@ const envelope = (id: string, accountId = 'acc_1', type = 'NEW_MESSAGE_FROM_VISI
   data: {},
 });
 
-const subs = [
+const subs: Array<{ id: string; url: string; filter?: Record<string, unknown> | null }> = [
   { id: 'sub-a', url: 'https://a.example.com/hook' },
   { id: 'sub-b', url: 'https://b.example.com:8443/x' },
 ];
@@ -111,6 +117,86 @@ describe('dispatcher', () => {
     ]);
     expect(events.rows.get('e1')?.dispatchedAt).toBeInstanceOf(Date);
     expect(events.rows.get('e1')?.body).toBe('{}');
+  });
+
+  describe('filters', () => {
+    const filtered = [
+      { id: 'sub-vip', url: 'https://a.example.com/vip', filter: { tags: 'vip' } },
+      { id: 'sub-all', url: 'https://a.example.com/all', filter: null },
+      { id: 'sub-big', url: 'https://a.example.com/big', filter: { amount: { $gt: 100 } } },
+    ];
+    const withData = (id: string, data: Record<string, unknown>) => ({ ...envelope(id), data });
+    const bodyOf = (e: EventEnvelope) => JSON.stringify(e);
+
+    it("start deliveries only to the subscriptions whose filter the event's data satisfies, with the envelope in hand", async () => {
+      const { started, events } = setup({ subscriptions: filtered });
+      const vip = withData('e-vip', { tags: ['vip'], amount: '500' });
+      await expect(dispatcher.accept(vip, bodyOf(vip))).resolves.toBe('dispatched');
+      expect(started.map((s) => s.subscriptionId)).toEqual(['sub-vip', 'sub-all']);
+      expect(events.dataReads).toEqual([]);
+      expect(events.rows.get('e-vip')?.dispatchedAt).toBeInstanceOf(Date);
+    });
+
+    it('read the stored data on the sweep path, and only when a subscription has a filter', async () => {
+      const { started, events } = setup({ subscriptions: filtered });
+      const big = withData('e-big', { amount: 250 });
+      await events.repo.store(big, bodyOf(big));
+      events.rows.get('e-big')!.receivedAt -= 1_000;
+      await expect(dispatcher.sweep()).resolves.toBe(1);
+      expect(started.map((s) => s.subscriptionId)).toEqual(['sub-all', 'sub-big']);
+      expect(events.dataReads).toEqual(['e-big']);
+    });
+
+    it('never read the data for subscriptions without filters', async () => {
+      const { events } = setup();
+      await events.repo.store(envelope('e-plain'), bodyOf(envelope('e-plain')));
+      events.rows.get('e-plain')!.receivedAt -= 1_000;
+      await dispatcher.sweep();
+      expect(events.dataReads).toEqual([]);
+    });
+
+    it('use the stored copy, not a re-published one with other data', async () => {
+      const { started, events } = setup({ subscriptions: filtered });
+      const first = withData('e-dup', { amount: 1 });
+      await events.repo.store(first, bodyOf(first));
+      const second = withData('e-dup', { amount: 1000 });
+      await expect(dispatcher.accept(second, bodyOf(second))).resolves.toBe('dispatched');
+      expect(started.map((s) => s.subscriptionId)).toEqual(['sub-all']);
+      expect(events.dataReads).toEqual(['e-dup']);
+    });
+
+    it('take no lane place on an ordered subscription whose filter leaves the event out', async () => {
+      const events = memoryEvents();
+      const reserved: string[][] = [];
+      const started: DeliveryStart[] = [];
+      dispatcher = createDispatcher({
+        events: events.repo,
+        findSubscriptions: async () => [
+          { id: 'ordered-vip', url: 'https://a.example.com/o1', ordered: true, filter: { tags: 'vip' } },
+          { id: 'ordered-all', url: 'https://a.example.com/o2', ordered: true, filter: null },
+        ],
+        reserveLanePlaces: async (_event, ids) => {
+          reserved.push([...ids]);
+          return ids.map((id) => ({ subscriptionId: id, url: `https://a.example.com/${id}` }));
+        },
+        startDelivery: async (start) => {
+          started.push(start);
+          return 'started';
+        },
+        logger: createLogger('test', 'silent'),
+      });
+      const event = { ...withData('e-lane', { tags: ['new'] }), orderingKey: 'conv-1' };
+      await expect(dispatcher.accept(event, bodyOf(event))).resolves.toBe('dispatched');
+      expect(reserved).toEqual([['ordered-all']]);
+      expect(started.map((s) => [s.subscriptionId, s.lane?.orderingKey])).toEqual([['ordered-all', 'conv-1']]);
+    });
+
+    it('a filter that cannot apply to the data (a scalar where an object was expected) leaves the other subscriptions alone', async () => {
+      const { started } = setup({ subscriptions: filtered });
+      const odd = withData('e-odd', { tags: 'vip', amount: { nested: true } });
+      await dispatcher.accept(odd, bodyOf(odd));
+      expect(started.map((s) => s.subscriptionId)).toEqual(['sub-vip', 'sub-all']);
+    });
   });
 
   it('starts nothing for an event with no matching subscription and still marks it dispatched', async () => {

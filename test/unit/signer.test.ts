@@ -1,7 +1,7 @@
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHmac, createPublicKey, randomBytes, verify } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import { signHeaders, USER_AGENT, webhookIdFor } from '../../src/http/signer';
-import { generateSigningSecret } from '../../src/subscriptions/signing-secrets';
+import { generateEd25519Key, generateSigningSecret } from '../../src/subscriptions/signing-secrets';
 import packageJson from '../../package.json';
 
 const body = Buffer.from(JSON.stringify({ id: 'evt_1', type: 'NEW_MESSAGE_FROM_VISITOR', data: { text: 'héllo ✓' } }));
@@ -81,5 +81,44 @@ describe('webhookIdFor', () => {
     const id = '0b6f1c9e-6f7a-4c1e-9d41-3f0c2a1b5e77';
     expect(webhookIdFor(id)).toBe('msg_0b6f1c9e6f7a4c1e9d413f0c2a1b5e77');
     expect(webhookIdFor(id)).toBe(webhookIdFor(id));
+  });
+});
+
+describe('signHeaders, ed25519', () => {
+  const keyOf = (publicKey: string) =>
+    createPublicKey({
+      key: { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(publicKey.slice(5), 'base64').toString('base64url') },
+      format: 'jwk',
+    });
+  const sign = (privateKeys: string[], timestamp = 1_760_000_000) =>
+    signHeaders({ body, webhookId: 'msg_abc', timestamp, eventType: 'NEW_MESSAGE_FROM_VISITOR', secrets: privateKeys, scheme: 'ed25519' });
+
+  it('signs "<webhook-id>.<webhook-timestamp>.<body>" as v1a, and sends no X-Hub-Signature-256', () => {
+    const key = generateEd25519Key();
+    const headers = sign([key.privateKey]);
+    expect(headers['x-hub-signature-256']).toBeUndefined();
+    expect(headers['webhook-signature']).toMatch(/^v1a,[A-Za-z0-9+/]{86}==$/);
+    const signature = Buffer.from((headers['webhook-signature'] as string).slice(4), 'base64');
+    const content = Buffer.concat([Buffer.from('msg_abc.1760000000.'), body]);
+    expect(verify(null, content, keyOf(key.publicKey), signature)).toBe(true);
+    expect(verify(null, Buffer.concat([Buffer.from('msg_abc.1760000001.'), body]), keyOf(key.publicKey), signature)).toBe(false);
+    expect(headers).toMatchObject({ 'webhook-id': 'msg_abc', 'webhook-timestamp': '1760000000', 'content-type': 'application/json' });
+  });
+
+  it('during a rotation emits one v1a entry per live key, newest first, each verifying with its own key only', () => {
+    const [newest, previous] = [generateEd25519Key(), generateEd25519Key()];
+    const entries = (sign([newest.privateKey, previous.privateKey])['webhook-signature'] as string).split(' ');
+    expect(entries).toHaveLength(2);
+    const content = Buffer.concat([Buffer.from('msg_abc.1760000000.'), body]);
+    const sig = (entry: string) => Buffer.from(entry.slice(4), 'base64');
+    expect(verify(null, content, keyOf(newest.publicKey), sig(entries[0]))).toBe(true);
+    expect(verify(null, content, keyOf(previous.publicKey), sig(entries[1]))).toBe(true);
+    expect(verify(null, content, keyOf(previous.publicKey), sig(entries[0]))).toBe(false);
+  });
+
+  it('shows public keys as whpk_ + base64 of the 32-byte raw key', () => {
+    const { publicKey } = generateEd25519Key();
+    expect(publicKey).toMatch(/^whpk_[A-Za-z0-9+/]{43}=$/);
+    expect(Buffer.from(publicKey.slice(5), 'base64')).toHaveLength(32);
   });
 });

@@ -4,6 +4,8 @@ export const EXAMPLE_DELIVERY_ID = '4af5e9ca-0c7d-4b8e-8f61-1f2a3b4c5d6e';
 export const EXAMPLE_TIME = '2026-11-28T18:00:00.000Z';
 export const EXAMPLE_SECRET = 'whsec_ktMTizcr/CdwEcG+DO6ahn89Ia5Am1aO2D+iuj9D+wE=';
 
+export const EXAMPLE_PUBLIC_KEY = 'whpk_xalFK7DUBlXJIp76wHArfeLGztKGXKTxNO1bHgdskWQ=';
+
 export const exampleSubscription = {
   id: EXAMPLE_SUBSCRIPTION_ID,
   url: 'https://hooks.example.com/chat',
@@ -12,6 +14,10 @@ export const exampleSubscription = {
   isActive: true,
   rateLimitPerSecond: null,
   ordered: false,
+  filter: { 'message.attachments': { $exists: true } },
+  headers: { Authorization: 'Bearer receiver-token' },
+  signatureScheme: 'hmac',
+  publicKey: null,
   disabledReason: null,
   disabledAt: null,
   lastSuccessAt: '2026-11-28T18:05:00.000Z',

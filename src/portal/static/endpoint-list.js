@@ -54,7 +54,12 @@ export async function endpointListView(ctx, { cursor } = {}) {
       ctx.act(async () => {
         const created = await ctx.request('POST', '/subscriptions', body);
         await ctx.go.endpoints();
-        ctx.showSecret(created.secret);
+        if (created.publicKey) ctx.showPublicKey(created.publicKey);
+        else ctx.showSecret(created.secret);
+      }),
+    onInvalid: (error) =>
+      ctx.act(() => {
+        throw error;
       }),
   });
 

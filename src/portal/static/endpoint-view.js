@@ -2,7 +2,19 @@
 import { deliveryLog, WATCH_MS } from './delivery-log.js';
 import { el, facts, linkButton } from './dom.js';
 import { endpointForm } from './endpoint-form.js';
-import { eventsOf, failureStreakOf, isoFromLocalInput, lastSuccessOf, localInputFromDate, rateLimitOf, stateOf, when } from './format.js';
+import {
+  eventsOf,
+  failureStreakOf,
+  filterOf,
+  headerNamesOf,
+  isoFromLocalInput,
+  lastSuccessOf,
+  localInputFromDate,
+  rateLimitOf,
+  signatureOf,
+  stateOf,
+  when,
+} from './format.js';
 
 const TEST_EVENT_TYPE = 'WEBHOOK_TEST';
 
@@ -40,11 +52,14 @@ export async function endpointView(ctx, id, logState = {}) {
       id: 'rotate',
       onclick: () =>
         ctx.act(async () => {
-          const { secret } = await ctx.request('POST', `${path}/secret/rotate`, {});
-          ctx.showSecret(secret, 'The previous secret keeps signing beside it for 24 hours.');
+          const { secret, publicKey } = await ctx.request('POST', `${path}/secret/rotate`, {});
+          if (publicKey) {
+            await ctx.go.endpoint(s.id);
+            ctx.showPublicKey(publicKey, 'The previous key keeps signing beside it for 24 hours.');
+          } else ctx.showSecret(secret, 'The previous secret keeps signing beside it for 24 hours.');
         }),
     },
-    'Rotate secret',
+    s.signatureScheme === 'ed25519' ? 'Rotate key' : 'Rotate secret',
   );
 
   const confirmDelete = el(
@@ -85,6 +100,10 @@ export async function endpointView(ctx, id, logState = {}) {
         await ctx.go.endpoint(s.id);
         ctx.say('Endpoint saved.');
       }),
+    onInvalid: (error) =>
+      ctx.act(() => {
+        throw error;
+      }),
   });
 
   ctx.show(
@@ -102,6 +121,9 @@ export async function endpointView(ctx, id, logState = {}) {
       ['Events', eventsOf(s), 'events'],
       ['Rate limit', rateLimitOf(s), 'rate-limit'],
       ['Ordered', s.ordered ? 'yes: one event at a time per ordering key' : 'no', 'ordered'],
+      ['Filter', filterOf(s), 'filter'],
+      ['Custom headers', headerNamesOf(s), 'headers'],
+      ['Signature', signatureOf(s), 'signature'],
       ['Created', when(s.createdAt)],
     ]),
     el('div', { class: 'toolbar' }, testType, sendTest, rotate, remove, confirmDelete),

@@ -25,6 +25,11 @@ const ctx = {
     notice.replaceChildren(
       el('p', { id: 'secret' }, 'Signing secret (shown once, copy it now): ', el('code', {}, secret), note ? ` ${note}` : ''),
     ),
+  /** An ed25519 endpoint's public key (not secret: the endpoint's page shows it too, and the JWKS lists it). */
+  showPublicKey: (publicKey, note) =>
+    notice.replaceChildren(
+      el('p', { id: 'public-key' }, 'Public key (verify the v1a signatures with it): ', el('code', {}, publicKey), note ? ` ${note}` : ''),
+    ),
   /** The catalog's event types (GET /event-types), fetched once per page load. */
   eventTypes: () =>
     (eventTypes ??= ctx.request('GET', '/event-types').then(
