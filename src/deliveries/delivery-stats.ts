@@ -45,7 +45,7 @@ export function fillBuckets(range: StatsRange, rows: readonly { bucket: number; 
   const totals = noCounts();
   for (const row of rows) {
     const bucket = buckets[row.bucket];
-    if (!bucket || !(row.status in totals)) continue;
+    if (!bucket || !Object.hasOwn(totals, row.status)) continue;
     bucket.counts[row.status as DeliveryStatus] += row.count;
     totals[row.status as DeliveryStatus] += row.count;
   }
