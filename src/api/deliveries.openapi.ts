@@ -1,17 +1,28 @@
 /** OpenAPI description of the delivery routes (src/api/deliveries.router.ts). */
 import { RECOVER_MAX_AGE_DAYS, RECOVER_MAX_DELIVERIES } from '../deliveries/recover-window';
-import { listDeliveriesQuerySchema, recoverSchema, sendTestEventSchema } from './deliveries.schemas';
+import { deliveryStatsQuerySchema, listDeliveriesQuerySchema, recoverSchema, sendTestEventSchema } from './deliveries.schemas';
 import { EXAMPLE_TIME, exampleDelivery } from './openapi/examples';
 import { documentRoutes } from './openapi/route-docs';
 import {
   deliveryDetailSchema,
   deliveryPageSchema,
+  deliveryStatsSchema,
   recoverAcceptedSchema,
   retryAcceptedSchema,
   testEventAcceptedSchema,
 } from './responses.schemas';
 
 const TAG = 'Deliveries';
+
+const statsBucket = (start: string, SUCCESS: number, FAILURE: number, PENDING: number) => ({
+  start,
+  counts: { SUCCESS, FAILURE, PENDING },
+});
+const exampleStatsBuckets = [
+  ...Array.from({ length: 22 }, (_, i) => statsBucket(new Date(Date.UTC(2026, 10, 27, 19 + i)).toISOString(), 0, 0, 0)),
+  statsBucket('2026-11-28T17:00:00.000Z', 40, 2, 0),
+  statsBucket('2026-11-28T18:00:00.000Z', 12, 0, 1),
+];
 
 documentRoutes([
   {
@@ -28,9 +39,37 @@ documentRoutes([
   },
   {
     method: 'get',
+    path: '/webhooks/subscriptions/:id/delivery-stats',
+    operationId: 'getSubscriptionDeliveryStats',
+    summary: "A subscription's deliveries counted by outcome over the last 24 hours (hourly) or 7 days (6-hourly)",
+    description:
+      'Deliveries are counted in the bucket of their creation time, under their current status. The window ends at the end ' +
+      'of the bucket holding now; every bucket is listed, oldest first, zeros included. Read from an index, never the rows.',
+    tag: TAG,
+    auth: 'apiKey',
+    params: { id: 'The subscription id (a uuid)' },
+    query: deliveryStatsQuerySchema,
+    responses: {
+      200: {
+        description: 'The buckets and their totals',
+        schema: deliveryStatsSchema,
+        example: {
+          window: '24h',
+          bucketSeconds: 3600,
+          from: '2026-11-27T19:00:00.000Z',
+          to: '2026-11-28T19:00:00.000Z',
+          buckets: exampleStatsBuckets,
+          totals: { SUCCESS: 52, FAILURE: 2, PENDING: 1 },
+        },
+      },
+    },
+    errors: [400, 404],
+  },
+  {
+    method: 'get',
     path: '/webhooks/deliveries/:id',
     operationId: 'getDelivery',
-    summary: 'One delivery with every attempt',
+    summary: "One delivery with every attempt and its event's body (capped)",
     tag: TAG,
     auth: 'apiKey',
     params: { id: 'The delivery id (a uuid)' },
@@ -40,6 +79,8 @@ documentRoutes([
         schema: deliveryDetailSchema,
         example: {
           ...exampleDelivery,
+          payload: '{"id":"evt_1","type":"NEW_MESSAGE_FROM_VISITOR","data":{"message":{"text":"Hello"}}}',
+          payloadTruncated: false,
           attemptLog: [
             { attempt: 1, startedAt: EXAMPLE_TIME, durationMs: 31, statusCode: 503, error: 'HTTP 503', responseBody: 'busy' },
             { attempt: 2, startedAt: '2026-11-28T18:00:05.200Z', durationMs: 12, statusCode: 200, error: null, responseBody: 'ok' },

@@ -2,6 +2,7 @@ import { Router, type Request } from 'express';
 import { z } from 'zod';
 import type { DeliveryReadRepository } from '../deliveries/delivery-read.repository';
 import type { WebhookDeliveryAttempt } from '../deliveries/delivery-attempt.entity';
+import { fillBuckets, statsRange } from '../deliveries/delivery-stats';
 import { DeliveryStatus, type WebhookDelivery } from '../deliveries/delivery.entity';
 import { checkRecoverWindow } from '../deliveries/recover-window';
 import { createRecoverer } from '../deliveries/recover.service';
@@ -12,7 +13,7 @@ import type { WebhookSubscription } from '../subscriptions/subscription.entity';
 import { ApiError, notFound } from './api-error';
 import { accountIdOf } from './auth.middleware';
 import { decodeCursor, encodeCursor } from './cursor';
-import { listDeliveriesQuerySchema, recoverSchema, sendTestEventSchema } from './deliveries.schemas';
+import { deliveryStatsQuerySchema, listDeliveriesQuerySchema, recoverSchema, sendTestEventSchema } from './deliveries.schemas';
 import './deliveries.openapi';
 import { DEFAULT_PAGE_SIZE } from './subscriptions.schemas';
 import { parseOrThrow } from './validation';
@@ -69,7 +70,7 @@ const inactive = (action: string) =>
   new ApiError(409, 'subscription_inactive', `the subscription is inactive; activate it before ${action}`);
 
 /**
- * GET /subscriptions/:id/deliveries, GET /deliveries/:id, POST /deliveries/:id/retry, POST /subscriptions/:id/test,
+ * GET /subscriptions/:id/deliveries, GET /subscriptions/:id/delivery-stats, GET /deliveries/:id, POST /deliveries/:id/retry, POST /subscriptions/:id/test,
  * POST /subscriptions/:id/recover; all scoped by account.
  */
 export function createDeliveriesRouter(deps: DeliveriesRouterDeps): Router {
@@ -96,15 +97,38 @@ export function createDeliveriesRouter(deps: DeliveriesRouterDeps): Router {
       limit: query.limit ?? DEFAULT_PAGE_SIZE,
       after,
       status: query.status,
+      eventId: query.eventId,
     });
     res.json({ data: page.rows.map(toDeliveryView), nextCursor: page.next ? encodeCursor(page.next) : null });
   });
 
+  router.get('/subscriptions/:id/delivery-stats', async (req, res) => {
+    const accountId = accountIdOf(res);
+    const subscriptionId = pathId(req, 'subscription');
+    const query = parseOrThrow(deliveryStatsQuerySchema, req.query, 'query');
+    if (!(await findSubscription(accountId, subscriptionId))) throw notFound('subscription');
+    const window = query.window ?? '24h';
+    const range = statsRange(window, now());
+    const { buckets, totals } = fillBuckets(range, await deliveries.countByBucket(subscriptionId, range));
+    res.json({
+      window,
+      bucketSeconds: range.bucketSeconds,
+      from: range.from.toISOString(),
+      to: range.to.toISOString(),
+      buckets,
+      totals,
+    });
+  });
+
   router.get('/deliveries/:id', async (req, res) => {
-    const delivery = await deliveries.findForAccount(accountIdOf(res), pathId(req, 'delivery'));
+    const accountId = accountIdOf(res);
+    const delivery = await deliveries.findForAccount(accountId, pathId(req, 'delivery'));
     if (!delivery) throw notFound('delivery');
-    const attemptLog = await deliveries.listAttempts(delivery.id);
-    res.json({ ...toDeliveryView(delivery), attemptLog: attemptLog.map(toAttemptView) });
+    const [attemptLog, payload] = await Promise.all([
+      deliveries.listAttempts(delivery.id),
+      deliveries.findPayload(accountId, delivery.eventId),
+    ]);
+    res.json({ ...toDeliveryView(delivery), ...payload, attemptLog: attemptLog.map(toAttemptView) });
   });
 
   router.post('/deliveries/:id/retry', async (req, res) => {

@@ -136,6 +136,10 @@ export const deliveryViewSchema = documentComponent(
 export const deliveryPageSchema = z.strictObject({ data: z.array(deliveryViewSchema), nextCursor: z.string().nullable() });
 
 export const deliveryDetailSchema = deliveryViewSchema.extend({
+  payload: z.string().nullable().meta({
+    description: 'The event body as stored (the bytes sent, as text): its first 16,384 characters. Null once retention removed the event.',
+  }),
+  payloadTruncated: z.boolean().meta({ description: 'True when the body is longer than what payload shows.' }),
   attemptLog: z.array(
     z.strictObject({
       attempt: z.number().int().min(1),
@@ -152,6 +156,23 @@ export const deliveryDetailSchema = deliveryViewSchema.extend({
         .meta({ description: "The first 1 KiB of the receiver's answer, decoded as UTF-8 (see docs/receiver-answers.md)." }),
     }),
   ),
+});
+
+const outcomeCounts = z.strictObject({
+  SUCCESS: z.number().int().min(0),
+  FAILURE: z.number().int().min(0),
+  PENDING: z.number().int().min(0),
+});
+
+export const deliveryStatsSchema = z.strictObject({
+  window: z.enum(['24h', '7d']),
+  bucketSeconds: z.number().int().min(1),
+  from: isoDate.meta({ description: 'Start of the first bucket (inclusive, on a whole hour, UTC).' }),
+  to: isoDate.meta({ description: 'End of the last bucket (exclusive): the end of the bucket holding now.' }),
+  buckets: z
+    .array(z.strictObject({ start: isoDate, counts: outcomeCounts }))
+    .meta({ description: 'Every bucket, oldest first; deliveries counted by their current status, by creation time.' }),
+  totals: outcomeCounts,
 });
 
 export const retryAcceptedSchema = z.strictObject({

@@ -15,6 +15,7 @@ import { AttemptClaim1765200000000 } from '../db/migrations/1765200000000-attemp
 import { AttemptLogEntries1765300000000 } from '../db/migrations/1765300000000-attempt-log-entries';
 import { OrderedLanes1765400000000 } from '../db/migrations/1765400000000-ordered-lanes';
 import { EndpointOptions1765500000000 } from '../db/migrations/1765500000000-endpoint-options';
+import { DeliveryStatsIndex1765600000000 } from '../db/migrations/1765600000000-delivery-stats-index';
 import { PortalSession } from '../portal/portal-session.entity';
 import { StorableTextClient } from '../db/storable-text-client';
 
@@ -38,6 +39,7 @@ export const MIGRATIONS = [
   AttemptLogEntries1765300000000,
   OrderedLanes1765400000000,
   EndpointOptions1765500000000,
+  DeliveryStatsIndex1765600000000,
 ];
 
 export interface DataSourceOptions {

@@ -6,12 +6,31 @@ import type { DataSource } from 'typeorm';
 import { cursorTimestampSql, newestFirstPage, type KeysetPage, type KeysetPosition } from '../db/keyset-page';
 import { readAttemptLog } from './attempt-log';
 import type { WebhookDeliveryAttempt } from './delivery-attempt.entity';
+import type { StatsRange } from './delivery-stats';
 import { DeliveryStatus, WebhookDelivery } from './delivery.entity';
+
+/** How much of an event's stored body GET /deliveries/:id shows, in characters (Unicode code points). */
+export const PAYLOAD_EXCERPT_CHARS = 16_384;
 
 export interface DeliveryListOptions {
   limit: number;
   after?: KeysetPosition;
   status?: DeliveryStatus;
+  /** Only the delivery of this event (at most one per subscription: the (event_id, subscription_id) unique index). */
+  eventId?: string;
+}
+
+/** $1 subscription id, $2 from, $3 to (ISO), $4 bucket size in seconds: one index-only range scan, grouped. */
+export const DELIVERY_STATS_SQL = `
+  SELECT date_bin($4 * interval '1 second', created_at, $2::timestamptz) AS bucket_start, status, count(*)::int AS count
+    FROM webhook_deliveries
+   WHERE subscription_id = $1 AND created_at >= $2::timestamptz AND created_at < $3::timestamptz
+   GROUP BY 1, 2`;
+
+export interface PayloadExcerpt {
+  /** The first PAYLOAD_EXCERPT_CHARS characters of the body as stored (the bytes sent), or null once it was removed. */
+  payload: string | null;
+  payloadTruncated: boolean;
 }
 
 export interface DeliveryReadRepository {
@@ -19,6 +38,13 @@ export interface DeliveryReadRepository {
   findForAccount(accountId: string, id: string): Promise<WebhookDelivery | null>;
   /** The attempt log, in attempt order (a row whose execution died reads as interrupted: see attempt-log.ts). */
   listAttempts(deliveryId: string): Promise<WebhookDeliveryAttempt[]>;
+  /** The account's event body, capped (null when retention removed the event). */
+  findPayload(accountId: string, eventId: string): Promise<PayloadExcerpt>;
+  /**
+   * The subscription's deliveries created in [from, to) counted by bucket (0 = the one starting at `from`) and
+   * status: one index-only range scan of idx_webhook_deliveries_subscription_created_status.
+   */
+  countByBucket(subscriptionId: string, range: StatsRange): Promise<{ bucket: number; status: string; count: number }[]>;
   /**
    * FAILURE deliveries of the subscription created in [since, until), oldest first, at most `limit`; `nextSince` is
    * the creation time (ISO, microseconds) of the first one left out, or null when none is.
@@ -40,6 +66,7 @@ export function createDeliveryReadRepository(dataSource: DataSource): DeliveryRe
         .where('d.account_id = :accountId', { accountId })
         .andWhere('d.subscription_id = :subscriptionId', { subscriptionId });
       if (options.status) query.andWhere('d.status = :status', { status: options.status });
+      if (options.eventId !== undefined) query.andWhere('d.event_id = :eventId', { eventId: options.eventId });
       return newestFirstPage(query, 'd', options);
     },
 
@@ -49,6 +76,29 @@ export function createDeliveryReadRepository(dataSource: DataSource): DeliveryRe
 
     listAttempts(deliveryId) {
       return readAttemptLog(dataSource, deliveryId);
+    },
+
+    async findPayload(accountId, eventId) {
+      const [row] = (await dataSource.query(
+        `SELECT left(body, $3) AS payload, char_length(body) > $3 AS truncated FROM webhook_events WHERE id = $1 AND account_id = $2`,
+        [eventId, accountId, PAYLOAD_EXCERPT_CHARS],
+      )) as { payload: string; truncated: boolean }[];
+      return row ? { payload: row.payload, payloadTruncated: row.truncated } : { payload: null, payloadTruncated: false };
+    },
+
+    async countByBucket(subscriptionId, range) {
+      const rows = (await dataSource.query(DELIVERY_STATS_SQL, [
+        subscriptionId,
+        range.from.toISOString(),
+        range.to.toISOString(),
+        range.bucketSeconds,
+      ])) as { bucket_start: Date; status: string; count: number }[];
+      const size = range.bucketSeconds * 1000;
+      return rows.map((row) => ({
+        bucket: Math.round((row.bucket_start.getTime() - range.from.getTime()) / size),
+        status: row.status,
+        count: row.count,
+      }));
     },
 
     async listFailedInWindow(accountId, subscriptionId, window, limit) {

@@ -275,21 +275,42 @@ describe('the API under arbitrary input (property-based)', () => {
 
   it('never answers 5xx to arbitrary query parameters on the lists (names, values, repeats, brackets, any bytes)', async () => {
     const name = fc.oneof(
-      fc.constantFrom('limit', 'cursor', 'isActive', 'event', 'status', '__proto__', 'constructor'),
+      fc.constantFrom('limit', 'cursor', 'isActive', 'event', 'status', 'eventId', 'window', '__proto__', 'constructor'),
       anyText.map(percentEncodeText),
     );
     const shape = fc.constantFrom('', '[]', '[0]', '[a]', '[a][b]', '[__proto__]');
     const value = fc.oneof(
       anyText.map(percentEncodeText),
       fc.uint8Array({ maxLength: 30 }).map(percentEncodeBytes),
-      fc.constantFrom('1', '100', '101', '0', '-1', '1e3', '99999999999999999999999', 'true', 'PENDING', '*', '%', '%E0%A4%A', '%00'),
+      fc.constantFrom(
+        '1',
+        '100',
+        '101',
+        '0',
+        '-1',
+        '1e3',
+        '99999999999999999999999',
+        'true',
+        'PENDING',
+        '*',
+        '%',
+        '%E0%A4%A',
+        '%00',
+        '24h',
+        '7d',
+      ),
       fc.tuple(fc.oneof(isoShaped, fc.string({ maxLength: 24 })), fc.uuid()).map(([date, id]) => encodeCursor({ createdAt: date, id })),
       fc
         .date({ min: new Date(-1e15), max: new Date(1e15), noInvalidDate: true })
         .chain((date) => fc.uuid().map((id) => encodeCursor({ createdAt: date.toISOString(), id }))),
     );
     const params = fc.array(fc.tuple(name, shape, value), { maxLength: 5 });
-    const lists = ['/webhooks/subscriptions', '/webhooks/subscriptions/:id/deliveries', '/portal/api/subscriptions'];
+    const lists = [
+      '/webhooks/subscriptions',
+      '/webhooks/subscriptions/:id/deliveries',
+      '/webhooks/subscriptions/:id/delivery-stats',
+      '/portal/api/subscriptions',
+    ];
     await fc.assert(
       fc.asyncProperty(fc.constantFrom(...lists), params, async (template, entries) => {
         const query = entries.map(([n, s, v]) => `${n}${s}=${v}`).join('&');
@@ -325,6 +346,7 @@ describe('the API under arbitrary input (property-based)', () => {
       ['DELETE', '/webhooks/subscriptions/:x'],
       ['POST', '/webhooks/subscriptions/:x/secret/rotate'],
       ['GET', '/webhooks/subscriptions/:x/deliveries'],
+      ['GET', '/webhooks/subscriptions/:x/delivery-stats'],
       ['POST', '/webhooks/subscriptions/:x/test'],
       ['POST', '/webhooks/subscriptions/:x/recover'],
       ['GET', '/webhooks/deliveries/:x'],

@@ -1,4 +1,5 @@
-// One delivery and its attempts: status, duration, error and the receiver's response excerpt (as text), with Retry.
+// One delivery and its attempts: status, duration, error and the receiver's response excerpt (as text), with Retry,
+// and the event's body as sent (as text, capped by the API).
 import { el, facts, linkButton, table } from './dom.js';
 import { refreshDelay } from './delivery-log.js';
 import { when } from './format.js';
@@ -68,6 +69,8 @@ export async function attemptView(ctx, subscriptionId, deliveryId, watch, refres
     rows.length
       ? table('attempts', ['#', 'Started', 'HTTP status', 'Duration', 'Error', 'Response excerpt'], rows)
       : el('p', { id: 'attempts', class: 'muted' }, 'No attempt recorded yet.'),
+    el('h2', {}, 'Event payload'),
+    payloadView(d),
   );
   const awaitingRetry = watch && d.attempts <= watch.attemptsBefore && Date.now() < watch.until;
   if (d.status === 'PENDING' || awaitingRetry) {
@@ -75,4 +78,23 @@ export async function attemptView(ctx, subscriptionId, deliveryId, watch, refres
       if (ctx.isCurrent(view)) ctx.act(() => attemptView(ctx, subscriptionId, deliveryId, watch, refreshes + 1));
     }, refreshDelay(refreshes));
   }
+}
+
+/** The event body as stored (the bytes sent), written as text: never parsed as HTML, never pretty-printed. */
+function payloadView(d) {
+  if (d.payload === null || d.payload === undefined) {
+    return el('p', { id: 'payload', class: 'muted' }, 'The event is no longer stored (removed by retention).');
+  }
+  return el(
+    'div',
+    { id: 'payload-view' },
+    el('pre', { id: 'payload' }, d.payload),
+    d.payloadTruncated
+      ? el(
+          'p',
+          { id: 'payload-truncated', class: 'muted' },
+          `Cut: only the first ${[...d.payload].length.toLocaleString('en')} characters are shown.`,
+        )
+      : null,
+  );
 }

@@ -1,4 +1,6 @@
-// One endpoint: its health, actions (test event, rotate secret, delete), edit and recover forms, delivery log.
+// One endpoint: its health, actions (test event, rotate secret, delete), edit and recover forms, a chart of its
+// deliveries by outcome, delivery log.
+import { deliveryChart } from './delivery-chart.js';
 import { deliveryLog, WATCH_MS } from './delivery-log.js';
 import { el, facts, linkButton } from './dom.js';
 import { endpointForm } from './endpoint-form.js';
@@ -137,6 +139,7 @@ export async function endpointView(ctx, id, logState = {}) {
     el('details', { id: 'edit-section' }, el('summary', {}, 'Edit endpoint'), edit),
     el('details', { id: 'recover-section' }, el('summary', {}, 'Recover failed deliveries'), recoverForm(ctx, s)),
     el('h2', {}, 'Deliveries'),
+    deliveryChart(ctx, s),
     deliveryLog(ctx, s, logState),
   );
 }
