@@ -219,31 +219,65 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     }
   }
 
+  /**
+   * Stores the event and takes its lane places (before the stream entry is acknowledged); `duplicate` when another
+   * copy was stored and dispatched, or is being dispatched here.
+   */
+  async function storeAndPlace(
+    envelope: EventEnvelope,
+    body: string,
+    arrival: Arrival | undefined,
+  ): Promise<'duplicate' | { event: StoredEvent; prepared?: readonly DeliveryStart[]; data?: EventData }> {
+    const { inserted, event } = await inSpan('webhooks.event.store', spanAttributes(envelope), () => events.store(envelope, body, arrival));
+    if (!inserted && event.dispatchedAt) {
+      logger.info({ eventId: event.id }, 'event already received and dispatched; ignoring the re-publish');
+      return 'duplicate';
+    }
+    if (!inserted && busy.has(event.id)) {
+      // Being dispatched right now (the same event by the other way in, the sweep, or a background retry):
+      // nothing to add once its lane places are taken. Whoever holds it may not have taken them yet (the sweep
+      // of an event that a killed listener stored without its places) and this copy's stream entry is
+      // acknowledged when this resolves, so they are taken here too (a place taken before is kept).
+      if (event.lane) await targetsOf(event, false);
+      logger.info({ eventId: event.id }, 'event already received and being dispatched; ignoring the re-publish');
+      return 'duplicate';
+    }
+    // The envelope's data is the stored event's only when this copy was the one stored (first write wins).
+    const data: EventData | undefined = inserted ? { value: envelope.data } : undefined;
+    // Lane places are taken before this resolves (a failure here rejects: the intake stores it again).
+    const prepared = event.lane ? await targetsOf(event, inserted, data) : undefined;
+    return { event, prepared, data };
+  }
+
+  /**
+   * Pub/Sub events of one lane key are stored and placed one at a time, in the order they arrive: an event's place
+   * then exists before the next one of its key is even stored, so a later event can never start ahead of an earlier
+   * one that is not placed yet. (The stream needs none of this: the intake barrier waits for every earlier entry.)
+   * Every listener receives every Pub/Sub message in the same order, and a second copy's place waits for the first
+   * copy's uncommitted one, so this holds across listeners too.
+   */
+  const keyChains = new Map<string, Promise<void>>();
+  function inKeyOrder<T>(key: string | null, work: () => Promise<T>): Promise<T> {
+    if (key === null) return work();
+    const result = (keyChains.get(key) ?? Promise.resolve()).then(work);
+    const tail = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    keyChains.set(key, tail);
+    void tail.then(() => {
+      if (keyChains.get(key) === tail) keyChains.delete(key);
+    });
+    return result;
+  }
+
   return {
     accept: (envelope, body, arrival) =>
       track(
         (async (): Promise<AcceptOutcome> => {
-          const { inserted, event } = await inSpan('webhooks.event.store', spanAttributes(envelope), () =>
-            events.store(envelope, body, arrival),
-          );
-          if (!inserted && event.dispatchedAt) {
-            logger.info({ eventId: event.id }, 'event already received and dispatched; ignoring the re-publish');
-            return 'duplicate';
-          }
-          if (!inserted && busy.has(event.id)) {
-            // Being dispatched right now (the same event by the other way in, the sweep, or a background retry):
-            // nothing to add once its lane places are taken. Whoever holds it may not have taken them yet (the sweep
-            // of an event that a killed listener stored without its places) and this copy's stream entry is
-            // acknowledged when this resolves, so they are taken here too (a place taken before is kept).
-            if (event.lane) await targetsOf(event, false);
-            logger.info({ eventId: event.id }, 'event already received and being dispatched; ignoring the re-publish');
-            return 'duplicate';
-          }
-          // The envelope's data is the stored event's only when this copy was the one stored (first write wins).
-          const data: EventData | undefined = inserted ? { value: envelope.data } : undefined;
-          // Lane places are taken before this resolves (a failure here rejects: the intake stores it again).
-          const prepared = event.lane ? await targetsOf(event, inserted, data) : undefined;
-          return (await dispatchOrDefer(event, prepared, data)) ? 'dispatched' : 'deferred';
+          const placed = await inKeyOrder(pubSubLaneOf(envelope, arrival), () => storeAndPlace(envelope, body, arrival));
+          if (placed === 'duplicate') return 'duplicate';
+          return (await dispatchOrDefer(placed.event, placed.prepared, placed.data)) ? 'dispatched' : 'deferred';
         })(),
       ),
 
@@ -278,6 +312,12 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
 /** An event's data when in hand (boxed: the data itself may be anything). */
 interface EventData {
   readonly value: unknown;
+}
+
+/** The lane key that orders a Pub/Sub event's store and places (null: a stream entry, or no orderingKey). */
+function pubSubLaneOf(envelope: EventEnvelope, arrival: Arrival | undefined): string | null {
+  if (envelope.orderingKey === undefined || arrival?.streamEntryId !== undefined) return null;
+  return `${envelope.accountId}\u0000${envelope.orderingKey}`;
 }
 
 export class DispatchError extends Error {

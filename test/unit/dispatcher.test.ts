@@ -318,6 +318,36 @@ describe('dispatcher', () => {
     await expect(swept).resolves.toBe(1);
   });
 
+  it('stores and places Pub/Sub events of one lane key one at a time, in arrival order; other keys and stream entries do not wait', async () => {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const reserved: string[] = [];
+    const { events } = setup({
+      subscriptions: [{ id: 'sub-o', url: 'https://o.example.com/hook', ordered: true }],
+      reserveLanePlaces: async (event, subscriptionIds) => {
+        // The first event's places take a while (a busy database).
+        if (event.id === 'a1') await held;
+        reserved.push(event.id);
+        return subscriptionIds.map((subscriptionId) => ({ subscriptionId, url: 'https://o.example.com/hook' }));
+      },
+    });
+    const first = dispatcher.accept({ ...envelope('a1'), orderingKey: 'conv-a' }, '{}');
+    const second = dispatcher.accept({ ...envelope('a2'), orderingKey: 'conv-a' }, '{}');
+    const otherKey = dispatcher.accept({ ...envelope('b1'), orderingKey: 'conv-b' }, '{}');
+    const streamed = dispatcher.accept({ ...envelope('s1'), orderingKey: 'conv-a' }, '{}', { streamEntryId: '1-0' });
+    try {
+      await expect(otherKey).resolves.toBe('dispatched');
+      await expect(streamed).resolves.toBe('dispatched');
+      // The second event of conv-a is not even stored while the first one's places are being taken.
+      expect(events.rows.has('a2')).toBe(false);
+    } finally {
+      release();
+    }
+    await expect(first).resolves.toBe('dispatched');
+    await expect(second).resolves.toBe('dispatched');
+    expect(reserved.filter((id) => id.startsWith('a'))).toEqual(['a1', 'a2']);
+  });
+
   it('stops retrying when stopped and leaves the event undispatched for the next sweep', async () => {
     const { events } = setup({
       start: async () => {
