@@ -5,36 +5,29 @@
  * show as stacked bars in the current hour, beside seeded older ones; the 7-day toggle redraws the chart; a search by
  * event id finds the one delivery, whose attempt view shows the event body exactly as stored, as text.
  */
-import type { WorkflowBundle } from '@temporalio/worker';
 import type { Browser } from 'playwright-core';
-import { launchChromium } from '../helpers/browser';
-import { newEvent, startEngine, testConfig, waitFor, type Engine } from '../helpers/engine';
+import { newEvent, waitFor, type Engine } from '../helpers/engine';
 import { mintPortalLink, openPortal, type PortalPage } from '../helpers/portal-page';
-import { startReceiver, type Receiver } from '../helpers/receiver';
-import { bundleWorkflows, startTestWorker } from '../helpers/worker';
+import type { Receiver } from '../helpers/receiver';
+import { startPortalWorld, type PortalWorld } from '../helpers/portal-world';
 
 const HOUR = 3_600_000;
 
 describe('endpoint chart, payload view and event id search in the portal (Debian chromium)', () => {
   let engine: Engine;
-  let bundle: WorkflowBundle;
   let browser: Browser;
   let receiver: Receiver;
   let portal: PortalPage | undefined;
 
+  let world: PortalWorld | undefined;
+
   beforeAll(async () => {
-    bundle = await bundleWorkflows();
-    receiver = await startReceiver();
-    engine = await startEngine(testConfig('portal-chart'), {
-      startWorker: (config, dataSource) => startTestWorker({ config, dataSource, taskQueue: config.temporal.taskQueue, bundle }),
-    });
-    browser = await launchChromium();
+    world = await startPortalWorld('portal-chart');
+    ({ engine, browser, receiver } = world);
   }, 120_000);
   afterAll(async () => {
     await portal?.close();
-    await browser?.close();
-    await engine?.close();
-    await receiver?.close();
+    await world?.close();
   });
 
   it('draws the deliveries made by outcome, toggles to 7 days, finds a delivery by event id and shows its payload as text', async () => {

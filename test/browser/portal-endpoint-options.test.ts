@@ -6,34 +6,27 @@
  * and a v1a signature verifying with the shown key.
  */
 import { createPublicKey, verify } from 'node:crypto';
-import type { WorkflowBundle } from '@temporalio/worker';
 import type { Browser } from 'playwright-core';
-import { launchChromium } from '../helpers/browser';
-import { startEngine, testConfig, waitFor, type Engine } from '../helpers/engine';
+import { waitFor, type Engine } from '../helpers/engine';
 import { mintPortalLink, openPortal, type PortalPage } from '../helpers/portal-page';
-import { startReceiver, type Receiver } from '../helpers/receiver';
-import { bundleWorkflows, startTestWorker } from '../helpers/worker';
+import type { Receiver } from '../helpers/receiver';
+import { startPortalWorld, type PortalWorld } from '../helpers/portal-world';
 
 describe('endpoint options in the portal (Debian chromium)', () => {
   let engine: Engine;
-  let bundle: WorkflowBundle;
   let browser: Browser;
   let receiver: Receiver;
   let portal: PortalPage | undefined;
 
+  let world: PortalWorld | undefined;
+
   beforeAll(async () => {
-    bundle = await bundleWorkflows();
-    receiver = await startReceiver();
-    engine = await startEngine(testConfig('portal-options'), {
-      startWorker: (config, dataSource) => startTestWorker({ config, dataSource, taskQueue: config.temporal.taskQueue, bundle }),
-    });
-    browser = await launchChromium();
+    world = await startPortalWorld('portal-options');
+    ({ engine, browser, receiver } = world);
   }, 120_000);
   afterAll(async () => {
     await portal?.close();
-    await browser?.close();
-    await engine?.close();
-    await receiver?.close();
+    await world?.close();
   });
 
   it('creates, shows, edits and rotates an endpoint with a filter, custom headers and Ed25519 signing', async () => {
