@@ -93,8 +93,10 @@ describe('POST /webhooks/subscriptions/:id/test', () => {
       attempts: 1,
       workflowId: deliveryWorkflowId(eventId, target.id),
     });
-    const described = await engine.temporal.workflow.getHandle(deliveryWorkflowId(eventId, target.id)).describe();
-    expect(described.status.name).toBe('COMPLETED');
+    // The row is recorded by the attempt's activity, a moment before the workflow itself completes.
+    const handle = engine.temporal.workflow.getHandle(deliveryWorkflowId(eventId, target.id));
+    await handle.result();
+    expect((await handle.describe()).status.name).toBe('COMPLETED');
 
     // The * subscription of the same account never gets it, sweep or not. A marker event stored undispatched after
     // the test event reaches the bystander only through a sweep, and that sweep saw the test event too (older, due
