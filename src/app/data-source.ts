@@ -16,6 +16,7 @@ import { AttemptLogEntries1765300000000 } from '../db/migrations/1765300000000-a
 import { OrderedLanes1765400000000 } from '../db/migrations/1765400000000-ordered-lanes';
 import { EndpointOptions1765500000000 } from '../db/migrations/1765500000000-endpoint-options';
 import { DeliveryStatsIndex1765600000000 } from '../db/migrations/1765600000000-delivery-stats-index';
+import { DayPartitions1765700000000 } from '../db/migrations/1765700000000-day-partitions';
 import { PortalSession } from '../portal/portal-session.entity';
 import { StorableTextClient } from '../db/storable-text-client';
 
@@ -40,6 +41,7 @@ export const MIGRATIONS = [
   OrderedLanes1765400000000,
   EndpointOptions1765500000000,
   DeliveryStatsIndex1765600000000,
+  DayPartitions1765700000000,
 ];
 
 export interface DataSourceOptions {

@@ -7,6 +7,7 @@ import type { DataSource } from 'typeorm';
 import { preparedStatement } from '../db/prepared-statement';
 import type { SwitchOff } from '../subscriptions/subscription-health';
 import type { SignatureScheme, StoredSecret } from '../subscriptions/subscription.entity';
+import { EVENT_DAY_OF, NO_EVENT_DAY } from '../db/event-day';
 import { WebhookDelivery } from './delivery.entity';
 import { INTERRUPTED_ATTEMPT_ERROR, readAttemptLog } from './attempt-log';
 import type { WebhookDeliveryAttempt } from './delivery-attempt.entity';
@@ -176,12 +177,13 @@ const bumpAndAppendCtes = (T: string) => `
                 THEN NOT EXISTS (SELECT 1 FROM webhook_delivery_attempts
                                   WHERE delivery_id = $1::uuid AND run_id = $2::varchar AND activity_attempt = $3::int)
                 ELSE EXISTS (SELECT 1 FROM filled) END
-     RETURNING attempt_seq, subscription_id
+     RETURNING attempt_seq, subscription_id, event_received_at
   ),
   appended AS (
     INSERT INTO webhook_delivery_attempts
-      (delivery_id, run_id, activity_attempt, attempt, started_at, duration_ms, status_code, error, response_body)
-    SELECT $1::uuid, $2::varchar, $3::int, bumped.attempt_seq, $4::timestamptz, $5::int, $6::int, $7::text, $8::text
+      (delivery_id, run_id, activity_attempt, attempt, started_at, duration_ms, status_code, error, response_body, event_received_at)
+    SELECT $1::uuid, $2::varchar, $3::int, bumped.attempt_seq, $4::timestamptz, $5::int, $6::int, $7::text, $8::text,
+           bumped.event_received_at
       FROM bumped WHERE ${T}::uuid IS NULL
     RETURNING attempt
   ),
@@ -234,7 +236,7 @@ const RECORD_FAILURE_SQL = `
   announced AS (
     INSERT INTO webhook_events (id, account_id, type, body)
     SELECT $13::varchar, $14::varchar, $15::varchar, $16::text FROM health WHERE health.off
-    ON CONFLICT (id) DO NOTHING
+    ON CONFLICT DO NOTHING
   )
   SELECT attempt, COALESCE((SELECT off FROM health), false) AS switched_off FROM recorded`;
 
@@ -261,13 +263,14 @@ const HELD_BY_ANOTHER = `webhook_deliveries.claim_run_id = EXCLUDED.claim_run_id
           AND webhook_deliveries.claim_attempt = EXCLUDED.claim_attempt
           AND webhook_deliveries.claim_until > now()`;
 const KEY_RECORDED = `EXISTS (SELECT 1 FROM webhook_delivery_attempts r
-                  WHERE r.delivery_id = webhook_deliveries.id AND r.run_id = EXCLUDED.claim_run_id
+                  WHERE r.delivery_id = webhook_deliveries.id AND r.event_received_at = webhook_deliveries.event_received_at
+                    AND r.run_id = EXCLUDED.claim_run_id
                     AND r.activity_attempt = EXCLUDED.claim_attempt AND NOT r.in_flight)`;
 const BEGIN_ATTEMPT_SQL = `
   WITH sub AS (
     SELECT id, url, is_active, secrets, rate_limit_per_second, headers, signature_scheme FROM webhook_subscriptions WHERE id = $1::uuid
   ),
-  ev AS (SELECT type, body FROM webhook_events WHERE id = $3::varchar),
+  ev AS (SELECT type, body, received_at FROM webhook_events WHERE id = $3::varchar LIMIT 1),
   ready AS (
     SELECT $10::boolean
            AND EXISTS (SELECT 1 FROM sub WHERE sub.is_active AND sub.rate_limit_per_second IS NULL
@@ -276,11 +279,13 @@ const BEGIN_ATTEMPT_SQL = `
   ),
   started AS (
     INSERT INTO webhook_deliveries
-      (subscription_id, account_id, event_id, event_type, workflow_id, status, claim_run_id, claim_attempt, claim_token, claim_until, attempt_seq)
+      (subscription_id, account_id, event_id, event_type, workflow_id, status, claim_run_id, claim_attempt, claim_token, claim_until,
+       attempt_seq, event_received_at)
     SELECT $1::uuid, $2::varchar, $3::varchar, $4::varchar, $5::varchar, 'PENDING', $6::varchar, $7::int, $8::uuid,
-           now() + make_interval(secs => $9::int / 1000.0), CASE WHEN ready.sends THEN 1 ELSE 0 END
+           now() + make_interval(secs => $9::int / 1000.0), CASE WHEN ready.sends THEN 1 ELSE 0 END,
+           COALESCE((SELECT received_at FROM ev), ${NO_EVENT_DAY})
       FROM ready
-    ON CONFLICT (event_id, subscription_id)
+    ON CONFLICT (event_id, subscription_id, event_received_at)
     DO UPDATE SET
       status = CASE WHEN (${HELD_BY_ANOTHER}) OR ${KEY_RECORDED} THEN webhook_deliveries.status ELSE 'PENDING' END,
       attempt_seq = CASE WHEN (${HELD_BY_ANOTHER}) OR ${KEY_RECORDED} THEN webhook_deliveries.attempt_seq
@@ -291,17 +296,19 @@ const BEGIN_ATTEMPT_SQL = `
       claim_attempt = CASE WHEN ${HELD_BY_ANOTHER} THEN webhook_deliveries.claim_attempt ELSE EXCLUDED.claim_attempt END,
       claim_token = CASE WHEN ${HELD_BY_ANOTHER} THEN webhook_deliveries.claim_token ELSE EXCLUDED.claim_token END,
       claim_until = CASE WHEN ${HELD_BY_ANOTHER} THEN webhook_deliveries.claim_until ELSE EXCLUDED.claim_until END
-    RETURNING id, attempt_seq, claim_token = $8::uuid AS claimed,
+    RETURNING id, attempt_seq, event_received_at, claim_token = $8::uuid AS claimed,
               GREATEST(0, CEIL(EXTRACT(EPOCH FROM (claim_until - now())) * 1000))::int AS held_for_ms
   ),
   opened AS (
     INSERT INTO webhook_delivery_attempts
-      (delivery_id, run_id, activity_attempt, attempt, started_at, duration_ms, error, in_flight, claim_token)
-    SELECT started.id, $6::varchar, $7::int, started.attempt_seq, now(), 0, '${INTERRUPTED_ATTEMPT_ERROR}', true, $8::uuid
+      (delivery_id, run_id, activity_attempt, attempt, started_at, duration_ms, error, in_flight, claim_token, event_received_at)
+    SELECT started.id, $6::varchar, $7::int, started.attempt_seq, now(), 0, '${INTERRUPTED_ATTEMPT_ERROR}', true, $8::uuid,
+           started.event_received_at
       FROM started, ready
      WHERE ready.sends AND started.claimed
        AND NOT EXISTS (SELECT 1 FROM webhook_delivery_attempts r
-                        WHERE r.delivery_id = started.id AND r.run_id = $6::varchar AND r.activity_attempt = $7::int
+                        WHERE r.delivery_id = started.id AND r.event_received_at = started.event_received_at
+                          AND r.run_id = $6::varchar AND r.activity_attempt = $7::int
                           AND NOT r.in_flight)
     RETURNING attempt
   )
@@ -312,7 +319,7 @@ const BEGIN_ATTEMPT_SQL = `
     FROM started
     LEFT JOIN LATERAL (
       SELECT r.attempt, r.status_code, r.error FROM webhook_delivery_attempts r
-       WHERE r.delivery_id = started.id AND r.run_id = $6::varchar AND r.activity_attempt = $7::int AND NOT r.in_flight
+       WHERE r.delivery_id = started.id AND r.event_received_at = started.event_received_at AND r.run_id = $6::varchar AND r.activity_attempt = $7::int AND NOT r.in_flight
        ORDER BY r.attempt DESC LIMIT 1
     ) a ON true
     LEFT JOIN sub ON true
@@ -320,10 +327,14 @@ const BEGIN_ATTEMPT_SQL = `
 
 /** The attempt's row, numbered and in flight, for an attempt beginAttempt could not open (see BEGIN_ATTEMPT_SQL). */
 const OPEN_ATTEMPT_SQL = `
-  WITH bumped AS (UPDATE webhook_deliveries SET attempt_seq = attempt_seq + 1 WHERE id = $1::uuid RETURNING attempt_seq)
+  WITH bumped AS (
+    UPDATE webhook_deliveries SET attempt_seq = attempt_seq + 1 WHERE id = $1::uuid RETURNING attempt_seq, event_received_at
+  )
   INSERT INTO webhook_delivery_attempts
-    (delivery_id, run_id, activity_attempt, attempt, started_at, duration_ms, error, in_flight, claim_token)
-  SELECT $1::uuid, $2::varchar, $3::int, bumped.attempt_seq, now(), 0, '${INTERRUPTED_ATTEMPT_ERROR}', true, $4::uuid FROM bumped
+    (delivery_id, run_id, activity_attempt, attempt, started_at, duration_ms, error, in_flight, claim_token, event_received_at)
+  SELECT $1::uuid, $2::varchar, $3::int, bumped.attempt_seq, now(), 0, '${INTERRUPTED_ATTEMPT_ERROR}', true, $4::uuid,
+         bumped.event_received_at
+    FROM bumped
   RETURNING attempt`;
 
 interface BeginAttemptRow {
@@ -348,16 +359,16 @@ interface BeginAttemptRow {
 export function createDeliveryRepository(dataSource: DataSource): DeliveryRepository {
   const deliveries = dataSource.getRepository(WebhookDelivery);
   // The statements of every attempt, prepared once per connection (src/db/prepared-statement.ts).
-  const beginAttemptStatement = preparedStatement<BeginAttemptRow>(dataSource, 'webhooks_begin_attempt_v3', BEGIN_ATTEMPT_SQL);
-  const openAttemptStatement = preparedStatement<{ attempt: number }>(dataSource, 'webhooks_open_attempt', OPEN_ATTEMPT_SQL);
+  const beginAttemptStatement = preparedStatement<BeginAttemptRow>(dataSource, 'webhooks_begin_attempt_v4', BEGIN_ATTEMPT_SQL);
+  const openAttemptStatement = preparedStatement<{ attempt: number }>(dataSource, 'webhooks_open_attempt_v2', OPEN_ATTEMPT_SQL);
   const recordSuccessStatement = preparedStatement<{ attempt: number; switched_off: boolean }>(
     dataSource,
-    'webhooks_record_success_v2',
+    'webhooks_record_success_v3',
     RECORD_SUCCESS_SQL,
   );
   const recordFailureStatement = preparedStatement<{ attempt: number; switched_off: boolean }>(
     dataSource,
-    'webhooks_record_failure_v2',
+    'webhooks_record_failure_v3',
     RECORD_FAILURE_SQL,
   );
 
@@ -459,9 +470,9 @@ export function createDeliveryRepository(dataSource: DataSource): DeliveryReposi
 
     async recordFailure(start, error) {
       const rows: Array<{ id: string }> = await dataSource.query(
-        `INSERT INTO webhook_deliveries (subscription_id, account_id, event_id, event_type, workflow_id, status, last_error)
-         VALUES ($1, $2, $3, $4, $5, 'FAILURE', $6)
-         ON CONFLICT (event_id, subscription_id)
+        `INSERT INTO webhook_deliveries (subscription_id, account_id, event_id, event_type, workflow_id, status, last_error, event_received_at)
+         SELECT $1::uuid, $2::varchar, $3::varchar, $4::varchar, $5::varchar, 'FAILURE', $6::text, ${EVENT_DAY_OF('$3')}
+         ON CONFLICT (event_id, subscription_id, event_received_at)
          DO UPDATE SET status = 'FAILURE', last_error = EXCLUDED.last_error, workflow_id = EXCLUDED.workflow_id, updated_at = now()
          RETURNING id`,
         [start.subscriptionId, start.accountId, start.eventId, start.eventType, start.workflowId, error],

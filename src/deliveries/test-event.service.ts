@@ -30,10 +30,10 @@ export const TEST_EVENT_ID_PREFIX = 'test_';
 const STORE_TEST_EVENT_SQL = `
   WITH stored AS (
     INSERT INTO webhook_events (id, account_id, type, body, dispatched_at) VALUES ($1, $2, $3, $4, now())
-    RETURNING id
+    RETURNING id, received_at
   )
-  INSERT INTO webhook_deliveries (subscription_id, account_id, event_id, event_type, workflow_id, status)
-  SELECT $5, $2, stored.id, $3, $6, 'PENDING' FROM stored
+  INSERT INTO webhook_deliveries (subscription_id, account_id, event_id, event_type, workflow_id, status, event_received_at)
+  SELECT $5, $2, stored.id, $3, $6, 'PENDING', stored.received_at FROM stored
   RETURNING id`;
 
 export function createTestEventSender(deps: TestEventDeps): SendTestEvent {

@@ -1,7 +1,7 @@
 import type { DataSource } from 'typeorm';
 import { coalescedWrite } from '../db/coalesced-write';
 import { preparedStatement } from '../db/prepared-statement';
-import { positionOfEntryId, STORED_ORDER_POSITION_SQL } from '../lanes/lane-position';
+import { positionOfEntryId } from '../lanes/lane-position';
 import type { EventEnvelope } from './envelope';
 
 /** What the dispatcher needs of a stored event. */
@@ -75,19 +75,17 @@ const toStored = (row: EventRow): StoredEvent => ({
 
 /**
  * First write wins, the place in order too: a duplicate keeps the position of the copy stored first. An event with an
- * orderingKey is placed by its stream entry ($6, $7) or, from Pub/Sub, by the order it is stored in.
+ * orderingKey is placed by its stream entry ($6, $7) or, from Pub/Sub, by the order it is stored in. The events table
+ * is partitioned by day, so the id's uniqueness is the store function's (migration 1765700000000-day-partitions): it
+ * returns the copy stored first, and whether this call stored it.
  */
 const STORE_EVENT_SQL = `
-  INSERT INTO webhook_events (id, account_id, type, body, ordering_key, lane_position, stream_entry_id)
-  VALUES ($1, $2, $3, $4, $5::varchar,
-          CASE WHEN $5::varchar IS NULL THEN NULL WHEN $6::numeric IS NOT NULL THEN $6::numeric ELSE ${STORED_ORDER_POSITION_SQL} END,
-          CASE WHEN $5::varchar IS NULL THEN NULL ELSE $7::varchar END)
-  ON CONFLICT (id) DO NOTHING
-  RETURNING ${EVENT_COLUMNS}`;
+  SELECT inserted, ${EVENT_COLUMNS}
+    FROM webhooks_store_event($1::varchar, $2::varchar, $3::varchar, $4::text, $5::varchar, $6::numeric, $7::varchar)`;
 
 export function createEventRepository(dataSource: DataSource): EventRepository {
   // The statements every event runs, prepared once per connection (src/db/prepared-statement.ts).
-  const insert = preparedStatement<EventRow>(dataSource, 'webhooks_store_event_v2', STORE_EVENT_SQL);
+  const insert = preparedStatement<EventRow & { inserted: boolean }>(dataSource, 'webhooks_store_event_v3', STORE_EVENT_SQL);
   const mark = preparedStatement(
     dataSource,
     'webhooks_mark_dispatched',
@@ -98,7 +96,7 @@ export function createEventRepository(dataSource: DataSource): EventRepository {
     async store(envelope, body, arrival = {}) {
       const entryId = envelope.orderingKey === undefined ? null : (arrival.streamEntryId ?? null);
       const entryPosition = entryId === null ? null : positionOfEntryId(entryId);
-      const inserted = await insert([
+      const rows = await insert([
         envelope.id,
         envelope.accountId,
         envelope.type,
@@ -107,10 +105,9 @@ export function createEventRepository(dataSource: DataSource): EventRepository {
         entryPosition,
         entryPosition === null ? null : entryId,
       ]);
-      if (inserted.length === 1) return { inserted: true, event: toStored(inserted[0]) };
-      const existing = (await dataSource.query(`SELECT ${EVENT_COLUMNS} FROM webhook_events WHERE id = $1`, [envelope.id])) as EventRow[];
-      if (existing.length !== 1) throw new Error(`event ${envelope.id} conflicted on insert but could not be read back`);
-      return { inserted: false, event: toStored(existing[0]) };
+      const row = rows[0];
+      if (!row) throw new Error(`event ${envelope.id} was neither stored nor found`);
+      return { inserted: row.inserted, event: toStored(row) };
     },
 
     markDispatched,

@@ -27,9 +27,3 @@ export function entryIdOfPosition(position: string): string {
   const value = BigInt(position);
   return `${value / TWO_64}-${value % TWO_64}`;
 }
-
-/**
- * The SQL expression of a Pub/Sub event's position: the clock at the store, in ms, on the entry id's scale, plus the
- * next value of a sequence (two events stored in one millisecond keep the order they took their numbers in).
- */
-export const STORED_ORDER_POSITION_SQL = `(floor(extract(epoch FROM clock_timestamp()) * 1000)::numeric * ${TWO_64.toString()}::numeric + (nextval('webhook_lane_seq') % ${TWO_64.toString()}))`;

@@ -12,6 +12,7 @@
  *   while the first waited for a lock) returns the workflows that wait for it.
  */
 import type { DataSource } from 'typeorm';
+import { EVENT_DAY_OF } from '../db/event-day';
 import { preparedStatement } from '../db/prepared-statement';
 import { deliveryWorkflowId } from '../temporal/contract';
 import { decideTurn, type LaneAhead, type LaneDecision } from './lane-decision';
@@ -56,10 +57,11 @@ const RESERVE_SQL = `
   ),
   placed AS (
     INSERT INTO webhook_deliveries
-      (subscription_id, account_id, event_id, event_type, workflow_id, status, ordering_key, lane_position)
-    SELECT w.subscription_id, $1::varchar, $2::varchar, $3::varchar, w.workflow_id, 'PENDING', $4::varchar, $5::numeric
+      (subscription_id, account_id, event_id, event_type, workflow_id, status, ordering_key, lane_position, event_received_at)
+    SELECT w.subscription_id, $1::varchar, $2::varchar, $3::varchar, w.workflow_id, 'PENDING', $4::varchar, $5::numeric,
+           ${EVENT_DAY_OF('$2')}
       FROM wanted w
-    ON CONFLICT (event_id, subscription_id) DO NOTHING
+    ON CONFLICT (event_id, subscription_id, event_received_at) DO NOTHING
     RETURNING subscription_id
   ),
   places AS (

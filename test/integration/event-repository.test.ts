@@ -53,6 +53,27 @@ describe('event repository', () => {
     expect(row.body).toBe('{"a":1}');
   });
 
+  it('stores an id once across day partitions, also when many stores of it race on separate connections', async () => {
+    // The table is partitioned by day, its key (id, received_at): the id's uniqueness is the store function's.
+    const racing = envelope();
+    const results = await Promise.all(Array.from({ length: 12 }, (_, i) => events.store(racing, `{"copy":${i}}`)));
+    expect(results.filter((r) => r.inserted)).toHaveLength(1);
+    const [{ n }] = await dataSource.query('SELECT count(*)::int AS n FROM webhook_events WHERE id = $1', [racing.id]);
+    expect(n).toBe(1);
+
+    // A first copy received on another day (its partition made for it) is still the stored one.
+    const old = envelope();
+    const yesterday = new Date(Date.now() - 24 * 60 * 60 * 1000);
+    await dataSource.query(`SELECT webhooks_create_day_partition($1::date)`, [yesterday.toISOString().slice(0, 10)]);
+    await dataSource.query(
+      `INSERT INTO webhook_events (id, account_id, type, body, received_at) VALUES ($1, $2, $3, '{"first":true}', $4)`,
+      [old.id, old.accountId, old.type, yesterday],
+    );
+    expect(await events.store(old, '{"first":false}')).toMatchObject({ inserted: false, event: { id: old.id } });
+    const rows = await dataSource.query('SELECT body FROM webhook_events WHERE id = $1', [old.id]);
+    expect(rows).toEqual([{ body: '{"first":true}' }]);
+  });
+
   it('marks every one of many events marked at once, each call resolving once its mark is committed', async () => {
     const stored = await Promise.all(Array.from({ length: 60 }, () => envelope()).map(async (e) => (await events.store(e, '{}')).event.id));
     await Promise.all(
