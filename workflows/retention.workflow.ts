@@ -1,12 +1,21 @@
 /**
- * retentionWorkflow: deletes what WEBHOOKS_RETENTION_DAYS has passed, in batches, started by the worker's
- * retention Schedule. Deterministic: the cutoff is the workflow's own clock (recorded time) minus the window, the
- * same for every batch of a run; each batch is one deleteExpiredRows activity. Deliveries go first (with their
- * attempts), then events left without deliveries, then rejected messages; PENDING deliveries and their events are
- * never touched (the activity's statements exclude them).
+ * retentionWorkflow: retires what WEBHOOKS_RETENTION_DAYS has passed, started by the worker's retention Schedule.
+ * Deterministic: the cutoff is the workflow's own clock (recorded time) minus the window, the same for every step of
+ * a run. First the day partitions (one activity: the days ahead created, every expired day without a PENDING delivery
+ * or an undispatched event dropped), then the rows outside day partitions and the rejected messages in batches, one
+ * deleteExpiredRows activity each: deliveries first (with their attempts), then events left without deliveries, then
+ * rejected messages; PENDING deliveries and their events are never touched.
  */
-import { proxyActivities } from '@temporalio/workflow';
-import type { DeleteExpiredInput, DeleteExpiredResult, RetentionInput, RetentionResult, RetentionTarget } from './retention.types';
+import { patched, proxyActivities } from '@temporalio/workflow';
+import type {
+  DayPartitionsInput,
+  DayPartitionsResult,
+  DeleteExpiredInput,
+  DeleteExpiredResult,
+  RetentionInput,
+  RetentionResult,
+  RetentionTarget,
+} from './retention.types';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** Batches per target and run: bounds one run's history; what is left is taken by the next run. */
@@ -14,6 +23,7 @@ export const MAX_BATCHES_PER_TARGET = 200;
 const TARGETS: readonly RetentionTarget[] = ['deliveries', 'events', 'rejectedMessages'];
 
 interface RetentionActivities {
+  maintainDayPartitions(input: DayPartitionsInput): Promise<DayPartitionsResult>;
   deleteExpiredRows(input: DeleteExpiredInput): Promise<DeleteExpiredResult>;
 }
 
@@ -21,6 +31,16 @@ export async function retentionWorkflow(input: RetentionInput): Promise<Retentio
   const before = new Date(Date.now() - input.retentionDays * DAY_MS).toISOString();
   const totals = { deliveries: 0, attempts: 0, events: 0, rejectedMessages: 0 };
   let more = false;
+  let partitions: DayPartitionsResult | undefined;
+  // Runs recorded before the day partitions replay without this step.
+  if (patched('day-partitions')) {
+    const { maintainDayPartitions } = proxyActivities<RetentionActivities>({
+      startToCloseTimeout: '5 minutes',
+      retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes', maximumAttempts: 10 },
+      summary: `day partitions: create ahead, retire the days ended before ${before}`,
+    });
+    partitions = await maintainDayPartitions({ before, now: new Date(Date.now()).toISOString() });
+  }
   for (const target of TARGETS) {
     const { deleteExpiredRows } = proxyActivities<RetentionActivities>({
       startToCloseTimeout: '5 minutes',
@@ -38,5 +58,5 @@ export async function retentionWorkflow(input: RetentionInput): Promise<Retentio
       }
     }
   }
-  return { before, ...totals, more };
+  return { before, ...totals, more, ...(partitions ? { partitions } : {}) };
 }

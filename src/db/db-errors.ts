@@ -72,3 +72,9 @@ export function classifyDbError(error: unknown): DbErrorKind {
   if (TRANSIENT_CODES.has(state) || TRANSIENT_CLASSES.has(state.slice(0, 2))) return 'transient';
   return 'data';
 }
+
+/** A lock not granted within lock_timeout (55P03), or a deadlock this statement was chosen to end (40P01). */
+export function isLockTimeout(error: unknown): boolean {
+  const state = sqlStateOf(error);
+  return state === '55P03' || state === '40P01';
+}

@@ -32,7 +32,7 @@ function scheduleParts(config: Pick<Config, 'retention' | 'temporal'>) {
     taskQueue: config.temporal.taskQueue,
     args: [input],
     workflowRunTimeout: '1 hour',
-    staticSummary: `retention: delete events, deliveries and attempts older than ${input.retentionDays} days (never PENDING)`,
+    staticSummary: `retention: retire events, deliveries and attempts older than ${input.retentionDays} days (never PENDING)`,
   };
   return {
     spec: { intervals: [{ every: RETENTION_INTERVAL }] },

@@ -1,5 +1,9 @@
 /**
- * Deletes what the retention window has passed, one bounded batch per call, oldest first:
+ * Deletes what the retention window has passed from the rows that have no day partition (the `_default` partitions:
+ * rows of a day the retention Schedule had not created ahead, deliveries whose event was never stored) and from the
+ * rejected messages, one bounded batch per call, oldest first. The day partitions are retired whole
+ * (src/retention/partitions.ts); these rows are few by design.
+ *
  *
  * - deliveries that are finished (SUCCESS or FAILURE; never PENDING) and last changed before the cutoff, with
  *   their attempts (so a delivery retried recently is kept with its whole log);
@@ -28,21 +32,21 @@ export interface DeletedBatch {
 
 const DELETE_DELIVERIES = `
   WITH doomed AS (
-    SELECT id FROM webhook_deliveries
+    SELECT id FROM webhook_deliveries_default
      WHERE status <> 'PENDING' AND updated_at < $1
      ORDER BY updated_at
      LIMIT $2
        FOR UPDATE SKIP LOCKED
   ), attempts AS (
-    DELETE FROM webhook_delivery_attempts a USING doomed WHERE a.delivery_id = doomed.id RETURNING 1
+    DELETE FROM webhook_delivery_attempts_default a USING doomed WHERE a.delivery_id = doomed.id RETURNING 1
   ), deliveries AS (
-    DELETE FROM webhook_deliveries d USING doomed WHERE d.id = doomed.id AND d.status <> 'PENDING' RETURNING 1
+    DELETE FROM webhook_deliveries_default d USING doomed WHERE d.id = doomed.id AND d.status <> 'PENDING' RETURNING 1
   )
   SELECT (SELECT count(*) FROM deliveries)::int AS deleted, (SELECT count(*) FROM attempts)::int AS attempts`;
 
 const DELETE_EVENTS = `
   WITH doomed AS (
-    SELECT e.id FROM webhook_events e
+    SELECT e.id FROM webhook_events_default e
      WHERE e.received_at < $1
        AND e.dispatched_at IS NOT NULL
        AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.event_id = e.id)
@@ -50,7 +54,7 @@ const DELETE_EVENTS = `
      LIMIT $2
        FOR UPDATE SKIP LOCKED
   ), events AS (
-    DELETE FROM webhook_events e USING doomed WHERE e.id = doomed.id RETURNING 1
+    DELETE FROM webhook_events_default e USING doomed WHERE e.id = doomed.id RETURNING 1
   )
   SELECT (SELECT count(*) FROM events)::int AS deleted, 0 AS attempts`;
 
