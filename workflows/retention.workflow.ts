@@ -3,8 +3,8 @@
  * Deterministic: the cutoff is the workflow's own clock (recorded time) minus the window, the same for every step of
  * a run. First the day partitions (one activity: the days ahead created, every expired day without a PENDING delivery
  * or an undispatched event dropped), then the rows outside day partitions and the rejected messages in batches, one
- * deleteExpiredRows activity each: deliveries first (with their attempts), then events left without deliveries, then
- * rejected messages; PENDING deliveries and their events are never touched.
+ * deleteExpiredRows activity each: deliveries whose event was never stored (with their attempts), then rejected
+ * messages; a PENDING delivery is never touched.
  */
 import { patched, proxyActivities } from '@temporalio/workflow';
 import type {
@@ -21,6 +21,8 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 /** Batches per target and run: bounds one run's history; what is left is taken by the next run. */
 export const MAX_BATCHES_PER_TARGET = 200;
 const TARGETS: readonly RetentionTarget[] = ['deliveries', 'events', 'rejectedMessages'];
+/** With day partitions every event is in a day: rows outside them are deliveries (and their attempts) only. */
+const TARGETS_BESIDE_DAYS: readonly RetentionTarget[] = ['deliveries', 'rejectedMessages'];
 
 interface RetentionActivities {
   maintainDayPartitions(input: DayPartitionsInput): Promise<DayPartitionsResult>;
@@ -32,8 +34,10 @@ export async function retentionWorkflow(input: RetentionInput): Promise<Retentio
   const totals = { deliveries: 0, attempts: 0, events: 0, rejectedMessages: 0 };
   let more = false;
   let partitions: DayPartitionsResult | undefined;
+  let targets = TARGETS;
   // Runs recorded before the day partitions replay without this step.
   if (patched('day-partitions')) {
+    targets = TARGETS_BESIDE_DAYS;
     const { maintainDayPartitions } = proxyActivities<RetentionActivities>({
       startToCloseTimeout: '5 minutes',
       retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes', maximumAttempts: 10 },
@@ -41,7 +45,7 @@ export async function retentionWorkflow(input: RetentionInput): Promise<Retentio
     });
     partitions = await maintainDayPartitions({ before, now: new Date(Date.now()).toISOString() });
   }
-  for (const target of TARGETS) {
+  for (const target of targets) {
     const { deleteExpiredRows } = proxyActivities<RetentionActivities>({
       startToCloseTimeout: '5 minutes',
       retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes', maximumAttempts: 10 },

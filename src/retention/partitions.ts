@@ -40,16 +40,17 @@ export async function ensureDayPartitions(dataSource: Pick<DataSource, 'query'>,
   return rows[0]?.created ?? 0;
 }
 
-/** The days that have a deliveries partition, oldest first. */
-export async function listDays(dataSource: Pick<DataSource, 'query'>): Promise<string[]> {
+/**
+ * The days that have partitions (attached or not: a day whose retirement stopped half way is listed too), oldest first.
+ */
+export async function listDays(dataSource: Pick<DataSource | QueryRunner, 'query'>): Promise<string[]> {
   const rows = (await dataSource.query(
-    `SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-      WHERE i.inhparent = 'webhook_deliveries'::regclass`,
+    `SELECT c.relname AS name FROM pg_class c
+      WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind = 'r'
+        AND c.relname ~ '^(webhook_events|webhook_deliveries|webhook_delivery_attempts)_p[0-9]{8}$'`,
   )) as Array<{ name: string }>;
-  return rows
-    .map((row) => dayOfPartition(row.name))
-    .filter((day): day is string => day !== null)
-    .sort();
+  const days = new Set(rows.map((row) => dayOfPartition(row.name)).filter((day): day is string => day !== null));
+  return [...days].sort();
 }
 
 export interface KeptDay {
@@ -70,56 +71,118 @@ export interface RetireOutcome {
 }
 
 export interface RetireOptions {
-  /** How long a retirement waits for the tables' locks before leaving the day to the next run (default 500 ms). */
+  /** How long one detach may wait for the transactions that still see the day (default 10 s; the next run goes on). */
   readonly lockTimeoutMs?: number;
   /** At most this many days per call (default: all). */
   readonly maxDays?: number;
 }
 
 /**
- * Drops the partitions of every day that ended before `before`, unless the day still holds a PENDING delivery or an
- * undispatched event. Each day is one short transaction: the three parents locked ACCESS EXCLUSIVE (in one order, with
- * a lock timeout: writers queue for milliseconds, never deadlock with it), the day checked under that lock (nothing
- * can turn it PENDING meanwhile), its partitions dropped.
+ * Retires every day that ended before `before`, unless the day still holds a PENDING delivery or an undispatched
+ * event. Writers never wait for it: each of the day's partitions is detached CONCURRENTLY (SHARE UPDATE EXCLUSIVE on
+ * the parent; the detach waits for the transactions that still see the partition, not the other way round), checked
+ * again once detached (a delivery of the day re-sent between the first check and the detach puts the day back), and
+ * dropped as a table of its own. A detach left half done (its session died) is finished first.
  */
 export async function retireExpiredDays(dataSource: DataSource, before: Date, options: RetireOptions = {}): Promise<RetireOutcome> {
-  const days = expiredDays(await listDays(dataSource), before).slice(0, options.maxDays ?? Number.MAX_SAFE_INTEGER);
+  const runner = dataSource.createQueryRunner();
   const outcome: { retired: string[]; kept: KeptDay[]; busy: string[] } = { retired: [], kept: [], busy: [] };
-  for (const day of days) {
-    const runner = dataSource.createQueryRunner();
-    try {
-      await runner.connect();
-      const result = await retireDay(runner, day, options.lockTimeoutMs ?? 500);
-      if (result === 'retired') outcome.retired.push(day);
-      else if (result === 'busy') outcome.busy.push(day);
-      else outcome.kept.push(result);
-    } finally {
-      await runner.release();
+  try {
+    await runner.connect();
+    await runner.query(`SET lock_timeout = ${Math.max(1, Math.floor(options.lockTimeoutMs ?? 10_000))}`);
+    await finishHalfDoneDetaches(runner);
+    const days = expiredDays(await listDays(runner), before).slice(0, options.maxDays ?? Number.MAX_SAFE_INTEGER);
+    for (const day of days) {
+      try {
+        const result = await retireDay(runner, day);
+        if (result === 'retired') outcome.retired.push(day);
+        else outcome.kept.push(result);
+      } catch (error) {
+        if (!isLockTimeout(error)) throw error;
+        outcome.busy.push(day);
+      }
     }
+  } finally {
+    await runner.query('RESET lock_timeout').catch(() => undefined);
+    await runner.release();
   }
   return outcome;
 }
 
-async function retireDay(runner: QueryRunner, day: string, lockTimeoutMs: number): Promise<'retired' | 'busy' | KeptDay> {
-  const suffix = `_p${day.replaceAll('-', '')}`;
-  await runner.startTransaction();
+interface DayPartition {
+  readonly parent: (typeof PARENTS)[number];
+  readonly table: string;
+  readonly exists: boolean;
+  readonly attached: boolean;
+}
+
+async function partitionsOf(runner: QueryRunner, day: string): Promise<DayPartition[]> {
+  const tables = PARENTS.map((parent) => `${parent}_p${day.replaceAll('-', '')}`);
+  const rows = (await runner.query(
+    `SELECT c.relname AS name, EXISTS (SELECT 1 FROM pg_inherits i WHERE i.inhrelid = c.oid) AS attached
+       FROM pg_class c WHERE c.relnamespace = current_schema()::regnamespace AND c.relname = ANY($1)`,
+    [tables],
+  )) as Array<{ name: string; attached: boolean }>;
+  return PARENTS.map((parent, i) => {
+    const row = rows.find((r) => r.name === tables[i]);
+    return { parent, table: tables[i], exists: row !== undefined, attached: row?.attached === true };
+  });
+}
+
+async function dayState(runner: QueryRunner, day: string, partitions: readonly DayPartition[]): Promise<KeptDay> {
+  const [events, deliveries] = partitions;
+  const [state] = (await runner.query(
+    `SELECT ${deliveries.exists ? `(SELECT count(*) FROM ${deliveries.table} WHERE status = 'PENDING')` : '0'}::int AS pending,
+            ${events.exists ? `(SELECT count(*) FROM ${events.table} WHERE dispatched_at IS NULL)` : '0'}::int AS undispatched`,
+  )) as Array<{ pending: number; undispatched: number }>;
+  return { day, pending: state.pending, undispatched: state.undispatched };
+}
+
+const isGoingOn = (state: KeptDay) => state.pending > 0 || state.undispatched > 0;
+
+async function retireDay(runner: QueryRunner, day: string): Promise<'retired' | KeptDay> {
+  const partitions = await partitionsOf(runner, day);
+  const first = await dayState(runner, day, partitions);
+  if (isGoingOn(first)) {
+    await reattach(runner, day, partitions);
+    return first;
+  }
   try {
-    await runner.query(`SET LOCAL lock_timeout = ${Math.max(1, Math.floor(lockTimeoutMs))}`);
-    await runner.query(`LOCK TABLE ${PARENTS.join(', ')} IN ACCESS EXCLUSIVE MODE`);
-    const [state] = (await runner.query(
-      `SELECT (SELECT count(*) FROM webhook_deliveries${suffix} WHERE status = 'PENDING')::int AS pending,
-              (SELECT count(*) FROM webhook_events${suffix} WHERE dispatched_at IS NULL)::int AS undispatched`,
-    )) as Array<{ pending: number; undispatched: number }>;
-    if (state.pending > 0 || state.undispatched > 0) {
-      await runner.rollbackTransaction();
-      return { day, pending: state.pending, undispatched: state.undispatched };
+    // Attempts first, events last: a reader never finds an attempt whose delivery or event is gone.
+    for (const partition of [...partitions].reverse()) {
+      if (partition.attached) await runner.query(`ALTER TABLE ${partition.parent} DETACH PARTITION ${partition.table} CONCURRENTLY`);
     }
-    await runner.query(`DROP TABLE ${PARENTS.map((parent) => `${parent}${suffix}`).join(', ')}`);
-    await runner.commitTransaction();
+    const again = await dayState(runner, day, partitions);
+    if (isGoingOn(again)) {
+      await reattach(runner, day, await partitionsOf(runner, day));
+      return again;
+    }
+    const existing = partitions.filter((p) => p.exists).map((p) => p.table);
+    if (existing.length > 0) await runner.query(`DROP TABLE ${existing.join(', ')}`);
     return 'retired';
   } catch (error) {
-    if (runner.isTransactionActive) await runner.rollbackTransaction();
-    if (isLockTimeout(error)) return 'busy';
+    // What was detached is put back (a detach left pending is finished by the next run first): the day stays whole.
+    await reattach(runner, day, await partitionsOf(runner, day)).catch(() => undefined);
     throw error;
   }
+}
+
+/** Attaches again the day's partitions that exist but are not attached. */
+async function reattach(runner: QueryRunner, day: string, partitions: readonly DayPartition[]): Promise<void> {
+  const from = `${day}T00:00:00Z`;
+  const to = new Date(Date.parse(from) + DAY_MS).toISOString();
+  for (const partition of partitions) {
+    if (!partition.exists || partition.attached) continue;
+    await runner.query(`ALTER TABLE ${partition.parent} ATTACH PARTITION ${partition.table} FOR VALUES FROM ('${from}') TO ('${to}')`);
+  }
+}
+
+async function finishHalfDoneDetaches(runner: QueryRunner): Promise<void> {
+  const rows = (await runner.query(
+    `SELECT p.relname AS parent, c.relname AS name FROM pg_inherits i
+       JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_class p ON p.oid = i.inhparent
+      WHERE i.inhdetachpending AND p.relname = ANY($1)`,
+    [[...PARENTS]],
+  )) as Array<{ parent: string; name: string }>;
+  for (const row of rows) await runner.query(`ALTER TABLE ${row.parent} DETACH PARTITION ${row.name} FINALIZE`);
 }

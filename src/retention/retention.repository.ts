@@ -1,8 +1,7 @@
 /**
- * Deletes what the retention window has passed from the rows that have no day partition (the `_default` partitions:
- * rows of a day the retention Schedule had not created ahead, deliveries whose event was never stored) and from the
- * rejected messages, one bounded batch per call, oldest first. The day partitions are retired whole
- * (src/retention/partitions.ts); these rows are few by design.
+ * Deletes what the retention window has passed from the rows outside day partitions (the `_before` partitions of
+ * deliveries and attempts: deliveries whose event was never stored) and from the rejected messages, one bounded batch
+ * per call, oldest first. The day partitions are retired whole (src/retention/partitions.ts); these rows are few.
  *
  *
  * - deliveries that are finished (SUCCESS or FAILURE; never PENDING) and last changed before the cutoff, with
@@ -32,21 +31,22 @@ export interface DeletedBatch {
 
 const DELETE_DELIVERIES = `
   WITH doomed AS (
-    SELECT id FROM webhook_deliveries_default
+    SELECT id FROM webhook_deliveries_before
      WHERE status <> 'PENDING' AND updated_at < $1
      ORDER BY updated_at
      LIMIT $2
        FOR UPDATE SKIP LOCKED
   ), attempts AS (
-    DELETE FROM webhook_delivery_attempts_default a USING doomed WHERE a.delivery_id = doomed.id RETURNING 1
+    DELETE FROM webhook_delivery_attempts_before a USING doomed WHERE a.delivery_id = doomed.id RETURNING 1
   ), deliveries AS (
-    DELETE FROM webhook_deliveries_default d USING doomed WHERE d.id = doomed.id AND d.status <> 'PENDING' RETURNING 1
+    DELETE FROM webhook_deliveries_before d USING doomed WHERE d.id = doomed.id AND d.status <> 'PENDING' RETURNING 1
   )
   SELECT (SELECT count(*) FROM deliveries)::int AS deleted, (SELECT count(*) FROM attempts)::int AS attempts`;
 
+/** Every event is in a day partition: only a run recorded before the day partitions asks for this. */
 const DELETE_EVENTS = `
   WITH doomed AS (
-    SELECT e.id FROM webhook_events_default e
+    SELECT e.id FROM webhook_events e
      WHERE e.received_at < $1
        AND e.dispatched_at IS NOT NULL
        AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.event_id = e.id)
@@ -54,7 +54,7 @@ const DELETE_EVENTS = `
      LIMIT $2
        FOR UPDATE SKIP LOCKED
   ), events AS (
-    DELETE FROM webhook_events_default e USING doomed WHERE e.id = doomed.id RETURNING 1
+    DELETE FROM webhook_events e USING doomed WHERE e.id = doomed.id RETURNING 1
   )
   SELECT (SELECT count(*) FROM events)::int AS deleted, 0 AS attempts`;
 

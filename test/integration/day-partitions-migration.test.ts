@@ -157,7 +157,7 @@ describe('the day-partitions migration', () => {
       expect((await migrated.runMigrations({ transaction: 'each' })).map((m) => m.name)).toEqual(['DayPartitions1765700000000']);
       expect(await snapshot(migrated)).toEqual(before);
 
-      // Each row in its day's partition (the event's day for deliveries and attempts); the orphan in the default one.
+      // Each row in its day's partition (the event's day for deliveries and attempts); the orphan outside the days.
       const misplaced = await migrated.query(
         `SELECT 'event' AS kind, id::text FROM webhook_events
           WHERE tableoid::regclass::text <> 'webhook_events_p' || to_char(received_at AT TIME ZONE 'UTC', 'YYYYMMDD')
@@ -173,7 +173,7 @@ describe('the day-partitions migration', () => {
       const [orphan] = await migrated.query(
         `SELECT tableoid::regclass::text AS partition FROM webhook_deliveries WHERE event_id = 'evt-gone'`,
       );
-      expect(orphan.partition).toBe('webhook_deliveries_default');
+      expect(orphan.partition).toBe('webhook_deliveries_before');
 
       // The engine's statements on the old rows: a re-published event is the stored one; the retrying delivery's next
       // attempt updates its row (one row, numbered after its log); the lists read them.
@@ -201,6 +201,25 @@ describe('the day-partitions migration', () => {
       expect(page.rows.map((d) => d.id).sort()).toEqual(
         [ids.failure.deliveryId, before.deliveries.find((d: { event_id: string }) => d.event_id === 'evt-gone').id].sort(),
       );
+      // A store on a day whose partitions do not exist (retention has not run for a week) makes them.
+      const today = new Date().toISOString().slice(0, 10).replaceAll('-', '');
+      await migrated.query(`DROP TABLE webhook_delivery_attempts_p${today}, webhook_deliveries_p${today}, webhook_events_p${today}`);
+      const fresh = await events.store(
+        {
+          id: `evt-fresh-${randomBytes(3).toString('hex')}`,
+          accountId,
+          type: 'CONVERSATION_CREATED',
+          occurredAt: new Date().toISOString(),
+          data: {},
+        },
+        '{}',
+      );
+      expect(fresh.inserted).toBe(true);
+      const [made] = await migrated.query(`SELECT tableoid::regclass::text AS partition FROM webhook_events WHERE id = $1`, [
+        fresh.event.id,
+      ]);
+      expect(made.partition).toBe(`webhook_events_p${today}`);
+
       const beforeUndo = await snapshot(migrated);
       await migrated.undoLastMigration({ transaction: 'each' });
       expect(await snapshot(migrated)).toEqual(beforeUndo);

@@ -4,16 +4,17 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * The delivery log partitioned by day (docs/data-at-volume.md): events by `received_at`, their deliveries and attempts
  * by the event's `received_at`, carried on each row as `event_received_at`. A day of data (the events received that
  * day, their deliveries and attempts) lives in three partitions named after the day (`<table>_pYYYYMMDD`, UTC) and is
- * retired by dropping them; a `_default` partition per table takes any row whose day has no partition yet.
+ * retired by detaching them (CONCURRENTLY: writers never wait) and dropping them. There is no default partition (it
+ * would forbid a concurrent detach): the store function creates the day of an event it stores if it is missing, and a
+ * delivery whose event is not stored (key `-infinity`) goes to `<table>_before`, for deliveries and attempts.
  *
  * Keys that are unique include the partition key. The event's id is unique across partitions by the store function
  * below (it holds an advisory lock on the id while it looks for it); a delivery's (event, subscription) and an
  * attempt's (delivery, number) are unique per event day, and the engine always writes the event's own day, so the
  * idempotent upserts stay idempotent.
  *
- * `webhooks_create_day_partition(day)` creates a day's three partitions if missing, moving in any row of that day the
- * default partition took meanwhile (so creating a day is always possible); the retention Schedule calls it for the days
- * ahead. The migration copies today's tables into the partitioned ones under an ACCESS EXCLUSIVE lock on the three
+ * `webhooks_create_day_partition(day)` creates a day's three partitions if missing; the retention Schedule calls it
+ * for the days ahead. The migration copies today's tables into the partitioned ones under an ACCESS EXCLUSIVE lock on the three
  * tables (writers and readers wait for the copy; measured rates and the online alternative in docs/data-at-volume.md).
  */
 export class DayPartitions1765700000000 implements MigrationInterface {
@@ -76,8 +77,10 @@ export class DayPartitions1765700000000 implements MigrationInterface {
         claim_token uuid,
         event_received_at timestamptz NOT NULL DEFAULT '-infinity'
       ) PARTITION BY RANGE (event_received_at)`);
-    for (const table of ['webhook_events', 'webhook_deliveries', 'webhook_delivery_attempts']) {
-      await queryRunner.query(`CREATE TABLE ${table}_default PARTITION OF ${table}_next DEFAULT`);
+    for (const table of ['webhook_deliveries', 'webhook_delivery_attempts']) {
+      await queryRunner.query(
+        `CREATE TABLE ${table}_before PARTITION OF ${table}_next FOR VALUES FROM (MINVALUE) TO ('2000-01-01 00:00:00+00')`,
+      );
     }
 
     // The old rows, each day into its own partition: the days are created first (their partitions empty), then filled.
@@ -196,9 +199,12 @@ export class DayPartitions1765700000000 implements MigrationInterface {
 const DAYS_AHEAD = 7;
 
 /**
- * A day's three partitions, if missing: each is created as a table of its own, takes any row of that day the default
- * partition holds, and is attached (SHARE UPDATE EXCLUSIVE on the parent: reads and writes go on; the attach checks
- * the default partition, small by design). Deliveries and events leave room on their pages for HOT updates.
+ * A day's three partitions, if missing: each is created as a table of its own and attached (SHARE UPDATE EXCLUSIVE on
+ * the parent: reads and writes go on; the new table is empty, so the attach's check is instant). One creator at a time
+ * (an advisory lock, then a look at the catalog in a fresh snapshot), as a listener may create the day of an event it
+ * stores while the retention Schedule creates the days ahead. Deliveries and events leave room on their pages for HOT
+ * updates; deliveries get statistics on (account, subscription, status), which are far from independent (a failing
+ * endpoint's deliveries are mostly FAILURE), so that a status-filtered list is planned for the rows it really has.
  */
 const CREATE_DAY_PARTITION_FUNCTION = `
   CREATE FUNCTION webhooks_create_day_partition(day date) RETURNS integer LANGUAGE plpgsql AS $fn$
@@ -209,16 +215,20 @@ const CREATE_DAY_PARTITION_FUNCTION = `
     created integer := 0;
     spec record;
   BEGIN
+    PERFORM pg_advisory_xact_lock(hashtextextended('webhooks_create_day_partition', 0));
     FOR spec IN SELECT * FROM (VALUES
-        ('webhook_events', 'received_at', 90),
-        ('webhook_deliveries', 'event_received_at', 90),
-        ('webhook_delivery_attempts', 'event_received_at', 100)) AS s(parent, key, fill)
+        ('webhook_events', 90),
+        ('webhook_deliveries', 90),
+        ('webhook_delivery_attempts', 100)) AS s(parent, fill)
     LOOP
-      CONTINUE WHEN to_regclass(spec.parent || suffix) IS NOT NULL;
+      CONTINUE WHEN EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                             WHERE c.relname = spec.parent || suffix AND n.nspname = current_schema());
       EXECUTE format('CREATE TABLE %I (LIKE %I INCLUDING DEFAULTS INCLUDING CONSTRAINTS) WITH (fillfactor = %s)',
                      spec.parent || suffix, spec.parent, spec.fill);
-      EXECUTE format('WITH moved AS (DELETE FROM %I WHERE %I >= $1 AND %I < $2 RETURNING *) INSERT INTO %I SELECT * FROM moved',
-                     spec.parent || '_default', spec.key, spec.key, spec.parent || suffix) USING lo, hi;
+      IF spec.parent = 'webhook_deliveries' THEN
+        EXECUTE format('CREATE STATISTICS %I (dependencies, ndistinct) ON account_id, subscription_id, status FROM %I',
+                       spec.parent || suffix || '_stats', spec.parent || suffix);
+      END IF;
       EXECUTE format('ALTER TABLE %I ATTACH PARTITION %I FOR VALUES FROM (%L) TO (%L)',
                      spec.parent, spec.parent || suffix, lo, hi);
       created := created + 1;
@@ -242,6 +252,10 @@ const STORE_EVENT_FUNCTION = `
   LANGUAGE plpgsql AS $fn$
   BEGIN
     PERFORM pg_advisory_xact_lock(hashtextextended('webhook_events:' || p_id, 0));
+    -- The day of this store exists: created ahead by retention, made here if retention has not run for days.
+    IF to_regclass('webhook_events' || to_char(now() AT TIME ZONE 'UTC', '"_p"YYYYMMDD')) IS NULL THEN
+      PERFORM webhooks_create_day_partition((now() AT TIME ZONE 'UTC')::date);
+    END IF;
     RETURN QUERY SELECT false, e.id, e.account_id, e.type, e.received_at, e.dispatched_at, e.ordering_key, e.lane_position,
                         e.stream_entry_id
                    FROM webhook_events e WHERE e.id = p_id LIMIT 1;
