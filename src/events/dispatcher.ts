@@ -11,6 +11,7 @@
  */
 import type { Logger } from '../logger';
 import type { LaneEvent, LanePlace } from '../lanes/lane.repository';
+import { classifyDbError } from '../db/db-errors';
 import { backoffDelay } from '../shared/backoff';
 import { errorSummary } from '../shared/error-summary';
 import { matchesFilter, type EventFilter } from '../subscriptions/event-filter';
@@ -257,6 +258,25 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
    * copy's uncommitted one, so this holds across listeners too.
    */
   const keyChains = new Map<string, Promise<void>>();
+  const keyRetryBackoff = { initialMs: 50, maxMs: retryBackoff.maxMs };
+
+  /**
+   * A transient failure (Postgres unreachable, a pool timeout) of a keyed event is retried here, within its key's
+   * turn, until it succeeds or the dispatcher stops: left to the intake's retry, the event would go back in the queue
+   * behind the next event of its key, which would then be placed ahead of it.
+   */
+  async function withinTurn<T>(work: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await work();
+      } catch (error) {
+        if (stopped || classifyDbError(error) !== 'transient') throw error;
+        const delay = backoffDelay(keyRetryBackoff, attempt);
+        logger.warn({ attempt, retryInMs: delay, err: describe(error) }, 'storing a keyed event failed; retrying in its turn');
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    }
+  }
   function inKeyOrder<T>(key: string | null, work: () => Promise<T>): Promise<T> {
     if (key === null) return work();
     const result = (keyChains.get(key) ?? Promise.resolve()).then(work);
@@ -275,7 +295,10 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     accept: (envelope, body, arrival) =>
       track(
         (async (): Promise<AcceptOutcome> => {
-          const placed = await inKeyOrder(pubSubLaneOf(envelope, arrival), () => storeAndPlace(envelope, body, arrival));
+          const key = pubSubLaneOf(envelope, arrival);
+          const placed = await inKeyOrder(key, () =>
+            key === null ? storeAndPlace(envelope, body, arrival) : withinTurn(() => storeAndPlace(envelope, body, arrival)),
+          );
           if (placed === 'duplicate') return 'duplicate';
           return (await dispatchOrDefer(placed.event, placed.prepared, placed.data)) ? 'dispatched' : 'deferred';
         })(),

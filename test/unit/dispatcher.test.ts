@@ -348,6 +348,44 @@ describe('dispatcher', () => {
     expect(reserved.filter((id) => id.startsWith('a'))).toEqual(['a1', 'a2']);
   });
 
+  it('retries a transient failure of a keyed Pub/Sub event within its turn: the next event of the key waits for it', async () => {
+    const reserved: string[] = [];
+    let failures = 2;
+    setup({
+      subscriptions: [{ id: 'sub-o', url: 'https://o.example.com/hook', ordered: true }],
+      reserveLanePlaces: async (event, subscriptionIds) => {
+        // The first event is stored, then its places fail twice as a lost connection would.
+        if (event.id === 'k1' && failures > 0) {
+          failures -= 1;
+          throw Object.assign(new Error('Connection terminated unexpectedly'), { code: 'ECONNRESET' });
+        }
+        reserved.push(event.id);
+        return subscriptionIds.map((subscriptionId) => ({ subscriptionId, url: 'https://o.example.com/hook' }));
+      },
+    });
+    const outcomes = await Promise.all([
+      dispatcher.accept({ ...envelope('k1'), orderingKey: 'conv-k' }, '{}'),
+      dispatcher.accept({ ...envelope('k2'), orderingKey: 'conv-k' }, '{}'),
+    ]);
+    // The first resolves as stored for the first time (its later tries found it stored, not yet dispatched).
+    expect(outcomes).toEqual(['dispatched', 'dispatched']);
+    expect(failures).toBe(0);
+    expect(reserved).toEqual(['k1', 'k2']);
+  });
+
+  it('does not retry a data error of a keyed event within its turn: the intake decides (it keeps it as rejected)', async () => {
+    let calls = 0;
+    setup({
+      subscriptions: [{ id: 'sub-o', url: 'https://o.example.com/hook', ordered: true }],
+      reserveLanePlaces: async () => {
+        calls += 1;
+        throw Object.assign(new Error('value too long'), { code: '22001' });
+      },
+    });
+    await expect(dispatcher.accept({ ...envelope('d1'), orderingKey: 'conv-d' }, '{}')).rejects.toThrow('value too long');
+    expect(calls).toBe(1);
+  });
+
   it('stops retrying when stopped and leaves the event undispatched for the next sweep', async () => {
     const { events } = setup({
       start: async () => {
