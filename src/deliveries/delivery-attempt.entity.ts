@@ -1,14 +1,14 @@
-import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
 
 /**
  * One HTTP request of a delivery: written when the attempt is claimed, just before the POST (`inFlight`), its outcome
  * filled in once the answer (or the failure) is known. A row whose execution died before recording stays in flight
  * and reads as interrupted (see attempt-log.ts). `attempt` is the delivery-wide sequence number shown in the API,
  * unique and gap-free per delivery; the key (workflow run, activity attempt) is not unique: an attempt whose
- * execution died is made again by the execution that takes its claim over, as an entry of its own.
+ * execution died is made again by the execution that takes its claim over, as an entry of its own. Partitioned by its
+ * event's day like its delivery (docs/data-at-volume.md).
  */
 @Entity({ name: 'webhook_delivery_attempts' })
-@Index('uq_webhook_delivery_attempts_number', ['deliveryId', 'attempt'], { unique: true })
 export class WebhookDeliveryAttempt {
   @PrimaryGeneratedColumn('uuid')
   id: string;

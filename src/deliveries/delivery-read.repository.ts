@@ -4,6 +4,7 @@
  */
 import type { DataSource } from 'typeorm';
 import { cursorTimestampSql, newestFirstPage, type KeysetPage, type KeysetPosition } from '../db/keyset-page';
+import { preparedStatement } from '../db/prepared-statement';
 import { readAttemptLog } from './attempt-log';
 import type { WebhookDeliveryAttempt } from './delivery-attempt.entity';
 import type { StatsRange } from './delivery-stats';
@@ -19,6 +20,64 @@ export interface DeliveryListOptions {
   /** Only the delivery of this event (at most one per subscription: the (event_id, subscription_id) unique index). */
   eventId?: string;
 }
+
+/**
+ * Recover's pick: $1 subscription, $2 since, $3 until (ISO), $4 how many. Reads only the status index (it carries
+ * the partition key), so it stays cheap however many failures the window holds.
+ */
+const PICK_FAILED_SQL = `
+  SELECT id, event_received_at::text AS key, ${cursorTimestampSql('created_at')} AS position
+    FROM webhook_deliveries
+   WHERE subscription_id = $1 AND status = 'FAILURE' AND created_at >= $2::timestamptz AND created_at < $3::timestamptz
+   ORDER BY created_at, id
+   LIMIT $4`;
+
+/** Recover's rows: $1 account, $2 ids and $3 their partition keys (as picked), oldest first. */
+const FETCH_PICKED_SQL = `
+  SELECT d.id, d.subscription_id, d.account_id, d.event_id, d.event_type, d.status, d.attempts, d.last_status_code, d.last_error,
+         d.workflow_id, d.ordering_key, d.lane_position, d.waiting_for, d.lane_passed_at, d.created_at, d.updated_at
+    FROM webhook_deliveries d
+   WHERE d.account_id = $1 AND (d.id, d.event_received_at) IN (SELECT * FROM unnest($2::uuid[], $3::timestamptz[]))
+   ORDER BY d.created_at, d.id`;
+
+interface DeliveryRow {
+  id: string;
+  subscription_id: string;
+  account_id: string;
+  event_id: string;
+  event_type: string;
+  status: DeliveryStatus;
+  attempts: number;
+  last_status_code: number | null;
+  last_error: string | null;
+  workflow_id: string;
+  ordering_key: string | null;
+  lane_position: string | null;
+  waiting_for: string | null;
+  lane_passed_at: Date | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+const toDelivery = (row: DeliveryRow): WebhookDelivery =>
+  Object.assign(new WebhookDelivery(), {
+    id: row.id,
+    subscriptionId: row.subscription_id,
+    accountId: row.account_id,
+    eventId: row.event_id,
+    eventType: row.event_type,
+    status: row.status,
+    attempts: row.attempts,
+    lastStatusCode: row.last_status_code,
+    lastError: row.last_error,
+    workflowId: row.workflow_id,
+    orderingKey: row.ordering_key,
+    lanePosition: row.lane_position,
+    waitingFor: row.waiting_for,
+    lanePassedAt: row.lane_passed_at,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  });
 
 /** $1 subscription id, $2 from, $3 to (ISO), $4 bucket size in seconds: one index-only range scan, grouped. */
 export const DELIVERY_STATS_SQL = `
@@ -59,6 +118,8 @@ export interface DeliveryReadRepository {
 
 export function createDeliveryReadRepository(dataSource: DataSource): DeliveryReadRepository {
   const deliveries = dataSource.getRepository(WebhookDelivery);
+  const pickFailed = preparedStatement<{ id: string; key: string; position: string }>(dataSource, 'webhooks_recover_pick', PICK_FAILED_SQL);
+  const fetchPicked = preparedStatement<DeliveryRow>(dataSource, 'webhooks_recover_fetch', FETCH_PICKED_SQL);
   return {
     async listForSubscription(accountId, subscriptionId, options) {
       const query = deliveries
@@ -102,21 +163,14 @@ export function createDeliveryReadRepository(dataSource: DataSource): DeliveryRe
     },
 
     async listFailedInWindow(accountId, subscriptionId, window, limit) {
-      // (subscription_id, created_at, id) index: one range scan, filtered by status.
-      const { entities, raw } = await deliveries
-        .createQueryBuilder('d')
-        .addSelect(cursorTimestampSql('d.created_at'), 'd_position')
-        .where('d.account_id = :accountId', { accountId })
-        .andWhere('d.subscription_id = :subscriptionId', { subscriptionId })
-        .andWhere('d.status = :status', { status: DeliveryStatus.FAILURE })
-        .andWhere('d.created_at >= CAST(:since AS timestamptz) AND d.created_at < CAST(:until AS timestamptz)', window)
-        .orderBy('d.created_at', 'ASC')
-        .addOrderBy('d.id', 'ASC')
-        .limit(limit + 1)
-        .getRawAndEntities<Record<string, string>>();
-      const leftOut = entities[limit];
-      const nextSince = leftOut ? (raw.find((r) => r.d_id === leftOut.id)?.d_position ?? null) : null;
-      return { rows: entities.slice(0, limit), nextSince };
+      // First the window's FAILURE deliveries in order, narrow, from the status index alone (index-only: the
+      // planner may read every failure of the window to sort them, which is cheap at this width); then the rows
+      // asked for, each found in its own day's partition by its key. Both prepared: a plan over every day's
+      // partition costs more to make than to run.
+      const picked = await pickFailed([subscriptionId, window.since, window.until, limit + 1]);
+      const shown = picked.slice(0, limit);
+      const rows = shown.length === 0 ? [] : await fetchPicked([accountId, shown.map((row) => row.id), shown.map((row) => row.key)]);
+      return { rows: rows.map(toDelivery), nextSince: picked[limit]?.position ?? null };
     },
   };
 }

@@ -1,4 +1,4 @@
-import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
 
 export const DeliveryStatus = {
   PENDING: 'PENDING',
@@ -7,10 +7,11 @@ export const DeliveryStatus = {
 } as const;
 export type DeliveryStatus = (typeof DeliveryStatus)[keyof typeof DeliveryStatus];
 
-/** One event to one subscription. Unique on (event, subscription); attempts append to it across retries and resets. */
+/**
+ * One event to one subscription. Unique on (event, subscription) within its event's day (the table is partitioned by
+ * day; its keys and indexes are the migrations', docs/data-at-volume.md); attempts append to it across retries and resets.
+ */
 @Entity({ name: 'webhook_deliveries' })
-@Index('uq_webhook_deliveries_event_subscription', ['eventId', 'subscriptionId'], { unique: true })
-@Index('idx_webhook_deliveries_subscription_created', ['subscriptionId', 'createdAt', 'id'])
 export class WebhookDelivery {
   @PrimaryGeneratedColumn('uuid')
   id: string;

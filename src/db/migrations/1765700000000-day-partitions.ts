@@ -126,7 +126,7 @@ export class DayPartitions1765700000000 implements MigrationInterface {
     // Status-filtered lists and recover read only the rows they return.
     await queryRunner.query(`
       CREATE INDEX idx_webhook_deliveries_subscription_status_created
-        ON webhook_deliveries (subscription_id, status, created_at, id)`);
+        ON webhook_deliveries (subscription_id, status, created_at, id) INCLUDE (event_received_at)`);
     // What retention asks of a day before retiring it: is anything of it still PENDING (a few rows at most).
     await queryRunner.query(`CREATE INDEX idx_webhook_deliveries_pending ON webhook_deliveries (subscription_id) WHERE status = 'PENDING'`);
     await queryRunner.query(`
