@@ -205,18 +205,20 @@ async function run(dataSource: DataSource, options: ReturnType<typeof parseDataO
     if (spec && (slow || options.explain)) plans.push({ slow, read: await explainRead(dataSource, spec) });
   }
 
-  log(`insert path: ${options.writers} loops, two windows of ${seconds(options.windowMs)}; retiring ${days[0]!.day} in the second`);
+  const retired = days.slice(0, 3).map((d) => d.day);
+  log(`insert path: ${options.writers} loops, two windows of ${seconds(options.windowMs)}; retiring ${retired.join(', ')} in the second`);
   const insertStarted = performance.now();
   const insert = await runInsertPath(dataSource, subject('other'), {
     writers: options.writers,
     windowMs: options.windowMs,
-    day: days[0]!.day,
+    days: retired,
     runTag,
   });
 
   log(`  done in ${seconds(performance.now() - insertStarted)}`);
-  if (!insert.retirement.gone)
-    log(`the retirement left ${insert.retirement.day}'s partitions in place (outcome ${insert.retirement.outcome})`);
+  for (const r of insert.all ?? [insert.retirement]) {
+    if (!r.gone) log(`the retirement left ${r.day}'s partitions in place (outcome ${r.outcome})`);
+  }
   const durationMs = Date.now() - startedAt.getTime();
   process.stdout.write(
     `\n${sizesTable(small, large)}\n\n${readsTable(small, large)}\n\n${insertTable(insert)}\n\n${retirementLine(insert)}\n`,
