@@ -259,6 +259,18 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
    */
   const keyChains = new Map<string, Promise<void>>();
   const keyRetryBackoff = { initialMs: 50, maxMs: retryBackoff.maxMs };
+  /** Pauses of keyed retries in progress: stop() ends them at once. */
+  const pauses = new Set<() => void>();
+  const pause = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const end = () => {
+        clearTimeout(timer);
+        pauses.delete(end);
+        resolve();
+      };
+      const timer = setTimeout(end, ms);
+      pauses.add(end);
+    });
 
   /**
    * A transient failure (Postgres unreachable, a pool timeout) of a keyed event is retried here, within its key's
@@ -273,7 +285,9 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
         if (stopped || classifyDbError(error) !== 'transient') throw error;
         const delay = backoffDelay(keyRetryBackoff, attempt);
         logger.warn({ attempt, retryInMs: delay, err: describe(error) }, 'storing a keyed event failed; retrying in its turn');
-        await new Promise((resolve) => setTimeout(resolve, delay));
+        await pause(delay);
+        // Stopping: the intake decides what becomes of the message (it is left for another listener).
+        if (stopped) throw error;
       }
     }
   }
@@ -324,6 +338,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
 
     async stop() {
       stopped = true;
+      pauses.forEach((end) => end());
       retryTimers.forEach((timer) => clearTimeout(timer));
       retryTimers.clear();
       await Promise.allSettled([...inFlight]);

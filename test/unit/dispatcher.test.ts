@@ -373,6 +373,28 @@ describe('dispatcher', () => {
     expect(reserved).toEqual(['k1', 'k2']);
   });
 
+  it('ends the pause of a keyed retry when stopped: stop does not wait for the backoff, and the event is left to the intake', async () => {
+    let calls = 0;
+    setup({
+      subscriptions: [{ id: 'sub-o', url: 'https://o.example.com/hook', ordered: true }],
+      reserveLanePlaces: async () => {
+        calls += 1;
+        throw Object.assign(new Error('Connection terminated unexpectedly'), { code: 'ECONNRESET' });
+      },
+    });
+    const accepted = dispatcher.accept({ ...envelope('p1'), orderingKey: 'conv-p' }, '{}');
+    const settled = accepted.then(
+      () => 'resolved',
+      (error: Error) => error.message,
+    );
+    await waitUntil(() => calls >= 3);
+    const callsAtStop = calls;
+    await dispatcher.stop();
+    await expect(settled).resolves.toBe('Connection terminated unexpectedly');
+    // The pause was ended, not waited out and followed by one more try.
+    expect(calls).toBe(callsAtStop);
+  });
+
   it('does not retry a data error of a keyed event within its turn: the intake decides (it keeps it as rejected)', async () => {
     let calls = 0;
     setup({
