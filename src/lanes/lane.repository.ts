@@ -133,7 +133,7 @@ export function createLaneRepository(dataSource: DataSource): LaneRepository {
 
   return {
     async reservePlaces(event, subscriptionIds) {
-      const rows = await reserve([
+      const params = [
         event.accountId,
         event.id,
         event.type,
@@ -141,7 +141,15 @@ export function createLaneRepository(dataSource: DataSource): LaneRepository {
         event.position,
         subscriptionIds,
         subscriptionIds.map((subscriptionId) => deliveryWorkflowId(event.id, subscriptionId)),
-      ]);
+      ];
+      let rows = await reserve(params);
+      // A place another listener was inserting at the same time is skipped by ON CONFLICT once that insert commits,
+      // but the statement's snapshot is older than that commit, so the place is missing from what it returns. The
+      // next statement sees it (a second conflict is impossible: the place then exists). Returning without it would
+      // start that delivery without its lane.
+      if (!subscriptionIds.every((id) => rows.some((row) => row.subscription_id === id))) rows = await reserve(params);
+      const missing = subscriptionIds.filter((id) => !rows.some((row) => row.subscription_id === id));
+      if (missing.length > 0) throw new Error(`lane places of event ${event.id} not found after reserving them: ${missing.join(', ')}`);
       return rows.map((row) => ({ subscriptionId: row.subscription_id, url: row.url }));
     },
 
