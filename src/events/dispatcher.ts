@@ -305,17 +305,42 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     return result;
   }
 
+  /**
+   * Copies of one event accepted at once in this process (by the stream and by Pub/Sub): the later ones wait for the
+   * first and are duplicates of it, so that exactly one copy stores and dispatches. (Left to race, the copy that
+   * found the event stored could start dispatching it before the copy that stored it did, and both would count as
+   * stored.) If the first copy fails, the next one does the work itself.
+   */
+  const accepting = new Map<string, Promise<boolean>>();
+  async function acceptOnce(envelope: EventEnvelope, work: () => Promise<AcceptOutcome>): Promise<AcceptOutcome> {
+    for (let first = accepting.get(envelope.id); first; first = accepting.get(envelope.id)) {
+      if (await first) return 'duplicate';
+    }
+    const mine = work();
+    // Settles (true: accepted) once this copy is no longer the one in the map.
+    const settled = mine.then(
+      () => true,
+      () => false,
+    );
+    const done = settled.then((ok) => {
+      if (accepting.get(envelope.id) === done) accepting.delete(envelope.id);
+      return ok;
+    });
+    accepting.set(envelope.id, done);
+    return mine;
+  }
+
   return {
     accept: (envelope, body, arrival) =>
       track(
-        (async (): Promise<AcceptOutcome> => {
+        acceptOnce(envelope, async (): Promise<AcceptOutcome> => {
           const key = pubSubLaneOf(envelope, arrival);
           const placed = await inKeyOrder(key, () =>
             key === null ? storeAndPlace(envelope, body, arrival) : withinTurn(() => storeAndPlace(envelope, body, arrival)),
           );
           if (placed === 'duplicate') return 'duplicate';
           return (await dispatchOrDefer(placed.event, placed.prepared, placed.data)) ? 'dispatched' : 'deferred';
-        })(),
+        }),
       ),
 
     sweep: () =>

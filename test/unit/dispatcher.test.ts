@@ -213,6 +213,45 @@ describe('dispatcher', () => {
     expect(started).toHaveLength(2);
   });
 
+  it('takes two copies of one event arriving at once as one stored event and one duplicate, whichever store returns first', async () => {
+    const { events, started } = setup();
+    // The second copy's store answers first (it found the row the first copy wrote): it must not dispatch in its place.
+    const store = events.repo.store.bind(events.repo);
+    let release!: () => void;
+    const firstCopyStored = new Promise<void>((resolve) => (release = resolve));
+    let calls = 0;
+    events.repo.store = async (...args) => {
+      calls += 1;
+      if (calls === 1) {
+        const result = await store(...args);
+        await firstCopyStored;
+        return result;
+      }
+      return store(...args);
+    };
+    const first = dispatcher.accept(envelope('e1'), '{}');
+    const second = dispatcher.accept(envelope('e1'), '{}');
+    release();
+    await expect(Promise.all([first, second])).resolves.toEqual(['dispatched', 'duplicate']);
+    expect(started.map((s) => s.subscriptionId)).toEqual(['sub-a', 'sub-b']);
+  });
+
+  it('lets the second copy of an event store it when the first copy failed', async () => {
+    const { events, started } = setup();
+    const store = events.repo.store.bind(events.repo);
+    let calls = 0;
+    events.repo.store = async (...args) => {
+      calls += 1;
+      if (calls === 1) throw new Error('Connection terminated unexpectedly');
+      return store(...args);
+    };
+    const first = dispatcher.accept(envelope('e1'), '{}');
+    const second = dispatcher.accept(envelope('e1'), '{}');
+    await expect(first).rejects.toThrow('Connection terminated');
+    await expect(second).resolves.toBe('dispatched');
+    expect(started.map((s) => s.subscriptionId)).toEqual(['sub-a', 'sub-b']);
+  });
+
   it('counts a workflow that already exists as dispatched', async () => {
     const { events } = setup({ start: async () => 'already-started' });
     await expect(dispatcher.accept(envelope('e1'), '{}')).resolves.toBe('dispatched');
