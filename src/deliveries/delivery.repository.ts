@@ -262,10 +262,16 @@ const RECORD_FAILURE_SQL = `
 const HELD_BY_ANOTHER = `webhook_deliveries.claim_run_id = EXCLUDED.claim_run_id
           AND webhook_deliveries.claim_attempt = EXCLUDED.claim_attempt
           AND webhook_deliveries.claim_until > now()`;
+/**
+ * An attempt on record that answers this execution without a request: its own key's outcome, or a 2xx of the same
+ * run by an earlier activity attempt (that one timed out on Temporal's side while its request got its 2xx: the run's
+ * delivery is done, and sending again would be a repeat the engine knows of).
+ */
+const ANSWERED_BY = (r: string, run: string, activityAttempt: string) =>
+  `${r}.run_id = ${run} AND NOT ${r}.in_flight AND (${r}.activity_attempt = ${activityAttempt} OR ${r}.status_code BETWEEN 200 AND 299)`;
 const KEY_RECORDED = `EXISTS (SELECT 1 FROM webhook_delivery_attempts r
                   WHERE r.delivery_id = webhook_deliveries.id AND r.event_received_at = webhook_deliveries.event_received_at
-                    AND r.run_id = EXCLUDED.claim_run_id
-                    AND r.activity_attempt = EXCLUDED.claim_attempt AND NOT r.in_flight)`;
+                    AND ${ANSWERED_BY('r', 'EXCLUDED.claim_run_id', 'EXCLUDED.claim_attempt')})`;
 const BEGIN_ATTEMPT_SQL = `
   WITH sub AS (
     SELECT id, url, is_active, secrets, rate_limit_per_second, headers, signature_scheme FROM webhook_subscriptions WHERE id = $1::uuid
@@ -308,8 +314,7 @@ const BEGIN_ATTEMPT_SQL = `
      WHERE ready.sends AND started.claimed
        AND NOT EXISTS (SELECT 1 FROM webhook_delivery_attempts r
                         WHERE r.delivery_id = started.id AND r.event_received_at = started.event_received_at
-                          AND r.run_id = $6::varchar AND r.activity_attempt = $7::int
-                          AND NOT r.in_flight)
+                          AND ${ANSWERED_BY('r', '$6::varchar', '$7::int')})
     RETURNING attempt
   )
   SELECT started.id AS delivery_id, started.claimed, started.held_for_ms, (SELECT attempt FROM opened) AS opened_attempt,
@@ -319,8 +324,9 @@ const BEGIN_ATTEMPT_SQL = `
     FROM started
     LEFT JOIN LATERAL (
       SELECT r.attempt, r.status_code, r.error FROM webhook_delivery_attempts r
-       WHERE r.delivery_id = started.id AND r.event_received_at = started.event_received_at AND r.run_id = $6::varchar AND r.activity_attempt = $7::int AND NOT r.in_flight
-       ORDER BY r.attempt DESC LIMIT 1
+       WHERE r.delivery_id = started.id AND r.event_received_at = started.event_received_at
+         AND ${ANSWERED_BY('r', '$6::varchar', '$7::int')}
+       ORDER BY (r.status_code BETWEEN 200 AND 299) DESC NULLS LAST, r.attempt DESC LIMIT 1
     ) a ON true
     LEFT JOIN sub ON true
     LEFT JOIN ev ON true`;
@@ -359,7 +365,7 @@ interface BeginAttemptRow {
 export function createDeliveryRepository(dataSource: DataSource): DeliveryRepository {
   const deliveries = dataSource.getRepository(WebhookDelivery);
   // The statements of every attempt, prepared once per connection (src/db/prepared-statement.ts).
-  const beginAttemptStatement = preparedStatement<BeginAttemptRow>(dataSource, 'webhooks_begin_attempt_v4', BEGIN_ATTEMPT_SQL);
+  const beginAttemptStatement = preparedStatement<BeginAttemptRow>(dataSource, 'webhooks_begin_attempt_v5', BEGIN_ATTEMPT_SQL);
   const openAttemptStatement = preparedStatement<{ attempt: number }>(dataSource, 'webhooks_open_attempt_v2', OPEN_ATTEMPT_SQL);
   const recordSuccessStatement = preparedStatement<{ attempt: number; switched_off: boolean }>(
     dataSource,

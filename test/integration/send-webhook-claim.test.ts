@@ -110,6 +110,26 @@ describe('sendWebhook: one attempt, several executions', () => {
     expect((await rowOf(input)).attempts.map((a) => a.attempt)).toEqual([1, 2]);
   });
 
+  it('answers a later attempt of a run whose earlier attempt got its 2xx on record without sending; a new run sends', async () => {
+    // The first activity attempt's 2xx is recorded after Temporal gave up on it (its timeout passed on a starved
+    // worker) and scheduled the next attempt: that one must not POST the event again.
+    receiver.setDefault({ status: 200 });
+    const input = await delivery();
+    const runId = randomUUID();
+    const sent = await execute(input, runId, 1);
+    expect(sent).toMatchObject({ kind: 'sent', statusCode: 200, attempt: 1 });
+
+    expect(await execute(input, runId, 2)).toEqual(sent);
+    expect(receiver.requests).toHaveLength(1);
+    const { row, attempts } = await rowOf(input);
+    expect(row.status).toBe('SUCCESS');
+    expect(attempts.map((a) => [a.attempt, a.statusCode])).toEqual([[1, 200]]);
+
+    // A new run (a manual re-send, a reset) is a delivery of its own: it is sent.
+    expect(await execute(input, randomUUID(), 1)).toMatchObject({ kind: 'sent', statusCode: 200, attempt: 2 });
+    expect(receiver.requests).toHaveLength(2);
+  });
+
   it('gives up the claim when the attempt is throttled, so asking again is not held back by it', async () => {
     receiver.setDefault({ status: 200, delayMs: 800 });
     const busy = await delivery();
