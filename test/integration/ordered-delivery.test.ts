@@ -100,7 +100,7 @@ describe('ordered delivery', () => {
       // Never two requests of a key at once, never one before the event ahead of it had its 2xx; an event sent again
       // only after a 2xx the engine did not see (its request timed out on a starved machine).
       expect(lanes.violations.filter((v) => v.kind !== 'repeat')).toEqual([]);
-      await expectRepeatsOnlyOfUnrecordedAnswers(engine.dataSource, lanes, events, subscriptionId);
+      await expectRepeatsOnlyOfUnrecordedAnswers(engine.dataSource, engine.temporal, lanes, events, subscriptionId);
       for (const k of keys) expect(lanes.successOrder(k)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
       // Lanes progressed side by side, and the failures on purpose happened (each then retried in its place).
       expect(lanes.maxKeysInFlight()).toBeGreaterThan(10);

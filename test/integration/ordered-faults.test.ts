@@ -112,7 +112,7 @@ async function expectEveryLaneInOrder(engine: Engine, lanes: Lanes): Promise<num
   await waitFor(() => receiver.succeeded() === events.length, 180_000, `all ${events.length} events answered 2xx`);
   // Never two requests of a key at once, never one before the event ahead of it had its 2xx.
   expect(receiver.violations.filter((v) => v.kind !== 'repeat')).toEqual([]);
-  const repeats = await expectRepeatsOnlyOfUnrecordedAnswers(engine.dataSource, lanes.receiver, events, subscriptionId);
+  const repeats = await expectRepeatsOnlyOfUnrecordedAnswers(engine.dataSource, engine.temporal, lanes.receiver, events, subscriptionId);
   for (const k of keys) expect(receiver.successOrder(k)).toEqual(Array.from({ length: PER_KEY }, (_, i) => i));
   for (const event of events) expect(receiver.webhookIdsOf(event.id).size).toBe(1);
   const counts = await waitFor(

@@ -212,6 +212,23 @@ describe('deliverWebhookWorkflow (stub activities)', () => {
     expect(result.status).toBe('COMPLETED');
   });
 
+  it('continues as the regular activity when the local attempt outlives its timeout; the history shows the timeout', async () => {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const { activities, calls } = stubActivities(async (call) => {
+      // A first attempt stuck past its timeout (a starved worker, a slow database): released once the next one runs.
+      if (call === 1) await held;
+      else release();
+    });
+    const result = await run(activities, { ...retry, firstAttemptTimeoutMs: 300 });
+    expect(result.status).toBe('COMPLETED');
+    expect(calls.sends.map((s) => s.attemptOffset)).toEqual([undefined, 1]);
+    expect(activityTypesOf(result.history)).toEqual(['sendWebhook']);
+    // What test/helpers/lane-receiver.ts reads to tell a repeat after a timed-out attempt.
+    const markers = (result.history.events ?? []).flatMap((e) => e.markerRecordedEventAttributes ?? []);
+    expect(markers.map((m) => !!m.failure?.timeoutFailureInfo || !!m.failure?.cause?.timeoutFailureInfo)).toEqual([true]);
+  });
+
   it("waits for the Retry-After in the failed local attempt's details instead of the initial interval", async () => {
     const { activities } = stubActivities(async (call) => {
       if (call === 1) {
