@@ -6,4 +6,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 bash scripts/ensure-deps.sh postgres redis redis-server temporal chromium
 bash scripts/ensure-temporal.sh >/dev/null
-exec npx jest --runInBand "$@"
+# One test file at a time, in one worker process that is replaced once its heap passes 1 GB: a single process
+# holding every suite's leftovers grows past 2 GB, and its collector's pauses then starve the workers the
+# integration tests run inside it.
+exec npx jest --maxWorkers=1 --workerIdleMemoryLimit=1GB "$@"
