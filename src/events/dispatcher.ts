@@ -14,6 +14,7 @@ import type { LaneEvent, LanePlace } from '../lanes/lane.repository';
 import { classifyDbError } from '../db/db-errors';
 import { backoffDelay } from '../shared/backoff';
 import { errorSummary } from '../shared/error-summary';
+import { createPauses } from '../shared/pauses';
 import { matchesFilter, type EventFilter } from '../subscriptions/event-filter';
 import type { EventEnvelope } from './envelope';
 import type { Arrival, EventRepository, StoredEvent } from './event.repository';
@@ -260,17 +261,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
   const keyChains = new Map<string, Promise<void>>();
   const keyRetryBackoff = { initialMs: 50, maxMs: retryBackoff.maxMs };
   /** Pauses of keyed retries in progress: stop() ends them at once. */
-  const pauses = new Set<() => void>();
-  const pause = (ms: number) =>
-    new Promise<void>((resolve) => {
-      const end = () => {
-        clearTimeout(timer);
-        pauses.delete(end);
-        resolve();
-      };
-      const timer = setTimeout(end, ms);
-      pauses.add(end);
-    });
+  const pauses = createPauses();
 
   /**
    * A transient failure (Postgres unreachable, a pool timeout) of a keyed event is retried here, within its key's
@@ -285,7 +276,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
         if (stopped || classifyDbError(error) !== 'transient') throw error;
         const delay = backoffDelay(keyRetryBackoff, attempt);
         logger.warn({ attempt, retryInMs: delay, err: describe(error) }, 'storing a keyed event failed; retrying in its turn');
-        await pause(delay);
+        await pauses.pause(delay);
         // Stopping: the intake decides what becomes of the message (it is left for another listener).
         if (stopped) throw error;
       }
@@ -363,7 +354,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
 
     async stop() {
       stopped = true;
-      pauses.forEach((end) => end());
+      pauses.endAll();
       retryTimers.forEach((timer) => clearTimeout(timer));
       retryTimers.clear();
       await Promise.allSettled([...inFlight]);

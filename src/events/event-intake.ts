@@ -10,6 +10,7 @@ import { classifyDbError } from '../db/db-errors';
 import type { Logger } from '../logger';
 import { backoffDelay, type Backoff } from '../shared/backoff';
 import { errorSummary } from '../shared/error-summary';
+import { createPauses } from '../shared/pauses';
 import type { AcceptOutcome, Dispatcher } from './dispatcher';
 import { parseEnvelope, type EnvelopeRules, type EventEnvelope } from './envelope';
 import type { Arrival } from './event.repository';
@@ -63,7 +64,8 @@ export function createEventIntake(deps: EventIntakeDeps): EventIntake {
   const { channel, rules, dispatcher, rejected, logger } = deps;
   const storeRetry: Backoff = { initialMs: deps.storeRetry?.initialDelayMs ?? 500, maxMs: deps.storeRetry?.maxDelayMs ?? 30_000 };
   const inHand = new Set<Promise<IntakeOutcome>>();
-  const wakeUps = new Set<() => void>();
+  /** Pauses between store retries: stop() ends them at once. */
+  const pauses = createPauses();
   let stopped = false;
   const counts = { stored: 0, duplicate: 0, rejected: 0, lost: 0 };
   const count = (outcome: IntakeOutcome): IntakeOutcome => {
@@ -71,17 +73,6 @@ export function createEventIntake(deps: EventIntakeDeps): EventIntake {
     else counts[outcome] += 1;
     return outcome;
   };
-
-  const pause = (ms: number) =>
-    new Promise<void>((resolve) => {
-      const wake = () => {
-        clearTimeout(timer);
-        wakeUps.delete(wake);
-        resolve();
-      };
-      const timer = setTimeout(wake, ms);
-      wakeUps.add(wake);
-    });
 
   /**
    * Runs `write` until it succeeds, fails in a way that retrying cannot fix (a data error: `refused`), or the intake
@@ -106,7 +97,7 @@ export function createEventIntake(deps: EventIntakeDeps): EventIntake {
         }
         const delay = backoffDelay(storeRetry, attempt);
         logger.error({ ...context, attempt, retryInMs: delay, err: errorSummary(error) }, `${what} failed; retrying`);
-        await pause(delay);
+        await pauses.pause(delay);
       }
     }
   }
@@ -183,7 +174,7 @@ export function createEventIntake(deps: EventIntakeDeps): EventIntake {
     counters: () => ({ ...counts }),
     async stop() {
       stopped = true;
-      wakeUps.forEach((wake) => wake());
+      pauses.endAll();
       await Promise.allSettled([...inHand]);
     },
   };
